@@ -1,0 +1,5 @@
+"""``python -m lightlane``."""
+
+from .cli import run
+
+run()

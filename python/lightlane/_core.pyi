@@ -1,0 +1,35 @@
+"""Type stubs of the Rust extension ``lightlane._core`` (hand-written)."""
+
+import numpy as np
+import numpy.typing as npt
+
+HC_KEV_NM: float
+EVENT_BLOCK: int
+
+def set_threads(threads: int | None = None) -> None: ...
+def thread_count() -> int: ...
+def mix(z: int) -> int: ...
+def key(seed: int, domain: int, indices: list[int] = ...) -> int: ...
+def str_u64(text: str) -> int: ...
+def uniforms(seed: int, domain: int, indices: list[int], n: int) -> npt.NDArray[np.float64]: ...
+def channel_range(calibration_name: str, offset_kev: float = 0.0, slope_kev: float = 0.0) -> tuple[int, int]: ...
+def channel_interval_kev(
+    calibration_name: str,
+    channels: npt.NDArray[np.int64],
+    offset_kev: float = 0.0,
+    slope_kev: float = 0.0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def energy_to_channel(
+    calibration_name: str,
+    energy_kev: npt.NDArray[np.float64],
+    offset_kev: float = 0.0,
+    slope_kev: float = 0.0,
+) -> npt.NDArray[np.int64]: ...
+def dither_channels(
+    channels: npt.NDArray[np.int64],
+    calibration_name: str,
+    dither_seed: int,
+    dataset_key: int,
+    offset_kev: float = 0.0,
+    slope_kev: float = 0.0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...

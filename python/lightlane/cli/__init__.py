@@ -1,0 +1,71 @@
+"""The ``lightlane`` command line (SPEC §18).
+
+The dispatcher parses the global options, then hands the remaining arguments
+to the subcommand's own ``main(argv) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .common import EXIT_USAGE, GlobalOptions, use_globals
+
+__all__ = ["main", "run", "COMMANDS"]
+
+#: subcommand → (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("lightlane.cli.init", "create a workspace with the embedded defaults"),
+    "onboard": ("lightlane.cli.onboard", "validate, copy and register a raw event file"),
+    "download": ("lightlane.cli.download", "fetch an archive staging directory and onboard its evt2 files"),
+    "quickstart": ("lightlane.cli.quickstart", "self-contained demo on the embedded defaults"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lightlane",
+        description="Wavelength-resolved flux variability of X-ray event lists.",
+        epilog="commands:\n" + "\n".join(f"  {name:<12} {text}" for name, (_, text) in COMMANDS.items())
+        + "\n\n`lightlane COMMAND --help` shows a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--workspace", default=".", metavar="DIR", help="workspace folder (default: current)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N", help="Rust threads (results never depend on it)")
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND")
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``lightlane [global options] COMMAND [options]``; return the exit code."""
+    try:
+        parsed = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if parsed.threads is not None and parsed.threads < 1:
+        print("lightlane: error: --threads must be ≥ 1", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=parsed.log_level, format="%(levelname)s %(name)s: %(message)s")
+    from .. import _core
+
+    _core.set_threads(parsed.threads)
+    options = GlobalOptions(parsed.workspace, parsed.threads, parsed.log_level, parsed.quiet)
+    token = use_globals(options)
+    try:
+        module = importlib.import_module(COMMANDS[parsed.command][0])
+        return int(module.main(parsed.arguments))
+    finally:
+        from .common import _GLOBALS
+
+        _GLOBALS.reset(token)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

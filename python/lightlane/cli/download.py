@@ -1,0 +1,45 @@
+"""``lightlane download URL [--id ID] [--jobs 4] [--retries 3]`` (SPEC §17)."""
+
+# No ``from __future__ import annotations``: argparse-dataclass reads the field
+# types at runtime, so they must be real types rather than strings.
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .common import GlobalOptions, run_command, say
+
+__all__ = ["Options", "main"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Options of ``lightlane download``."""
+
+    url: str = field(metadata={"args": ["url"], "help": "archive staging directory (an HTML listing)"})
+    id: str | None = field(default=None, metadata={"type": str, "help": "dataset id (default obs<OBS_ID>; _2, _3 ... for more)"})
+    jobs: int = field(default=4, metadata={"help": "parallel file downloads"})
+    retries: int = field(default=3, metadata={"help": "extra attempts per request after the first"})
+
+
+def _execute(options: Options, globals: GlobalOptions) -> int:
+    from ..download import download
+
+    ws = globals.ws
+    ws.require_initialised()
+    with ws.lock():
+        metas = download(
+            ws,
+            options.url,
+            dataset_id=options.id,
+            jobs=options.jobs,
+            retries=options.retries,
+            quiet=globals.quiet,
+        )
+    for meta in metas:
+        say(f"{meta.id}\t{meta.event_count} events")
+    return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run ``lightlane download`` with ``argv`` (the arguments after the subcommand)."""
+    return run_command(Options, argv, _execute, prog="lightlane download",
+                       description="Download an archive staging directory and onboard its evt2 files.")

@@ -1,0 +1,412 @@
+"""Reading OGIP event lists (SPEC §6.1–6.3): events in GTIs, with wavelengths.
+
+Only the needed columns are read, each converted once to native-endian arrays;
+channel dithering runs in Rust. The file is never written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from astropy.io import fits
+from astropy.utils.exceptions import AstropyWarning
+
+from . import _core
+from .calibrations import HC_KEV_NM, Calibration, detect_calibration, get_calibration
+from .exceptions import DataError, LightlaneError, LightlaneWarning
+from .hashing import events_hash
+
+__all__ = ["EventList", "read_events", "merge_intervals", "KEYWORDS"]
+
+log = logging.getLogger("lightlane.ingest")
+
+#: Header keywords kept in :attr:`EventList.header` when present.
+KEYWORDS = (
+    "TSTART", "TSTOP", "MJDREF", "MJDREFI", "MJDREFF", "TIMEZERO", "TIMESYS", "TIMEUNIT", "TELESCOP", "INSTRUME",
+    "OBS_ID", "OBJECT", "LIVETIME", "DTCOR", "EXPOSURE", "CREATOR",
+    "LLSCHEMA", "LLDSID", "LLPARENT", "LLGENID", "LLSEED", "LLHASH", "LLTASKS",
+)
+#: Columns that carry meaning for lightlane; everything else is passthrough.
+_KNOWN = ("time", "energy", "pi", "pha", "x", "y", "wavelength", "energy_kev", "bin", "lanecount")
+_LIGHTLANE_INT_COLUMNS = {"bin": np.uint16, "lanecount": np.int64}
+
+
+@dataclass(frozen=True)
+class EventList:
+    """Events inside the GTIs with a valid energy, in file order (or sorted).
+
+    ``events`` is a polars DataFrame with ``time`` [s, MET after TIMEZERO],
+    ``wavelength_nm``, ``energy_kev`` and, when present, ``pi``/``pha``, ``x``, ``y``.
+    """
+
+    events: pl.DataFrame
+    gti: np.ndarray
+    header: dict[str, Any]
+    mission: str
+    instrument: str
+    path: Path
+    calibration: str
+    channel_column: str | None
+    raw_rows: int
+    dropped_outside_gti: int
+    dropped_invalid_energy: int
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def exposure_s(self) -> float:
+        return float(np.sum(self.gti[:, 1] - self.gti[:, 0]))
+
+    @property
+    def tstart_s(self) -> float:
+        return float(self.gti[0, 0])
+
+    @property
+    def tstop_s(self) -> float:
+        return float(self.gti[-1, 1])
+
+    @property
+    def mjdref(self) -> float | None:
+        if "MJDREF" in self.header:
+            return float(self.header["MJDREF"])
+        if "MJDREFI" in self.header:
+            return float(self.header["MJDREFI"]) + float(self.header.get("MJDREFF", 0.0))
+        return None
+
+    def events_hash(self) -> str:
+        """SHA-256 of time, wavelength, x, y and the GTI bounds (SPEC §4.4)."""
+        columns = self.events.columns
+        pick = [self.events["time"], self.events["wavelength_nm"]]
+        pick += [self.events[c] if c in columns else None for c in ("x", "y")]
+        arrays = [None if c is None else c.to_numpy() for c in pick]
+        return events_hash([*arrays, self.gti[:, 0], self.gti[:, 1]])
+
+
+def merge_intervals(intervals: np.ndarray) -> np.ndarray:
+    """Sort and merge overlapping or touching intervals; drop zero-length ones."""
+    intervals = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
+    intervals = intervals[intervals[:, 1] > intervals[:, 0]]
+    if len(intervals) == 0:
+        return intervals
+    intervals = intervals[np.lexsort((intervals[:, 1], intervals[:, 0]))]
+    merged = [list(intervals[0])]
+    for start, stop in intervals[1:]:
+        if start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+    return np.array(merged, dtype=np.float64)
+
+
+def _inside(times: np.ndarray, gti: np.ndarray) -> np.ndarray:
+    """Boolean mask of times inside any [start, stop) interval of merged GTIs."""
+    index = np.searchsorted(gti[:, 0], times, side="right") - 1
+    valid = index >= 0
+    inside = np.zeros(times.shape, dtype=bool)
+    inside[valid] = times[valid] < gti[index[valid], 1]
+    return inside
+
+
+class _Reader:
+    """One read of one file; holds the context used in error messages."""
+
+    def __init__(self, path: Path, shown: str) -> None:
+        self.path = path
+        self.shown = shown
+        self.notes: list[str] = []
+
+    def fail(self, message: str, hdu: str | None = None, column: str | None = None) -> DataError:
+        where = self.shown
+        if hdu:
+            where += f"[{hdu}]"
+        if column:
+            where += f": column {column!r}"
+        return DataError(f"{where}: {message}")
+
+    def warn(self, message: str) -> None:
+        self.notes.append(message)
+        warnings.warn(f"{self.shown}: {message}", LightlaneWarning, stacklevel=4)
+
+    def events_hdu(self, hdul: fits.HDUList) -> fits.BinTableHDU:
+        tables = [h for h in hdul if isinstance(h, fits.BinTableHDU)]
+        for hdu in tables:
+            if str(hdu.name).upper() == "EVENTS":
+                return hdu
+        for hdu in tables:
+            if "time" in {n.lower() for n in hdu.columns.names}:
+                self.warn(f"no EVENTS extension; using {hdu.name!r}, the first table with a TIME column")
+                return hdu
+        raise self.fail("no EVENTS extension and no table with a TIME column", hdu="EVENTS")
+
+    def column(self, hdu: fits.BinTableHDU, names: Mapping[str, str], key: str, dtype: type) -> np.ndarray:
+        """A scalar column, converted once to a native-endian array of ``dtype``."""
+        actual = names[key]
+        try:
+            raw = hdu.data.field(actual)
+        except (KeyError, ValueError, TypeError, OSError) as exc:
+            raise self.fail(f"cannot read column: {exc}", hdu.name, actual) from None
+        if raw.ndim != 1:
+            raise self.fail("expected a scalar column", hdu.name, actual)
+        kind = raw.dtype.kind
+        if kind not in "biuf":
+            raise self.fail(f"expected a numeric column, got {raw.dtype}", hdu.name, actual)
+        if np.issubdtype(dtype, np.integer) and kind == "f":
+            values = np.asarray(raw, dtype=np.float64)
+            if not np.all(np.isfinite(values) & (values == np.round(values))):
+                raise self.fail("expected integer channels, found non-integer values", hdu.name, actual)
+        return np.asarray(raw, dtype=dtype)
+
+    def gtis(self, hdul: fits.HDUList, events: fits.BinTableHDU, gti_hdu: str | None) -> np.ndarray:
+        if gti_hdu is not None:
+            chosen = [h for h in hdul if str(h.name).upper() == gti_hdu.upper()]
+            if not chosen:
+                raise self.fail("GTI extension not found", hdu=gti_hdu)
+        else:
+            chosen = [
+                h for h in hdul
+                if isinstance(h, fits.BinTableHDU) and (h.name.upper() == "GTI" or h.name.upper().startswith("STDGTI"))
+            ]
+        if not chosen:
+            header = events.header
+            if "TSTART" not in header or "TSTOP" not in header:
+                raise self.fail("no GTI extension and no TSTART/TSTOP keywords", hdu=events.name)
+            self.warn("no GTI extension; using [TSTART, TSTOP] as the only good time interval")
+            zero = float(header.get("TIMEZERO", 0.0))
+            return np.array([[float(header["TSTART"]) + zero, float(header["TSTOP"]) + zero]])
+        parts = []
+        for hdu in chosen:
+            names = {n.lower(): n for n in hdu.columns.names} if isinstance(hdu, fits.BinTableHDU) else {}
+            for key in ("start", "stop"):
+                if key not in names:
+                    raise self.fail("missing column", hdu.name, key.upper())
+            zero = float(hdu.header.get("TIMEZERO", 0.0))
+            start = self.column(hdu, names, "start", np.float64) + zero
+            stop = self.column(hdu, names, "stop", np.float64) + zero
+            if not (np.all(np.isfinite(start)) and np.all(np.isfinite(stop))):
+                raise self.fail("non-finite GTI bounds", hdu.name, "START")
+            parts.append(np.column_stack([start, stop]))
+        merged = merge_intervals(np.concatenate(parts))
+        if len(merged) == 0:
+            raise self.fail("all good time intervals have zero length", hdu=chosen[0].name)
+        return merged
+
+
+def read_events(
+    path: str | os.PathLike[str],
+    calibration: str | None = None,
+    *,
+    dataset_id: str | None = None,
+    dither_seed: int = 0,
+    calibration_params: Mapping[str, float] | None = None,
+    channel_column: str | None = None,
+    sort_times: bool = False,
+    gti_hdu: str | None = None,
+    require_xy: bool = False,
+    passthrough: bool = False,
+    display_name: str | None = None,
+) -> EventList:
+    """Read an OGIP event list: GTI-filtered events with wavelengths.
+
+    Parameters
+    ----------
+    path
+        FITS event file (``.gz`` is read transparently). Never modified.
+    calibration
+        Calibration name (SPEC §6.2); ``None`` auto-detects it from the header.
+    dataset_id
+        Keys the dithering stream; defaults to the file name. Use the dataset id
+        so re-reads give bit-identical wavelengths.
+    dither_seed
+        Seed of the dithering stream.
+    calibration_params
+        ``{offset_kev, slope_kev}`` for the ``linear`` calibration.
+    channel_column
+        ``"pi"`` or ``"pha"``; default PI, else PHA (with a warning).
+    sort_times
+        Sort events by time in memory instead of rejecting unsorted times.
+    gti_hdu
+        Use only this GTI extension.
+    require_xy
+        Raise if X/Y are missing (crop and mask need them).
+    passthrough
+        Also read every other scalar column (lower-cased names).
+    display_name
+        How errors name the file (default: the path).
+
+    Returns
+    -------
+    EventList
+
+    Raises
+    ------
+    DataError
+        Unreadable file, missing HDU or column, NaN or unsorted times, no events left.
+    MetadataError
+        Calibration unknown or not detectable.
+
+    Examples
+    --------
+    >>> events = read_events("acisf10027_evt2.fits")  # doctest: +SKIP
+    >>> events.events.select("time", "wavelength_nm").head()  # doctest: +SKIP
+    """
+    path = Path(path)
+    reader = _Reader(path, display_name or str(path))
+    if not path.is_file():
+        raise reader.fail("file not found")
+    try:
+        with warnings.catch_warnings():
+            # Truncated or non-standard files surface as errors below, not as astropy warnings.
+            warnings.simplefilter("error", AstropyWarning)
+            with fits.open(path, memmap=not path.name.endswith(".gz"), mode="readonly", lazy_load_hdus=False) as hdul:
+                return _read(reader, hdul, calibration, dataset_id, dither_seed, calibration_params,
+                             channel_column, sort_times, gti_hdu, require_xy, passthrough)
+    except LightlaneError:
+        raise
+    except AstropyWarning as exc:
+        raise reader.fail(f"damaged FITS file: {exc}") from None
+    except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError) as exc:
+        raise reader.fail(f"cannot read FITS file: {exc}") from None
+
+
+def _header_keywords(hdul: fits.HDUList, events: fits.BinTableHDU) -> dict[str, Any]:
+    header: dict[str, Any] = {}
+    for source in (hdul[0].header, events.header):
+        for key in KEYWORDS:
+            if key in source:
+                header[key] = source[key]
+    return header
+
+
+def _read(
+    reader: _Reader,
+    hdul: fits.HDUList,
+    calibration_name: str | None,
+    dataset_id: str | None,
+    dither_seed: int,
+    calibration_params: Mapping[str, float] | None,
+    channel_column: str | None,
+    sort_times: bool,
+    gti_hdu: str | None,
+    require_xy: bool,
+    passthrough: bool,
+) -> EventList:
+    events_hdu = reader.events_hdu(hdul)
+    hdu_name = str(events_hdu.name)
+    names = {n.lower(): n for n in events_hdu.columns.names}
+    header = _header_keywords(hdul, events_hdu)
+    if "time" not in names:
+        raise reader.fail("missing required column", hdu_name, "TIME")
+    if require_xy:
+        for axis in ("x", "y"):
+            if axis not in names:
+                raise reader.fail("missing column (needed by crop/mask)", hdu_name, axis.upper())
+
+    name = calibration_name or detect_calibration(header, names, reader.shown)
+    calibration = get_calibration(name, calibration_params, reader.shown)
+
+    raw_times = reader.column(events_hdu, names, "time", np.float64)
+    raw_rows = len(raw_times)
+    if raw_rows == 0:
+        raise reader.fail("no events in the file", hdu_name)
+    times = raw_times + float(events_hdu.header.get("TIMEZERO", 0.0))
+    if not np.all(np.isfinite(times)):
+        bad = int(np.flatnonzero(~np.isfinite(times))[0])
+        raise reader.fail(f"non-finite time at row {bad + 1}", hdu_name, names["time"])
+    if not sort_times and raw_rows > 1:
+        decreasing = np.flatnonzero(times[1:] < times[:-1])
+        if len(decreasing):
+            raise reader.fail(
+                f"times are not non-decreasing (row {int(decreasing[0]) + 2}); onboard with --sort-times to sort them in memory",
+                hdu_name, names["time"],
+            )
+
+    columns: dict[str, np.ndarray] = {}
+    used_channel: str | None = None
+    if calibration.uses_channels:
+        used_channel = channel_column or ("pi" if "pi" in names else "pha" if "pha" in names else None)
+        if used_channel is None or used_channel not in names:
+            raise reader.fail(f"no ENERGY, PI or PHA column for calibration {name!r}", hdu_name, "PI")
+        if used_channel == "pha":
+            reader.warn("using PHA: it is not gain-corrected; prefer PI when the file has it")
+        channels = reader.column(events_hdu, names, used_channel, np.int64)
+        key = _core.str_u64(dataset_id if dataset_id is not None else reader.path.name)
+        energy_kev, wavelength_nm = calibration.dither(channels, dither_seed, key)
+        columns[used_channel] = channels
+    elif name == "energy-column":
+        if "energy" not in names:
+            raise reader.fail("missing column for calibration 'energy-column'", hdu_name, "ENERGY")
+        energy_ev = reader.column(events_hdu, names, "energy", np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            energy_kev = np.where(energy_ev > 0, energy_ev / 1000.0, np.nan)
+            wavelength_nm = HC_KEV_NM / energy_kev
+    else:  # stored-wavelength
+        if "wavelength" not in names:
+            raise reader.fail("missing column for calibration 'stored-wavelength'", hdu_name, "WAVELENGTH")
+        wavelength_nm = reader.column(events_hdu, names, "wavelength", np.float64)
+        wavelength_nm = np.where(wavelength_nm > 0, wavelength_nm, np.nan)
+        if "energy_kev" in names:
+            energy_kev = reader.column(events_hdu, names, "energy_kev", np.float64)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                energy_kev = HC_KEV_NM / wavelength_nm
+        if "pi" in names:
+            columns["pi"] = reader.column(events_hdu, names, "pi", np.int64)
+
+    for axis in ("x", "y"):
+        if axis in names:
+            columns[axis] = reader.column(events_hdu, names, axis, np.float64)
+    for extra, dtype in _LIGHTLANE_INT_COLUMNS.items():
+        if extra in names:
+            columns[extra] = reader.column(events_hdu, names, extra, dtype)
+    if passthrough:
+        for lower, actual in names.items():
+            if lower not in _KNOWN and lower not in columns and events_hdu.data.field(actual).ndim == 1:
+                columns[lower] = np.asarray(events_hdu.data.field(actual)).astype(
+                    events_hdu.data.field(actual).dtype.newbyteorder("="), copy=False
+                )
+
+    gti = reader.gtis(hdul, events_hdu, gti_hdu)
+    in_gti = _inside(times, gti)
+    valid_energy = np.isfinite(wavelength_nm)
+    keep = in_gti & valid_energy
+    dropped_outside = int(raw_rows - np.count_nonzero(in_gti))
+    dropped_energy = int(np.count_nonzero(in_gti & ~valid_energy))
+    if dropped_outside:
+        log.info("%s: dropped %d events outside the GTIs", reader.shown, dropped_outside)
+    if dropped_energy:
+        reader.warn(f"dropped {dropped_energy} events with E ≤ 0 or a channel outside the valid range")
+    kept = int(np.count_nonzero(keep))
+    if kept == 0:
+        raise reader.fail("no events left after GTI and energy filtering", hdu_name)
+
+    order = np.argsort(times[keep], kind="stable") if sort_times else None
+
+    def finish(values: np.ndarray) -> np.ndarray:
+        selected = values[keep]
+        return selected[order] if order is not None else selected
+
+    data = {"time": finish(times), "wavelength_nm": finish(wavelength_nm), "energy_kev": finish(energy_kev)}
+    data.update({column: finish(values) for column, values in columns.items()})
+    telescope = str(header.get("TELESCOP", "")).strip()
+    instrument = str(header.get("INSTRUME", "")).strip()
+    return EventList(
+        events=pl.DataFrame(data),
+        gti=gti,
+        header=header,
+        mission=telescope,
+        instrument=instrument,
+        path=reader.path,
+        calibration=name,
+        channel_column=used_channel,
+        raw_rows=raw_rows,
+        dropped_outside_gti=dropped_outside,
+        dropped_invalid_energy=dropped_energy,
+        warnings=tuple(reader.notes),
+    )

@@ -1,0 +1,96 @@
+"""ProcessingParameters (SPEC §5.3): how both datasets of a comparison are analysed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..hashing import sha256_json
+from .schema import Check, Context, at_least, between, greater, spec, to_json
+from .values import Band, id_check, seed_check
+
+__all__ = ["METRICS", "Metric", "RandomWidths", "ListWidths", "Crop", "Mask", "ProcessingParameters"]
+
+Metric = Literal["ev", "evs", "fel", "feg", "vea", "vesa", "oec", "fvar", "fvar_err", "nxs", "fadj"]
+METRICS: tuple[str, ...] = ("ev", "evs", "fel", "feg", "vea", "vesa", "oec", "fvar", "fvar_err", "nxs", "fadj")
+DEFAULT_TEST_METRICS = ("ev", "evs", "fel", "feg", "vea", "vesa", "oec")
+
+
+@dataclass(frozen=True)
+class RandomWidths:
+    """``count`` widths drawn once from the WIDTHS stream between from_s and to_s."""
+
+    kind: Literal["random"] = "random"
+    from_s: float = spec(20.0, check=greater(0))
+    to_s: float = spec(300.0, check=greater(0))
+    count: int = spec(30, check=between(1, 1000))
+    distribution: Literal["uniform", "log-uniform"] = "uniform"
+
+    def _validate(self, ctx: Context) -> None:
+        if not self.from_s < self.to_s:
+            raise ctx.child("to_s").error(f"number > from_s ({self.from_s!r})", self.to_s)
+
+
+def _distinct(values: tuple[float, ...]) -> bool:
+    return len(set(values)) == len(values)
+
+
+@dataclass(frozen=True)
+class ListWidths:
+    """An explicit list of time-bin widths [s]."""
+
+    widths_s: tuple[float, ...] = spec(
+        check=Check(lambda v: 1 <= len(v) <= 1000 and _distinct(v) and all(w > 0 for w in v),
+                    "1–1000 distinct positive values")
+    )
+    kind: Literal["list"] = "list"
+
+
+@dataclass(frozen=True)
+class Crop:
+    """Circular selection in sky pixels."""
+
+    x_px: float
+    y_px: float
+    radius_px: float = spec(check=greater(0))
+
+
+@dataclass(frozen=True)
+class Mask:
+    """Drop events near the ``top_pixels`` brightest sky pixels."""
+
+    top_pixels: int = spec(1000, check=at_least(1))
+    half_size_px: int = spec(3, check=at_least(0))
+
+
+def _unique_non_empty(values: tuple[str, ...]) -> bool:
+    return len(values) >= 1 and _distinct(values)
+
+
+@dataclass(frozen=True)
+class ProcessingParameters:
+    """Every analysis choice; its hash (without ``id``) keys caches and baselines."""
+
+    id: str = spec(check=id_check())
+    band: Band = Band(0.1, 1.0, 100)
+    time_bins: RandomWidths | ListWidths = RandomWidths()
+    chunk_length: int = spec(12, check=Check(lambda v: v % 2 == 0 and 4 <= v <= 1000, "even, 4 ≤ L ≤ 1000"))
+    chunk_count: int = spec(100_000, check=between(100, 100_000_000))
+    min_exposure: float = spec(0.99, check=between(0, 1, open_low=True))
+    tail_fraction: float = spec(0.001, check=between(0, 0.5, open_low=True, open_high=True))
+    top_fraction: float = spec(0.01, check=between(0, 0.5, open_low=True))
+    significance_level: float = spec(0.01, check=between(0, 0.5, open_low=True, open_high=True))
+    ci_level: float = spec(0.95, check=between(0.5, 1, open_low=True, open_high=True))
+    bootstrap_resamples: int = spec(1000, check=between(100, 100_000))
+    primary_metric: Metric = "vesa"
+    test_metrics: tuple[Metric, ...] = spec(DEFAULT_TEST_METRICS, check=Check(_unique_non_empty, "non-empty, no repeats"))
+    crop: Crop | None = None
+    mask: Mask | None = None
+    seed: int = spec(0, check=seed_check)
+    schema: Literal[1] = 1
+
+    def processing_hash(self) -> str:
+        """SHA-256 of the canonical JSON without ``id``: every other field counts."""
+        document = to_json(self)
+        del document["id"]
+        return sha256_json(document)

@@ -1,0 +1,160 @@
+"""The workspace folder (SPEC §4.1): layout, metadata lookup, the writer lock.
+
+Every path stored in metadata is relative to the workspace root; this module is
+the one place that turns ids into paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+from .exceptions import MetadataError, PrerequisiteError, WorkspaceLockedError
+from .metadata import (
+    KIND_FOLDERS,
+    DatasetMeta,
+    GenerationParameters,
+    Pipeline,
+    ProcessingParameters,
+    SearchSpace,
+    is_valid_id,
+    load_document,
+    save_document,
+)
+
+__all__ = ["Workspace", "LAYOUT", "embedded_defaults"]
+
+Doc = TypeVar("Doc", DatasetMeta, ProcessingParameters, GenerationParameters, Pipeline, SearchSpace)
+
+LAYOUT = (
+    "meta/datasets", "meta/processing", "meta/generation", "meta/pipelines", "meta/search",
+    "data/raw", "data/derived", "data/synthetic",
+    "cache/chunks", "cache/spectra",
+    "results/pipelines", "results/analyze", "results/tables", "results/videos", "results/search",
+)
+CATALOG_NAME = "lightlane.sqlite"
+LOCK_NAME = ".lock"
+
+
+def embedded_defaults() -> dict[str, list[tuple[str, bytes]]]:
+    """The package's default metadata: folder → [(file name, bytes)]."""
+    root = resources.files("lightlane") / "defaults"
+    found: dict[str, list[tuple[str, bytes]]] = {}
+    for folder in KIND_FOLDERS.values():
+        entry = root / folder
+        if not entry.is_dir():
+            continue
+        files = sorted((f.name, f.read_bytes()) for f in entry.iterdir() if f.name.endswith(".json"))
+        found[folder] = files
+    return found
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace rooted at ``root`` (need not exist until :meth:`init`)."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, root: str | os.PathLike[str] | None = None) -> Workspace:
+        return cls(Path(root if root is not None else ".").resolve())
+
+    # -- paths -------------------------------------------------------------
+    def path(self, relative: str) -> Path:
+        """Absolute path of a workspace-relative ``/``-separated path."""
+        return self.root.joinpath(*relative.split("/"))
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root).as_posix() if path.is_absolute() else path.as_posix()
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / CATALOG_NAME
+
+    def meta_path(self, cls: type, doc_id: str) -> Path:
+        return self.root / "meta" / KIND_FOLDERS[cls] / f"{doc_id}.json"
+
+    def raw_dir(self, dataset_id: str) -> Path:
+        return self.root / "data" / "raw" / dataset_id
+
+    @property
+    def is_initialised(self) -> bool:
+        return self.catalog_path.is_file() and (self.root / "meta").is_dir()
+
+    def require_initialised(self) -> None:
+        if not self.is_initialised:
+            raise PrerequisiteError(
+                f"{self.root} is not a lightlane workspace; create it with `lightlane --workspace {self.root} init`"
+            )
+
+    # -- metadata ------------------------------------------------------------
+    def load(self, cls: type[Doc], doc_id: str) -> Doc:
+        """Load one metadata document by id, strictly."""
+        folder = KIND_FOLDERS[cls]
+        shown = f"meta/{folder}/{doc_id}.json"
+        if not is_valid_id(doc_id):
+            raise MetadataError(f"{shown}: invalid id {doc_id!r} (expected [a-z0-9_-]{{1,64}})")
+        path = self.meta_path(cls, doc_id)
+        if not path.is_file():
+            raise MetadataError(f"{shown}: no such {folder.rstrip('s')} id {doc_id!r}")
+        return load_document(cls, path, shown)
+
+    def exists(self, cls: type, doc_id: str) -> bool:
+        return is_valid_id(doc_id) and self.meta_path(cls, doc_id).is_file()
+
+    def save(self, document: Doc) -> Path:
+        path = self.meta_path(type(document), document.id)
+        save_document(document, path)
+        return path
+
+    def ids(self, cls: type) -> list[str]:
+        folder = self.root / "meta" / KIND_FOLDERS[cls]
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+    # -- locking -------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Advisory exclusive lock held by every writing command."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / LOCK_NAME
+        handle = open(path, "a+")
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise WorkspaceLockedError(
+                    f"{path}: another lightlane command is writing to this workspace; wait for it to finish"
+                ) from None
+            yield
+        finally:
+            handle.close()
+
+    # -- creation ------------------------------------------------------------
+    def init(self, force: bool = False) -> list[Path]:
+        """Create the layout, the catalog and the embedded defaults; return files written."""
+        from .catalog import Catalog
+
+        written: list[Path] = []
+        for folder in LAYOUT:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+        for folder, files in embedded_defaults().items():
+            for name, content in files:
+                target = self.root / "meta" / folder / name
+                if force or not target.exists():
+                    from .atomic import write_bytes
+
+                    write_bytes(target, content)
+                    written.append(target)
+        Catalog.open(self.catalog_path).close()
+        return written
+
+    def remove_tree(self, path: Path) -> None:
+        """Remove a folder created by a failed command (never under data/raw of other ids)."""
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,15 @@
+//! lightlane numeric core: plain Rust, no PyO3.
+//!
+//! Units follow SPEC §1: time in seconds, wavelength in nm, energy in keV.
+//! Every random draw comes from a stream of [`rng`], so results never depend on
+//! the number of threads. The PyO3 glue lives in `py/` behind the `python` feature.
+
+pub mod calibration;
+pub mod dither;
+pub mod error;
+pub mod rng;
+
+#[cfg(feature = "python")]
+mod py;
+
+pub use error::CoreError;

@@ -1,0 +1,34 @@
+//! The one place where core errors become Python exceptions.
+
+use pyo3::prelude::*;
+
+use crate::error::CoreError;
+
+pub struct PyCoreError(CoreError);
+
+impl From<CoreError> for PyCoreError {
+    fn from(err: CoreError) -> Self {
+        Self(err)
+    }
+}
+
+impl From<PyCoreError> for PyErr {
+    fn from(err: PyCoreError) -> PyErr {
+        let (class_name, message) = match err.0 {
+            CoreError::Data(msg) => ("DataError", msg),
+            CoreError::Parameter(msg) => ("MetadataError", msg),
+        };
+        Python::attach(|py| {
+            let instance = py
+                .import("lightlane.exceptions")
+                .and_then(|module| module.getattr(class_name))
+                .and_then(|class| class.call1((message.clone(),)));
+            match instance {
+                Ok(value) => PyErr::from_value(value),
+                Err(import_error) => import_error,
+            }
+        })
+    }
+}
+
+pub type CoreResult<T> = Result<T, PyCoreError>;

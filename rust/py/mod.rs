@@ -1,0 +1,16 @@
+//! PyO3 glue: the extension module `lightlane._core`. Thin wrappers only.
+
+mod errors;
+mod functions;
+mod pool;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("HC_KEV_NM", crate::calibration::HC_KEV_NM)?;
+    m.add("EVENT_BLOCK", crate::rng::EVENT_BLOCK)?;
+    m.add_function(wrap_pyfunction!(pool::set_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(pool::thread_count, m)?)?;
+    functions::register(m)
+}
