@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_bytes", "write_text", "temp_name"]
+__all__ = ["atomic_path", "write_bytes", "write_text", "temp_name", "sweep_stale_temp_files"]
 
 
 def temp_name(target: Path) -> Path:
@@ -67,3 +68,32 @@ def write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
 def write_text(target: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 ``text`` to ``target`` atomically."""
     write_bytes(target, text.encode("utf-8"))
+
+
+_TEMP_PATTERN = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_temp_files(root: str | os.PathLike[str]) -> list[Path]:
+    """Remove temporary files left by writers that were killed midway.
+
+    Only names of the form ``<name>.tmp-<pid>-<8 hex>`` whose process is gone
+    are removed; the files they were meant to replace were never touched.
+    """
+    removed = []
+    for path in Path(root).rglob("*.tmp-*"):
+        match = _TEMP_PATTERN.search(path.name)
+        if match and path.is_file() and not path.is_symlink() and not _alive(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed

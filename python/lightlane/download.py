@@ -31,6 +31,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
@@ -171,13 +172,13 @@ def parse_listing(html: str, page_url: str, base_url: str | None = None) -> tupl
     return files, listings
 
 
-def _relative_path(file_url: str, base: str) -> str:
+def _relative_path(file_url: str, base: str, *, folder: bool = False) -> str:
     """Local relative path of ``file_url`` below ``base``; refuses anything unsafe."""
     tail = urlsplit(file_url).path[len(urlsplit(base).path):]
     parts = [unquote(p) for p in tail.split("/")]
     if not parts or any(p in ("", ".", "..") or "/" in p or "\\" in p or "\0" in p for p in parts):
         raise DownloadError(f"{file_url}: unsafe file name in the listing")
-    if parts[-1].endswith(PART_SUFFIX):
+    if not folder and parts[-1].endswith(PART_SUFFIX):
         raise DownloadError(f"{file_url}: file names ending in {PART_SUFFIX!r} are reserved for partial downloads")
     return "/".join(parts)
 
@@ -219,14 +220,14 @@ def _fetch_listing(url: str, *, retries: int, backoff_s: float, timeout_s: float
 
     def attempt() -> tuple[str, str, bool]:
         with urllib.request.urlopen(_request(url), timeout=timeout_s) as response:
+            if response.headers.get_content_type() not in ("text/html", "application/xhtml+xml"):
+                return response.geturl(), "", False  # a file, not a listing: fetched later with resume
             body = response.read()
             length = response.headers.get("Content-Length")
             if length is not None and length.isdigit() and len(body) != int(length):
                 raise _RetryableError(f"got {len(body)} of {length} bytes")
-            content_type = response.headers.get_content_type()
             charset = response.headers.get_content_charset() or "utf-8"
-            return response.geturl(), body.decode(charset, errors="replace"), content_type in (
-                "text/html", "application/xhtml+xml")
+            return response.geturl(), body.decode(charset, errors="replace"), True
 
     return _with_retries(url, attempt, retries, backoff_s, sleep)  # type: ignore[return-value]
 
@@ -284,7 +285,7 @@ def list_remote_files(url: str, *, retries: int = 3, backoff_s: float = 0.5, tim
             if sub in visited or depth + 1 > _MAX_DEPTH:
                 continue
             visited.add(sub)
-            _relative_path(sub.rstrip("/"), base)  # refuses unsafe folder names early
+            _relative_path(sub.rstrip("/"), base, folder=True)  # refuses unsafe folder names early
             sub_final, sub_text, _ = _fetch_listing(sub, retries=retries, backoff_s=backoff_s,
                                                     timeout_s=timeout_s, sleep=sleep)
             if not _is_below(_directory_url(sub_final), base):
@@ -331,6 +332,7 @@ def _one_transfer(url: str, part: Path, timeout_s: float, on_bytes: Callable[[in
             match = _UNSATISFIED_RANGE.search(content_range)
             if match and int(match.group(1)) == offset:
                 return offset  # the .part already holds every byte
+            on_bytes(-offset)
             part.unlink(missing_ok=True)
             raise _RetryableError(f"server refused to resume at byte {offset}; restarting") from None
         raise
@@ -340,6 +342,7 @@ def _one_transfer(url: str, part: Path, timeout_s: float, on_bytes: Callable[[in
         if response.status == 206:
             match = _CONTENT_RANGE.search(response.headers.get("Content-Range", ""))
             if match is None or int(match.group(1)) != offset:
+                on_bytes(-offset)
                 part.unlink(missing_ok=True)
                 raise _RetryableError(f"unexpected Content-Range {response.headers.get('Content-Range')!r}")
             start, end, total_text = match.groups()
@@ -836,6 +839,8 @@ def download(
         destination = archive.with_name(stem)
         if destination.exists():
             continue  # unpacked by an earlier run (the rename is atomic)
+        for stale in archive.parent.glob(f"{glob_escape(stem)}.tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed run; we hold the workspace lock
         log.info("%s: unpacking", workspace.relative(archive))
         safe_unpack(archive, destination)
 

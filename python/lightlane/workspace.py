@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
+from .atomic import sweep_stale_temp_files, write_bytes
 from .exceptions import MetadataError, PrerequisiteError, WorkspaceLockedError
 from .metadata import (
     KIND_FOLDERS,
@@ -132,6 +132,7 @@ class Workspace:
                 raise WorkspaceLockedError(
                     f"{path}: another lightlane command is writing to this workspace; wait for it to finish"
                 ) from None
+            sweep_stale_temp_files(self.root)
             yield
         finally:
             handle.close()
@@ -148,13 +149,8 @@ class Workspace:
             for name, content in files:
                 target = self.root / "meta" / folder / name
                 if force or not target.exists():
-                    from .atomic import write_bytes
-
                     write_bytes(target, content)
                     written.append(target)
         Catalog.open(self.catalog_path).close()
         return written
 
-    def remove_tree(self, path: Path) -> None:
-        """Remove a folder created by a failed command (never under data/raw of other ids)."""
-        shutil.rmtree(path, ignore_errors=True)

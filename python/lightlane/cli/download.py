@@ -15,7 +15,9 @@ class Options:
     """Options of ``lightlane download``."""
 
     url: str = field(metadata={"args": ["url"], "help": "archive staging directory (an HTML listing)"})
-    id: str | None = field(default=None, metadata={"type": str, "help": "dataset id (default obs<OBS_ID>; _2, _3 ... for more)"})
+    id: str | None = field(
+        default=None, metadata={"type": str, "help": "dataset id (default obs<OBS_ID>; _2, _3 ... for more)"}
+    )
     jobs: int = field(default=4, metadata={"help": "parallel file downloads"})
     retries: int = field(default=3, metadata={"help": "extra attempts per request after the first"})
 

@@ -1,0 +1,85 @@
+"""Shared fixtures: tiny FITS event files built with astropy, fresh workspaces."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from lightlane import Workspace
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def build_event_file(
+    path: Path,
+    *,
+    times: np.ndarray | None = None,
+    columns: dict[str, tuple[str, np.ndarray]] | None = None,
+    gtis: list[tuple[float, float]] | None = ((0.0, 1000.0),),
+    header: dict[str, Any] | None = None,
+    events_name: str = "EVENTS",
+    gti_name: str = "GTI",
+    extra_hdus: list[fits.BinTableHDU] | None = None,
+) -> Path:
+    """Write an OGIP-like event file; ``columns`` maps name → (TFORM, values)."""
+    n = 200
+    if times is None:
+        times = np.linspace(1.0, 999.0, n)
+    if columns is None:
+        channels = 1 + (np.arange(len(times)) * 37) % 700
+        columns = {"PI": ("J", channels.astype(np.int32))}
+    cards = {"TELESCOP": "CHANDRA", "INSTRUME": "ACIS", "TSTART": 0.0, "TSTOP": 1000.0, "MJDREF": 50814.0}
+    cards.update(header or {})
+    hdr = fits.Header()
+    for key, value in cards.items():
+        hdr[key] = value
+    cols = [fits.Column(name="TIME", format="D", array=np.asarray(times))] if times is not False else []  # type: ignore[comparison-overlap]
+    cols += [fits.Column(name=name, format=form, array=values) for name, (form, values) in columns.items()]
+    hdus: list[Any] = [fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols, header=hdr, name=events_name)]
+    if gtis is not None:
+        gti = np.asarray(gtis, dtype=np.float64).reshape(-1, 2)
+        hdus.append(fits.BinTableHDU.from_columns(
+            [fits.Column(name="START", format="D", array=gti[:, 0]), fits.Column(name="STOP", format="D", array=gti[:, 1])],
+            header=hdr, name=gti_name,
+        ))
+    hdus += extra_hdus or []
+    fits.HDUList(hdus).writeto(path)
+    return path
+
+
+@pytest.fixture
+def make_events(tmp_path: Path) -> Callable[..., Path]:
+    counter = iter(range(10_000))
+
+    def make(name: str | None = None, **kwargs: Any) -> Path:
+        return build_event_file(tmp_path / (name or f"events_{next(counter)}.fits"), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    ws = Workspace.at(tmp_path / "ws")
+    ws.init()
+    return ws
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes (the catalog excluded: WAL files churn)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith("lightlane.sqlite") and p.name != ".lock"
+    }
+
+
+def catalog_rows(ws: Workspace, table: str) -> list[tuple[Any, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(ws.catalog_path) as connection:
+        return connection.execute(f"SELECT * FROM {table}").fetchall()

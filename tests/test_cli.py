@@ -1,0 +1,90 @@
+"""The command line: dispatcher, exit codes, one-line errors (SPEC §18)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from lightlane import Workspace
+from lightlane.cli import main
+from lightlane.metadata import DatasetMeta
+
+from .conftest import snapshot
+
+
+def test_python_dash_m_help() -> None:
+    result = subprocess.run([sys.executable, "-m", "lightlane", "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "onboard" in result.stdout and "quickstart" in result.stdout
+
+
+def test_console_script_is_installed() -> None:
+    import shutil
+
+    script = shutil.which("lightlane")
+    assert script is not None
+    result = subprocess.run([script, "init", "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "--force" in result.stdout
+
+
+def test_unknown_command_is_usage_error(capsys) -> None:
+    assert main(["frobnicate"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_init_and_onboard(tmp_path, make_events, capsys) -> None:
+    ws = tmp_path / "ws"
+    assert main(["--workspace", str(ws), "init"]) == 0
+    assert main(["--workspace", str(ws), "--threads", "2", "onboard", str(make_events()), "--id", "obs1"]) == 0
+    out = capsys.readouterr().out
+    assert "onboarded obs1: 200 events" in out
+    assert Workspace.at(ws).load(DatasetMeta, "obs1").event_count == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "pattern"),
+    [
+        (["onboard", "{events}", "--id", "UPPER"], 3, "invalid dataset id 'UPPER'"),
+        (["onboard", "/does/not/exist.fits", "--id", "x"], 4, "/does/not/exist.fits: file not found"),
+        (["onboard", "{events}"], 2, "required: --id"),
+        (["onboard", "{events}", "--id", "x", "--calibration", "rosat"], 3, "unknown calibration 'rosat'"),
+        (["onboard", "{events}", "--id", "x", "--calibration-params", "{oops"], 3, "--calibration-params: invalid JSON"),
+        (["onboard", "{bad}", "--id", "x"], 4, "non-finite time"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_code(tmp_path, make_events, capsys, args, code, pattern) -> None:
+    import numpy as np
+
+    ws = tmp_path / "ws"
+    assert main(["--workspace", str(ws), "--quiet", "init"]) == 0
+    events = make_events()
+    bad = make_events(times=np.array([1.0, np.nan]), columns={"PI": ("J", np.array([3, 4], dtype=np.int32))})
+    before = snapshot(ws)
+    capsys.readouterr()
+    argv = [a.replace("{events}", str(events)).replace("{bad}", str(bad)) for a in args]
+    assert main(["--workspace", str(ws), *argv]) == code
+    err = capsys.readouterr().err.strip()
+    assert pattern in err
+    if code != 2:
+        assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert snapshot(ws) == before
+
+
+def test_commands_need_an_initialised_workspace(tmp_path, make_events, capsys) -> None:
+    assert main(["--workspace", str(tmp_path / "none"), "onboard", str(make_events()), "--id", "x"]) == 5
+    assert "init" in capsys.readouterr().err
+
+
+def test_threads_must_be_positive(capsys) -> None:
+    assert main(["--threads", "0", "init"]) == 2
+
+
+def test_quickstart_runs_and_is_idempotent(tmp_path, capsys) -> None:
+    assert main(["--workspace", str(tmp_path), "quickstart", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "dataset demo_real:" in out and "2 GTIs" in out
+    meta = Workspace.at(tmp_path / "demo").load(DatasetMeta, "demo_real")
+    assert meta.time.exposure_s == 19_000.0 and 18_000 < meta.event_count < 20_000
+    assert main(["--workspace", str(tmp_path), "quickstart", "demo"]) == 0
+    assert "already onboarded" in capsys.readouterr().out

@@ -1,0 +1,146 @@
+"""Reading event files (SPEC §6.1) and its errors (SPEC §21 property 14)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from lightlane import DataError, LightlaneWarning, MetadataError, read_events
+from lightlane.ingest import merge_intervals
+
+
+def sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_gtis_are_merged_and_filter_events(make_events) -> None:
+    extra = fits.BinTableHDU.from_columns(
+        [fits.Column(name="START", format="D", array=[250.0, 900.0]), fits.Column(name="STOP", format="D", array=[350.0, 900.0])],
+        name="STDGTI04",
+    )
+    path = make_events(gtis=[(0.0, 100.0), (300.0, 500.0)], extra_hdus=[extra])
+    events = read_events(path)
+    assert events.gti.tolist() == [[0.0, 100.0], [250.0, 500.0]]
+    times = events.events["time"].to_numpy()
+    assert np.all((times < 100.0) | ((times >= 250.0) & (times < 500.0)))
+    assert events.events.height + events.dropped_outside_gti == 200
+    assert events.exposure_s == 350.0
+    only = read_events(path, gti_hdu="STDGTI04")
+    assert only.gti.tolist() == [[250.0, 350.0]]
+
+
+def test_merge_intervals() -> None:
+    merged = merge_intervals(np.array([[5, 6], [0, 2], [1, 3], [3, 4], [7, 7]]))
+    assert merged.tolist() == [[0, 4], [5, 6]]
+
+
+def test_timezero_is_added_per_hdu(make_events) -> None:
+    path = make_events(header={"TIMEZERO": 10.0})
+    events = read_events(path)
+    assert events.events["time"].min() == pytest.approx(11.0)
+    assert events.gti.tolist() == [[10.0, 1010.0]]
+
+
+def test_mjdref_from_integer_and_fraction(make_events) -> None:
+    path = make_events(header={"MJDREF": None})
+    with fits.open(path, mode="update") as hdul:
+        del hdul["EVENTS"].header["MJDREF"]
+        hdul["EVENTS"].header["MJDREFI"] = 55197
+        hdul["EVENTS"].header["MJDREFF"] = 0.5
+    assert read_events(path).mjdref == 55197.5
+
+
+def test_missing_gti_uses_tstart_tstop_with_warning(make_events) -> None:
+    path = make_events(gtis=None)
+    with pytest.warns(LightlaneWarning, match="no GTI extension"):
+        events = read_events(path)
+    assert events.gti.tolist() == [[0.0, 1000.0]]
+
+
+def test_pha_is_used_with_warning(make_events) -> None:
+    path = make_events(columns={"PHA": ("J", np.full(200, 100, dtype=np.int32))})
+    with pytest.warns(LightlaneWarning, match="PHA"):
+        events = read_events(path)
+    assert events.channel_column == "pha"
+
+
+def test_sort_times_sorts_in_memory(make_events) -> None:
+    times = np.linspace(1, 999, 200)[::-1].copy()
+    path = make_events(times=times)
+    before = sha(path)
+    events = read_events(path, sort_times=True)
+    assert np.all(np.diff(events.events["time"].to_numpy()) >= 0)
+    assert sha(path) == before
+
+
+def test_events_hdu_fallback_warns(make_events) -> None:
+    path = make_events(events_name="PHOTONS")
+    with pytest.warns(LightlaneWarning, match="no EVENTS extension"):
+        read_events(path)
+
+
+def test_passthrough_columns(make_events) -> None:
+    columns = {"PI": ("J", np.full(200, 50, dtype=np.int32)), "CCD_ID": ("I", np.full(200, 7, dtype=np.int16))}
+    events = read_events(make_events(columns=columns), passthrough=True)
+    assert events.events["ccd_id"].to_list() == [7] * 200
+
+
+ERROR_CASES = {
+    "missing TIME": (dict(times=False), "column 'TIME'"),
+    "no energy column": (dict(columns={"X": ("E", np.zeros(200, dtype=np.float32))}), "no ENERGY, PI or PHA"),
+    "zero events": (dict(times=np.zeros(0), columns={"PI": ("J", np.zeros(0, dtype=np.int32))}), "no events"),
+    "all outside GTIs": (dict(gtis=[(2000.0, 3000.0)]), "no events left"),
+    "NaN time": (dict(times=np.r_[1.0, np.nan, 3.0], columns={"PI": ("J", np.array([5, 6, 7], dtype=np.int32))}),
+                 "non-finite time at row 2"),
+    "unsorted times": (dict(times=np.array([1.0, 3.0, 2.0]), columns={"PI": ("J", np.array([5, 6, 7], dtype=np.int32))}),
+                       "not non-decreasing \\(row 3\\)"),
+    "string channel": (dict(columns={"PI": ("5A", np.array(["abc"] * 200))}), "expected a numeric column"),
+    "fractional channel": (dict(columns={"PI": ("D", np.full(200, 1.5))}), "expected integer channels"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_ingestion_errors_name_file_and_column(make_events, case: str) -> None:
+    kwargs, pattern = ERROR_CASES[case]
+    if kwargs.get("times") is False:
+        kwargs = dict(kwargs, times=False, columns={"PI": ("J", np.ones(10, dtype=np.int32))})
+    path = make_events(name=f"case_{case.replace(' ', '_')}.fits", **kwargs)
+    before = sha(path)
+    with pytest.raises(DataError, match=pattern) as info:
+        read_events(path)
+    assert str(path) in str(info.value)
+    assert sha(path) == before
+
+
+def test_missing_file() -> None:
+    with pytest.raises(DataError, match="file not found"):
+        read_events("/nonexistent/events.fits")
+
+
+def test_not_a_fits_file(tmp_path) -> None:
+    path = tmp_path / "notes.fits"
+    path.write_text("hello")
+    with pytest.raises(DataError, match="notes.fits"):
+        read_events(path)
+
+
+def test_undetectable_calibration(make_events) -> None:
+    with pytest.raises(MetadataError, match="--calibration"):
+        read_events(make_events(header={"TELESCOP": "ROSAT"}))
+
+
+def test_require_xy(make_events) -> None:
+    with pytest.raises(DataError, match="column 'X'"):
+        read_events(make_events(), require_xy=True)
+
+
+def test_gzip_is_read_transparently(make_events, tmp_path) -> None:
+    import gzip
+
+    path = make_events()
+    zipped = tmp_path / "events.fits.gz"
+    zipped.write_bytes(gzip.compress(path.read_bytes()))
+    assert read_events(zipped, dataset_id="d").events.equals(read_events(path, dataset_id="d").events)
