@@ -6,17 +6,19 @@ channel dithering runs in Rust. The file is never written.
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import polars as pl
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyError
 from astropy.utils.exceptions import AstropyWarning
 
 from . import _core
@@ -155,7 +157,7 @@ class _Reader:
         if raw.ndim != 1:
             raise self.fail("expected a scalar column", hdu.name, actual)
         kind = raw.dtype.kind
-        if kind not in "biuf":
+        if kind not in "iuf":
             raise self.fail(f"expected a numeric column, got {raw.dtype}", hdu.name, actual)
         if np.issubdtype(dtype, np.integer) and kind == "f":
             values = np.asarray(raw, dtype=np.float64)
@@ -264,15 +266,21 @@ def read_events(
         with warnings.catch_warnings():
             # Truncated or non-standard files surface as errors below, not as astropy warnings.
             warnings.simplefilter("error", AstropyWarning)
-            with fits.open(path, memmap=not path.name.endswith(".gz"), mode="readonly", lazy_load_hdus=False) as hdul:
+            # We own the handle, so it is closed even when astropy fails halfway through opening.
+            with _open_binary(path) as handle, fits.open(handle, memmap=not path.name.endswith(".gz"),
+                                                          mode="readonly", lazy_load_hdus=False) as hdul:
                 return _read(reader, hdul, calibration, dataset_id, dither_seed, calibration_params,
                              channel_column, sort_times, gti_hdu, require_xy, passthrough)
     except LightlaneError:
         raise
     except AstropyWarning as exc:
         raise reader.fail(f"damaged FITS file: {exc}") from None
-    except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError) as exc:
+    except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError, VerifyError) as exc:
         raise reader.fail(f"cannot read FITS file: {exc}") from None
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
 
 
 def _header_keywords(hdul: fits.HDUList, events: fits.BinTableHDU) -> dict[str, Any]:

@@ -225,7 +225,7 @@ def _convert_tagged(members: list[Any], value: Any, ctx: Context, tp: Any) -> An
         raise ctx.error("object", value)
     kinds = {_kind_of(m): m for m in members}
     kind = value.get("kind")
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         raise ctx.child("kind").error("one of " + ", ".join(json.dumps(k) for k in kinds), kind)
     return from_json(kinds[kind], value, ctx)
 
