@@ -7,6 +7,8 @@
 pub mod calibration;
 pub mod dither;
 pub mod error;
+pub mod ingest;
+pub mod memory;
 pub mod rng;
 
 #[cfg(feature = "python")]

@@ -40,12 +40,12 @@ def build_event_file(
         hdr[key] = value
     cols = [fits.Column(name="TIME", format="D", array=np.asarray(times))] if times is not False else []  # type: ignore[comparison-overlap]
     cols += [fits.Column(name=name, format=form, array=values) for name, (form, values) in columns.items()]
-    hdus: list[Any] = [fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols, header=hdr, name=events_name)]
+    hdus: list[Any] = [fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols, header=hdr.copy(), name=events_name)]
     if gtis is not None:
         gti = np.asarray(gtis, dtype=np.float64).reshape(-1, 2)
         hdus.append(fits.BinTableHDU.from_columns(
             [fits.Column(name="START", format="D", array=gti[:, 0]), fits.Column(name="STOP", format="D", array=gti[:, 1])],
-            header=hdr, name=gti_name,
+            header=hdr.copy(), name=gti_name,
         ))
     hdus += extra_hdus or []
     fits.HDUList(hdus).writeto(path)

@@ -94,11 +94,11 @@ def write_event_file(
     }
     for key, value in {**standard, **keywords}.items():
         header[key] = "" if value is None else value
-    events_hdu = fits.BinTableHDU.from_columns(columns, header=header, name="EVENTS")
+    events_hdu = fits.BinTableHDU.from_columns(columns, header=header.copy(), name="EVENTS")
     gti_hdu = fits.BinTableHDU.from_columns(
         [fits.Column(name="START", format="D", unit="s", array=gti[:, 0]),
          fits.Column(name="STOP", format="D", unit="s", array=gti[:, 1])],
-        header=header, name="GTI",
+        header=header.copy(), name="GTI",
     )
     with atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", VerifyWarning)  # long LLTASKS strings use CONTINUE cards

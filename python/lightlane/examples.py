@@ -76,12 +76,12 @@ def write_chandra_like(path: str | os.PathLike[str], observation: ExampleObserva
         fits.Column(name="x", format="E", unit="pixel", array=x.astype(np.float32)),
         fits.Column(name="y", format="E", unit="pixel", array=y.astype(np.float32)),
         fits.Column(name="pi", format="J", array=pi),
-    ], header=header, name="EVENTS")
+    ], header=header.copy(), name="EVENTS")
     gti_hdu = fits.BinTableHDU.from_columns([
         fits.Column(name="START", format="D", unit="s", array=gti[:, 0]),
         fits.Column(name="STOP", format="D", unit="s", array=gti[:, 1]),
-    ], header=header, name="GTI")
+    ], header=header.copy(), name="GTI")
     path = Path(path)
     with atomic_path(path) as tmp:
-        fits.HDUList([fits.PrimaryHDU(header=header), events, gti_hdu]).writeto(tmp)
+        fits.HDUList([fits.PrimaryHDU(header=header.copy()), events, gti_hdu]).writeto(tmp)
     return path

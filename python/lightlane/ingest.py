@@ -7,6 +7,7 @@ channel dithering runs in Rust. The file is never written.
 from __future__ import annotations
 
 import gzip
+import io
 import logging
 import os
 import warnings
@@ -39,6 +40,8 @@ KEYWORDS = (
 #: Columns that carry meaning for lightlane; everything else is passthrough.
 _KNOWN = ("time", "energy", "pi", "pha", "x", "y", "wavelength", "energy_kev", "bin", "lanecount")
 _LIGHTLANE_INT_COLUMNS = {"bin": np.uint16, "lanecount": np.int64}
+_SORT_HINT = "; onboard with --sort-times to sort them in memory"
+_FAST_TYPES = {"u1", "i2", "i4", "i8", "f4", "f8"}
 
 
 @dataclass(frozen=True)
@@ -107,13 +110,24 @@ def merge_intervals(intervals: np.ndarray) -> np.ndarray:
     return np.array(merged, dtype=np.float64)
 
 
-def _inside(times: np.ndarray, gti: np.ndarray) -> np.ndarray:
-    """Boolean mask of times inside any [start, stop) interval of merged GTIs."""
-    index = np.searchsorted(gti[:, 0], times, side="right") - 1
-    valid = index >= 0
-    inside = np.zeros(times.shape, dtype=bool)
-    inside[valid] = times[valid] < gti[index[valid], 1]
+def _in_gtis_sorted(sorted_times: np.ndarray, gti: np.ndarray) -> np.ndarray:
+    """Mask of sorted times inside any [start, stop) of merged GTIs.
+
+    Each GTI is one index range of the sorted times found by bisection, so the
+    cost is O(GTIs · log n) plus filling the mask.
+    """
+    lo = np.searchsorted(sorted_times, gti[:, 0], side="left")
+    hi = np.searchsorted(sorted_times, gti[:, 1], side="left")
+    inside = np.zeros(len(sorted_times), dtype=bool)
+    for first, stop in zip(lo, hi):
+        inside[first:stop] = True
     return inside
+
+
+def _as_slice(keep: np.ndarray, kept: int) -> slice | None:
+    """The mask as a slice when the kept rows are contiguous (one GTI, all energies valid)."""
+    first = int(np.argmax(keep))
+    return slice(first, first + kept) if keep[first:first + kept].all() else None
 
 
 class _Reader:
@@ -147,19 +161,25 @@ class _Reader:
                 return hdu
         raise self.fail("no EVENTS extension and no table with a TIME column", hdu="EVENTS")
 
+    def check_column(self, hdu: fits.BinTableHDU, names: Mapping[str, str], key: str) -> None:
+        """A scalar numeric column, judged from the table's storage type alone (no data read)."""
+        actual = names[key]
+        storage = hdu.columns.dtype.fields[actual][0]
+        if storage.shape != ():
+            raise self.fail("expected a scalar column", hdu.name, actual)
+        fits_format = str(hdu.columns[actual].format)
+        if storage.kind not in "iuf" or fits_format.endswith("L"):
+            raise self.fail(f"expected a numeric column, got FITS format {fits_format!r}", hdu.name, actual)
+
     def column(self, hdu: fits.BinTableHDU, names: Mapping[str, str], key: str, dtype: type) -> np.ndarray:
         """A scalar column, converted once to a native-endian array of ``dtype``."""
         actual = names[key]
+        self.check_column(hdu, names, key)
         try:
             raw = hdu.data.field(actual)
         except (KeyError, ValueError, TypeError, OSError) as exc:
             raise self.fail(f"cannot read column: {exc}", hdu.name, actual) from None
-        if raw.ndim != 1:
-            raise self.fail("expected a scalar column", hdu.name, actual)
-        kind = raw.dtype.kind
-        if kind not in "iuf":
-            raise self.fail(f"expected a numeric column, got {raw.dtype}", hdu.name, actual)
-        if np.issubdtype(dtype, np.integer) and kind == "f":
+        if np.issubdtype(dtype, np.integer) and raw.dtype.kind == "f":
             values = np.asarray(raw, dtype=np.float64)
             if not np.all(np.isfinite(values) & (values == np.round(values))):
                 raise self.fail("expected integer channels, found non-integer values", hdu.name, actual)
@@ -269,7 +289,7 @@ def read_events(
             # We own the handle, so it is closed even when astropy fails halfway through opening.
             with _open_binary(path) as handle, fits.open(handle, memmap=not path.name.endswith(".gz"),
                                                           mode="readonly", lazy_load_hdus=False) as hdul:
-                return _read(reader, hdul, calibration, dataset_id, dither_seed, calibration_params,
+                return _read(reader, handle, hdul, calibration, dataset_id, dither_seed, calibration_params,
                              channel_column, sort_times, gti_hdu, require_xy, passthrough)
     except LightlaneError:
         raise
@@ -292,8 +312,156 @@ def _header_keywords(hdul: fits.HDUList, events: fits.BinTableHDU) -> dict[str, 
     return header
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Which columns feed the event table, by lower-case name."""
+
+    energy_mode: str  # "channels" | "energy-ev" | "wavelength"
+    energy_column: str
+    energy_kev_column: str | None
+    extras: tuple[tuple[str, type], ...]  # (column, output dtype)
+
+
+def _plan(reader: _Reader, names: Mapping[str, str], hdu_name: str, calibration: Calibration,
+          channel_column: str | None) -> _Plan:
+    extras: list[tuple[str, type]] = []
+    if calibration.uses_channels:
+        used = channel_column or ("pi" if "pi" in names else "pha" if "pha" in names else None)
+        if used is None or used not in names:
+            raise reader.fail(f"no ENERGY, PI or PHA column for calibration {calibration.name!r}", hdu_name, "PI")
+        if used == "pha":
+            reader.warn("using PHA: it is not gain-corrected; prefer PI when the file has it")
+        mode, energy_column, energy_kev_column = "channels", used, None
+        extras.append((used, np.int64))
+    elif calibration.name == "energy-column":
+        if "energy" not in names:
+            raise reader.fail("missing column for calibration 'energy-column'", hdu_name, "ENERGY")
+        mode, energy_column, energy_kev_column = "energy-ev", "energy", None
+    else:  # stored-wavelength
+        if "wavelength" not in names:
+            raise reader.fail("missing column for calibration 'stored-wavelength'", hdu_name, "WAVELENGTH")
+        mode, energy_column = "wavelength", "wavelength"
+        energy_kev_column = "energy_kev" if "energy_kev" in names else None
+        if "pi" in names:
+            extras.append(("pi", np.int64))
+    extras += [(axis, np.float64) for axis in ("x", "y") if axis in names]
+    extras += [(column, dtype) for column, dtype in _LIGHTLANE_INT_COLUMNS.items() if column in names]
+    return _Plan(mode, energy_column, energy_kev_column, tuple(extras))
+
+
+def _fast_fields(hdu: fits.BinTableHDU, names: Mapping[str, str], plan: _Plan) -> dict[str, tuple[int, str]] | None:
+    """Byte offset and type of every planned column, or None when the Rust path cannot read them."""
+    dtype = hdu.columns.dtype  # from the header: the data are not loaded
+    wanted = ["time", plan.energy_column, *([plan.energy_kev_column] if plan.energy_kev_column else [])]
+    wanted += [column for column, _ in plan.extras]
+    integer = {plan.energy_column} if plan.energy_mode == "channels" else set()
+    integer |= {column for column, out in plan.extras if np.issubdtype(out, np.integer)}
+    fields = {}
+    for column in dict.fromkeys(wanted):
+        actual = names[column]
+        field_dtype, offset = dtype.fields[actual][:2]
+        code = field_dtype.str[1:]
+        fits_column = hdu.columns[actual]
+        scaled = fits_column.bscale not in (None, 1) or fits_column.bzero not in (None, 0)
+        if field_dtype.shape != () or code not in _FAST_TYPES or scaled:
+            return None
+        if column in integer and field_dtype.kind == "f":
+            return None
+        fields[column] = (int(offset), code)
+    return fields
+
+
+def _raw_rows(hdu: fits.BinTableHDU, handle: IO[bytes], rows: int, row_bytes: int) -> np.ndarray:
+    """The table's raw big-endian bytes: memory-mapped from a plain file, else from astropy."""
+    if isinstance(handle, io.BufferedReader):
+        offset = int(hdu.fileinfo()["datLoc"])
+        return np.memmap(handle, dtype=np.uint8, mode="r", offset=offset, shape=(rows * row_bytes,))
+    records = np.ascontiguousarray(np.asarray(hdu.data))
+    return records.view(np.uint8).reshape(-1)
+
+
+def _read_fast(reader: _Reader, hdu: fits.BinTableHDU, handle: IO[bytes], fields: dict[str, tuple[int, str]],
+               plan: _Plan, calibration: Calibration, dither_seed: int, dataset_key: int, gti: np.ndarray,
+               ) -> tuple[dict[str, np.ndarray], int, int]:
+    """Two Rust passes over the raw big-endian rows: decode, check, dither, filter."""
+    rows, row_bytes = int(hdu.header["NAXIS2"]), int(hdu.header["NAXIS1"])
+    raw = _raw_rows(hdu, handle, rows, row_bytes)
+    extras = [(fields[column][0], fields[column][1], bool(np.issubdtype(out, np.integer))) for column, out in plan.extras]
+    time, energy, wavelength, extra_columns, outside, invalid = _core.ingest_table(
+        raw, row_bytes, rows, fields["time"], float(hdu.header.get("TIMEZERO", 0.0)),
+        plan.energy_mode, fields[plan.energy_column],
+        fields[plan.energy_kev_column] if plan.energy_kev_column else None,
+        calibration.name if calibration.uses_channels else "chandra-acis",
+        calibration.offset_kev, calibration.slope_kev, dither_seed, dataset_key, extras,
+        np.ascontiguousarray(gti[:, 0]), np.ascontiguousarray(gti[:, 1]),
+    )
+    data = {"time": time, "wavelength_nm": wavelength, "energy_kev": energy}
+    for (column, out), values in zip(plan.extras, extra_columns):
+        data[column] = values if values.dtype == out else values.astype(out)
+    return data, outside, invalid
+
+
+def _read_numpy(reader: _Reader, hdu: fits.BinTableHDU, names: Mapping[str, str], plan: _Plan,
+                calibration: Calibration, dither_seed: int, dataset_key: int, gti: np.ndarray,
+                sort_times: bool, passthrough: bool) -> tuple[dict[str, np.ndarray], int, int]:
+    """The general path: scaled or vector-free exotic columns, unsorted files, passthrough columns."""
+    hdu_name = str(hdu.name)
+    times = reader.column(hdu, names, "time", np.float64) + float(hdu.header.get("TIMEZERO", 0.0))
+    if not np.all(np.isfinite(times)):
+        bad = int(np.flatnonzero(~np.isfinite(times))[0])
+        raise reader.fail(f"non-finite time at row {bad + 1}", hdu_name, names["time"])
+    order = None
+    decreasing = np.flatnonzero(times[1:] < times[:-1])
+    if len(decreasing) and not sort_times:
+        raise reader.fail(f"times are not non-decreasing at row {int(decreasing[0]) + 2}{_SORT_HINT}",
+                          hdu_name, names["time"])
+    if len(decreasing):
+        order = np.argsort(times, kind="stable")
+
+    columns: dict[str, np.ndarray] = {}
+    for column, out in plan.extras:
+        columns[column] = reader.column(hdu, names, column, out)
+    if plan.energy_mode == "channels":
+        energy_kev, wavelength_nm = calibration.dither(columns[plan.energy_column], dither_seed, dataset_key)
+    elif plan.energy_mode == "energy-ev":
+        energy_ev = reader.column(hdu, names, "energy", np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            energy_kev = np.where(energy_ev > 0, energy_ev / 1000.0, np.nan)
+            wavelength_nm = HC_KEV_NM / energy_kev
+    else:
+        wavelength_nm = reader.column(hdu, names, "wavelength", np.float64)
+        wavelength_nm = np.where(wavelength_nm > 0, wavelength_nm, np.nan)
+        if plan.energy_kev_column:
+            energy_kev = reader.column(hdu, names, plan.energy_kev_column, np.float64)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                energy_kev = HC_KEV_NM / wavelength_nm
+        energy_kev = np.where(np.isfinite(wavelength_nm), energy_kev, np.nan)
+    if passthrough:
+        for lower, actual in names.items():
+            raw = hdu.data.field(actual)
+            if lower not in _KNOWN and lower not in columns and raw.ndim == 1:
+                columns[lower] = np.asarray(raw).astype(raw.dtype.newbyteorder("="), copy=False)
+
+    in_gti = _in_gtis_sorted(times if order is None else times[order], gti)
+    keep = in_gti & np.isfinite(wavelength_nm if order is None else wavelength_nm[order])
+    kept = int(np.count_nonzero(keep))
+    outside = int(len(times) - np.count_nonzero(in_gti))
+    selection = _as_slice(keep, kept) if order is None and kept else None
+
+    def finish(values: np.ndarray) -> np.ndarray:
+        if selection is not None:
+            return values[selection]  # a view: no copy
+        return (values if order is None else values[order])[keep]
+
+    data = {"time": finish(times), "wavelength_nm": finish(wavelength_nm), "energy_kev": finish(energy_kev)}
+    data.update({column: finish(values) for column, values in columns.items()})
+    return data, outside, int(len(times) - outside - kept)
+
+
 def _read(
     reader: _Reader,
+    handle: IO[bytes],
     hdul: fits.HDUList,
     calibration_name: str | None,
     dataset_id: str | None,
@@ -315,93 +483,37 @@ def _read(
         for axis in ("x", "y"):
             if axis not in names:
                 raise reader.fail("missing column (needed by crop/mask)", hdu_name, axis.upper())
-
     name = calibration_name or detect_calibration(header, names, reader.shown)
     calibration = get_calibration(name, calibration_params, reader.shown)
-
-    raw_times = reader.column(events_hdu, names, "time", np.float64)
-    raw_rows = len(raw_times)
+    plan = _plan(reader, names, hdu_name, calibration, channel_column)
+    raw_rows = int(events_hdu.header.get("NAXIS2", 0))
     if raw_rows == 0:
         raise reader.fail("no events in the file", hdu_name)
-    times = raw_times + float(events_hdu.header.get("TIMEZERO", 0.0))
-    if not np.all(np.isfinite(times)):
-        bad = int(np.flatnonzero(~np.isfinite(times))[0])
-        raise reader.fail(f"non-finite time at row {bad + 1}", hdu_name, names["time"])
-    if not sort_times and raw_rows > 1:
-        decreasing = np.flatnonzero(times[1:] < times[:-1])
-        if len(decreasing):
-            raise reader.fail(
-                f"times are not non-decreasing (row {int(decreasing[0]) + 2}); onboard with --sort-times to sort them in memory",
-                hdu_name, names["time"],
-            )
-
-    columns: dict[str, np.ndarray] = {}
-    used_channel: str | None = None
-    if calibration.uses_channels:
-        used_channel = channel_column or ("pi" if "pi" in names else "pha" if "pha" in names else None)
-        if used_channel is None or used_channel not in names:
-            raise reader.fail(f"no ENERGY, PI or PHA column for calibration {name!r}", hdu_name, "PI")
-        if used_channel == "pha":
-            reader.warn("using PHA: it is not gain-corrected; prefer PI when the file has it")
-        channels = reader.column(events_hdu, names, used_channel, np.int64)
-        key = _core.str_u64(dataset_id if dataset_id is not None else reader.path.name)
-        energy_kev, wavelength_nm = calibration.dither(channels, dither_seed, key)
-        columns[used_channel] = channels
-    elif name == "energy-column":
-        if "energy" not in names:
-            raise reader.fail("missing column for calibration 'energy-column'", hdu_name, "ENERGY")
-        energy_ev = reader.column(events_hdu, names, "energy", np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            energy_kev = np.where(energy_ev > 0, energy_ev / 1000.0, np.nan)
-            wavelength_nm = HC_KEV_NM / energy_kev
-    else:  # stored-wavelength
-        if "wavelength" not in names:
-            raise reader.fail("missing column for calibration 'stored-wavelength'", hdu_name, "WAVELENGTH")
-        wavelength_nm = reader.column(events_hdu, names, "wavelength", np.float64)
-        wavelength_nm = np.where(wavelength_nm > 0, wavelength_nm, np.nan)
-        if "energy_kev" in names:
-            energy_kev = reader.column(events_hdu, names, "energy_kev", np.float64)
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                energy_kev = HC_KEV_NM / wavelength_nm
-        if "pi" in names:
-            columns["pi"] = reader.column(events_hdu, names, "pi", np.int64)
-
-    for axis in ("x", "y"):
-        if axis in names:
-            columns[axis] = reader.column(events_hdu, names, axis, np.float64)
-    for extra, dtype in _LIGHTLANE_INT_COLUMNS.items():
-        if extra in names:
-            columns[extra] = reader.column(events_hdu, names, extra, dtype)
-    if passthrough:
-        for lower, actual in names.items():
-            if lower not in _KNOWN and lower not in columns and events_hdu.data.field(actual).ndim == 1:
-                columns[lower] = np.asarray(events_hdu.data.field(actual)).astype(
-                    events_hdu.data.field(actual).dtype.newbyteorder("="), copy=False
-                )
-
+    for column in ("time", plan.energy_column, *(column for column, _ in plan.extras)):
+        reader.check_column(events_hdu, names, column)
     gti = reader.gtis(hdul, events_hdu, gti_hdu)
-    in_gti = _inside(times, gti)
-    valid_energy = np.isfinite(wavelength_nm)
-    keep = in_gti & valid_energy
-    dropped_outside = int(raw_rows - np.count_nonzero(in_gti))
-    dropped_energy = int(np.count_nonzero(in_gti & ~valid_energy))
-    if dropped_outside:
-        log.info("%s: dropped %d events outside the GTIs", reader.shown, dropped_outside)
-    if dropped_energy:
-        reader.warn(f"dropped {dropped_energy} events with E ≤ 0 or a channel outside the valid range")
-    kept = int(np.count_nonzero(keep))
-    if kept == 0:
+    dataset_key = _core.str_u64(dataset_id if dataset_id is not None else reader.path.name)
+
+    fields = None if passthrough else _fast_fields(events_hdu, names, plan)
+    data = None
+    if fields is not None:
+        try:
+            data, outside, invalid = _read_fast(reader, events_hdu, handle, fields, plan, calibration,
+                                                dither_seed, dataset_key, gti)
+        except DataError as exc:
+            if not (sort_times and "non-decreasing" in str(exc)):
+                hint = _SORT_HINT if "non-decreasing" in str(exc) else ""
+                raise reader.fail(f"{exc}{hint}", hdu_name, names["time"]) from None
+    if data is None:
+        data, outside, invalid = _read_numpy(reader, events_hdu, names, plan, calibration, dither_seed,
+                                             dataset_key, gti, sort_times, passthrough)
+    if outside:
+        log.info("%s: dropped %d events outside the GTIs", reader.shown, outside)
+    if invalid:
+        reader.warn(f"dropped {invalid} events with E ≤ 0 or a channel outside the valid range")
+    if len(data["time"]) == 0:
         raise reader.fail("no events left after GTI and energy filtering", hdu_name)
-
-    order = np.argsort(times[keep], kind="stable") if sort_times else None
-
-    def finish(values: np.ndarray) -> np.ndarray:
-        selected = values[keep]
-        return selected[order] if order is not None else selected
-
-    data = {"time": finish(times), "wavelength_nm": finish(wavelength_nm), "energy_kev": finish(energy_kev)}
-    data.update({column: finish(values) for column, values in columns.items()})
+    used_channel = plan.energy_column if plan.energy_mode == "channels" else None
     telescope = str(header.get("TELESCOP", "")).strip()
     instrument = str(header.get("INSTRUME", "")).strip()
     return EventList(
@@ -414,7 +526,7 @@ def _read(
         calibration=name,
         channel_column=used_channel,
         raw_rows=raw_rows,
-        dropped_outside_gti=dropped_outside,
-        dropped_invalid_energy=dropped_energy,
+        dropped_outside_gti=outside,
+        dropped_invalid_energy=invalid,
         warnings=tuple(reader.notes),
     )

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use super::errors::CoreResult;
 use super::pool::run_in_pool;
 use crate::calibration::Calibration;
-use crate::{dither, rng};
+use crate::{dither, ingest, rng};
 
 type F64Array<'py> = Bound<'py, PyArray1<f64>>;
 
@@ -19,6 +19,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(channel_interval_kev, m)?)?;
     m.add_function(wrap_pyfunction!(energy_to_channel, m)?)?;
     m.add_function(wrap_pyfunction!(dither_channels, m)?)?;
+    m.add_function(wrap_pyfunction!(ingest_table, m)?)?;
     Ok(())
 }
 
@@ -103,4 +104,83 @@ fn dither_channels<'py>(
     let channels = channels.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
     let out = py.detach(|| run_in_pool(|| dither::dither_channels(channels, &cal, dither_seed, dataset_key)));
     Ok((out.energy_kev.into_pyarray(py), out.wavelength_nm.into_pyarray(py)))
+}
+
+type FieldSpec = (usize, String);
+
+fn field(spec: &FieldSpec) -> CoreResult<ingest::Field> {
+    Ok(ingest::Field { offset: spec.0, kind: ingest::FieldType::from_code(&spec.1)? })
+}
+
+/// (time, energy_kev, wavelength_nm, [extra columns], dropped outside GTIs, dropped for energy)
+type Ingested<'py> = (F64Array<'py>, F64Array<'py>, F64Array<'py>, Vec<Bound<'py, PyAny>>, usize, usize);
+
+/// Kept events of a raw FITS table, decoded, checked, dithered and filtered in Rust.
+#[pyfunction]
+#[pyo3(signature = (table, row_bytes, rows, time_field, timezero_s, energy_mode, energy_field, energy_kev_field,
+                    calibration_name, offset_kev, slope_kev, dither_seed, dataset_key, extra, gti_start, gti_stop))]
+#[allow(clippy::too_many_arguments)]
+fn ingest_table<'py>(
+    py: Python<'py>,
+    table: PyReadonlyArray1<'py, u8>,
+    row_bytes: usize,
+    rows: usize,
+    time_field: FieldSpec,
+    timezero_s: f64,
+    energy_mode: &str,
+    energy_field: FieldSpec,
+    energy_kev_field: Option<FieldSpec>,
+    calibration_name: &str,
+    offset_kev: f64,
+    slope_kev: f64,
+    dither_seed: u64,
+    dataset_key: u64,
+    extra: Vec<(usize, String, bool)>,
+    gti_start: PyReadonlyArray1<'py, f64>,
+    gti_stop: PyReadonlyArray1<'py, f64>,
+) -> CoreResult<Ingested<'py>> {
+    let bytes = table.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
+    let table = ingest::Table::new(bytes, row_bytes, rows)?;
+    let energy = match energy_mode {
+        "channels" => ingest::EnergySource::Channels {
+            field: field(&energy_field)?,
+            calibration: calibration(calibration_name, offset_kev, slope_kev)?,
+            dither_seed,
+            dataset_key,
+        },
+        "energy-ev" => ingest::EnergySource::EnergyEv { field: field(&energy_field)? },
+        "wavelength" => ingest::EnergySource::Wavelength {
+            field: field(&energy_field)?,
+            energy_kev: energy_kev_field.as_ref().map(field).transpose()?,
+        },
+        other => return Err(crate::CoreError::Parameter(format!("unknown energy mode '{other}'")).into()),
+    };
+    let extra: Vec<(ingest::Field, ingest::OutKind)> = extra
+        .iter()
+        .map(|(offset, code, is_int)| {
+            let kind = if *is_int { ingest::OutKind::Int } else { ingest::OutKind::Float };
+            Ok((field(&(*offset, code.clone()))?, kind))
+        })
+        .collect::<CoreResult<_>>()?;
+    let starts = gti_start.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
+    let stops = gti_stop.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
+    let gti: Vec<(f64, f64)> = starts.iter().copied().zip(stops.iter().copied()).collect();
+    let time = field(&time_field)?;
+    let out = py.detach(|| run_in_pool(|| ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti)))?;
+    let columns = out
+        .extra
+        .into_iter()
+        .map(|column| match column {
+            ingest::Column::Float(values) => values.into_pyarray(py).into_any(),
+            ingest::Column::Int(values) => values.into_pyarray(py).into_any(),
+        })
+        .collect();
+    Ok((
+        out.time_s.into_pyarray(py),
+        out.energy_kev.into_pyarray(py),
+        out.wavelength_nm.into_pyarray(py),
+        columns,
+        out.dropped_outside_gti,
+        out.dropped_invalid_energy,
+    ))
 }

@@ -1,0 +1,601 @@
+//! Fused ingestion of a FITS binary table (SPEC §6.1–6.3) in two parallel passes.
+//!
+//! Input is the raw big-endian row buffer of the EVENTS table (row-major, `row_bytes`
+//! per row), so no per-column conversion happens before this call. Pass 1 decodes
+//! times [s], checks them (finite, non-decreasing) and flags the rows inside the
+//! GTIs whose energy can be valid; pass 2 draws the dithering stream of SPEC §1
+//! (one stream per block of 65 536 raw rows, one draw per raw row) and writes every
+//! output column of the kept rows straight into place. No full-length scratch arrays. Blocks are fixed-size, so the
+//! result never depends on the thread count.
+
+use rayon::prelude::*;
+
+use crate::calibration::{Calibration, HC_KEV_NM};
+use crate::error::{CoreError, CoreResult};
+use crate::memory::zeroed;
+use crate::rng::{domain, stream, uniform, EVENT_BLOCK};
+
+/// Storage type of one FITS column (always big-endian in the file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    U8,
+    I16,
+    I32,
+    I64,
+    F32,
+    F64,
+}
+
+impl FieldType {
+    pub fn from_code(code: &str) -> CoreResult<Self> {
+        Ok(match code {
+            "u1" => Self::U8,
+            "i2" => Self::I16,
+            "i4" => Self::I32,
+            "i8" => Self::I64,
+            "f4" => Self::F32,
+            "f8" => Self::F64,
+            other => return Err(CoreError::Parameter(format!("unsupported FITS column type '{other}'"))),
+        })
+    }
+
+    fn width(self) -> usize {
+        match self {
+            Self::U8 => 1,
+            Self::I16 => 2,
+            Self::I32 | Self::F32 => 4,
+            Self::I64 | Self::F64 => 8,
+        }
+    }
+}
+
+/// One column: its byte offset inside a row and its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub offset: usize,
+    pub kind: FieldType,
+}
+
+/// Decode `field` of the given rows (big-endian) as f64, one tight loop per storage type.
+fn decode_f64(rows: &[u8], row_bytes: usize, field: Field, pick: impl Iterator<Item = usize>, out: &mut [f64]) {
+    macro_rules! run {
+        ($width:literal, $convert:expr) => {
+            for (slot, i) in out.iter_mut().zip(pick) {
+                let at = i * row_bytes + field.offset;
+                let mut raw = [0u8; $width];
+                raw.copy_from_slice(&rows[at..at + $width]);
+                *slot = $convert(raw);
+            }
+        };
+    }
+    match field.kind {
+        FieldType::U8 => run!(1, |b: [u8; 1]| f64::from(b[0])),
+        FieldType::I16 => run!(2, |b| f64::from(i16::from_be_bytes(b))),
+        FieldType::I32 => run!(4, |b| f64::from(i32::from_be_bytes(b))),
+        FieldType::I64 => run!(8, |b| i64::from_be_bytes(b) as f64),
+        FieldType::F32 => run!(4, |b| f64::from(f32::from_be_bytes(b))),
+        FieldType::F64 => run!(8, f64::from_be_bytes),
+    }
+}
+
+/// Decode `field` as i64; float storage is truncated (callers only pass integral floats).
+fn decode_i64(rows: &[u8], row_bytes: usize, field: Field, pick: impl Iterator<Item = usize>, out: &mut [i64]) {
+    macro_rules! run {
+        ($width:literal, $convert:expr) => {
+            for (slot, i) in out.iter_mut().zip(pick) {
+                let at = i * row_bytes + field.offset;
+                let mut raw = [0u8; $width];
+                raw.copy_from_slice(&rows[at..at + $width]);
+                *slot = $convert(raw);
+            }
+        };
+    }
+    match field.kind {
+        FieldType::U8 => run!(1, |b: [u8; 1]| i64::from(b[0])),
+        FieldType::I16 => run!(2, |b| i64::from(i16::from_be_bytes(b))),
+        FieldType::I32 => run!(4, |b| i64::from(i32::from_be_bytes(b))),
+        FieldType::I64 => run!(8, i64::from_be_bytes),
+        FieldType::F32 => run!(4, |b| f32::from_be_bytes(b) as i64),
+        FieldType::F64 => run!(8, |b| f64::from_be_bytes(b) as i64),
+    }
+}
+
+/// Where energies and wavelengths come from (SPEC §6.2).
+#[derive(Debug, Clone, Copy)]
+pub enum EnergySource {
+    /// Integer channels dithered uniformly in energy inside their interval.
+    Channels { field: Field, calibration: Calibration, dither_seed: u64, dataset_key: u64 },
+    /// A continuous ENERGY column in eV.
+    EnergyEv { field: Field },
+    /// A stored WAVELENGTH column in nm, with an optional stored ENERGY_KEV column.
+    Wavelength { field: Field, energy_kev: Option<Field> },
+}
+
+/// Output type of an extra column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutKind {
+    Float,
+    Int,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    Float(Vec<f64>),
+    Int(Vec<i64>),
+}
+
+/// The kept events, in file order, and what was dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    pub time_s: Vec<f64>,
+    pub energy_kev: Vec<f64>,
+    pub wavelength_nm: Vec<f64>,
+    pub extra: Vec<Column>,
+    pub dropped_outside_gti: usize,
+    pub dropped_invalid_energy: usize,
+}
+
+/// A view of the raw table bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Table<'a> {
+    pub bytes: &'a [u8],
+    pub row_bytes: usize,
+    pub rows: usize,
+}
+
+impl<'a> Table<'a> {
+    pub fn new(bytes: &'a [u8], row_bytes: usize, rows: usize) -> CoreResult<Self> {
+        if row_bytes == 0 || bytes.len() < row_bytes.saturating_mul(rows) {
+            return Err(CoreError::Data(format!(
+                "table buffer of {} bytes is too short for {rows} rows of {row_bytes} bytes",
+                bytes.len()
+            )));
+        }
+        Ok(Self { bytes, row_bytes, rows })
+    }
+
+    fn check(&self, field: &Field) -> CoreResult<()> {
+        if field.offset + field.kind.width() > self.row_bytes {
+            return Err(CoreError::Parameter(format!("column at byte {} lies outside the row", field.offset)));
+        }
+        Ok(())
+    }
+
+}
+
+/// Per-channel [lo, hi) energies, so dithering needs no division per row.
+struct ChannelTable {
+    first: i64,
+    bounds: Vec<(f64, f64)>,
+}
+
+impl ChannelTable {
+    fn new(calibration: &Calibration) -> Option<Self> {
+        let (first, last) = calibration.channel_range();
+        if last - first > 1 << 20 {
+            return None; // e.g. an open-ended linear calibration: compute per row instead
+        }
+        let bounds = (first..=last).filter_map(|ch| calibration.channel_interval_kev(ch)).collect();
+        Some(Self { first, bounds })
+    }
+}
+
+/// Scratch space of one block, reused between the two passes of a thread.
+struct BlockWork {
+    rows: Vec<usize>,
+    u: Vec<f64>,
+    channel: Vec<i64>,
+    value: Vec<f64>,
+    energy: Vec<f64>,
+    wavelength: Vec<f64>,
+    ok: Vec<bool>,
+}
+
+impl BlockWork {
+    fn new() -> Self {
+        Self {
+            rows: Vec::new(),
+            u: Vec::new(),
+            channel: Vec::new(),
+            value: Vec::new(),
+            energy: Vec::new(),
+            wavelength: Vec::new(),
+            ok: Vec::new(),
+        }
+    }
+
+    /// Whether each row of `self.rows` can have a valid energy, without drawing dither values.
+    /// Exact except for channels whose interval starts at or below 0 keV, where the draw
+    /// decides; those are kept here and settled after pass 2.
+    fn plausible(&mut self, table: &Table<'_>, source: &EnergySource, channels: Option<&ChannelTable>) {
+        let m = self.rows.len();
+        self.ok.clear();
+        let rows = self.rows.iter().copied();
+        match *source {
+            EnergySource::Channels { field, calibration, .. } => {
+                self.channel.resize(m, 0);
+                decode_i64(table.bytes, table.row_bytes, field, rows, &mut self.channel);
+                self.ok.extend(self.channel.iter().map(|&ch| {
+                    let interval = match channels {
+                        Some(t) => usize::try_from(ch - t.first).ok().and_then(|i| t.bounds.get(i)).copied(),
+                        None => calibration.channel_interval_kev(ch),
+                    };
+                    interval.is_some_and(|(_, hi)| hi > 0.0)
+                }));
+            }
+            EnergySource::EnergyEv { field } | EnergySource::Wavelength { field, .. } => {
+                self.value.resize(m, 0.0);
+                decode_f64(table.bytes, table.row_bytes, field, rows, &mut self.value);
+                self.ok.extend(self.value.iter().map(|&v| v > 0.0 && v.is_finite()));
+            }
+        }
+    }
+
+    /// Energies and wavelengths of the rows in `self.rows` (NaN when invalid).
+    /// `u` holds the block's draws indexed by row offset `row - block_start`.
+    fn energies(&mut self, table: &Table<'_>, source: &EnergySource, channels: Option<&ChannelTable>, block_start: usize) {
+        let m = self.rows.len();
+        self.energy.resize(m, 0.0);
+        self.wavelength.resize(m, 0.0);
+        let rows = self.rows.iter().copied();
+        match *source {
+            EnergySource::Channels { field, calibration, .. } => {
+                self.channel.resize(m, 0);
+                decode_i64(table.bytes, table.row_bytes, field, rows, &mut self.channel);
+                for k in 0..m {
+                    let ch = self.channel[k];
+                    let interval = match channels {
+                        Some(t) => usize::try_from(ch - t.first).ok().and_then(|i| t.bounds.get(i)).copied(),
+                        None => calibration.channel_interval_kev(ch),
+                    };
+                    let u = self.u[self.rows[k] - block_start];
+                    self.energy[k] = interval.map_or(f64::NAN, |(lo, hi)| lo + u * (hi - lo));
+                }
+            }
+            EnergySource::EnergyEv { field } => {
+                decode_f64(table.bytes, table.row_bytes, field, rows, &mut self.energy);
+                self.energy.iter_mut().for_each(|e| *e /= 1000.0);
+            }
+            EnergySource::Wavelength { field, energy_kev } => {
+                decode_f64(table.bytes, table.row_bytes, field, rows, &mut self.wavelength);
+                match energy_kev {
+                    Some(f) => decode_f64(table.bytes, table.row_bytes, f, self.rows.iter().copied(), &mut self.energy),
+                    None => {
+                        for (e, &l) in self.energy.iter_mut().zip(&self.wavelength) {
+                            *e = HC_KEV_NM / l;
+                        }
+                    }
+                }
+                for (e, l) in self.energy.iter_mut().zip(self.wavelength.iter_mut()) {
+                    if !(*l > 0.0 && l.is_finite()) {
+                        *e = f64::NAN;
+                        *l = f64::NAN;
+                    }
+                }
+                return;
+            }
+        }
+        for (e, l) in self.energy.iter_mut().zip(self.wavelength.iter_mut()) {
+            if *e > 0.0 && e.is_finite() {
+                *l = HC_KEV_NM / *e;
+            } else {
+                *e = f64::NAN;
+                *l = f64::NAN;
+            }
+        }
+    }
+}
+
+/// Split `out` into consecutive pieces of the given lengths.
+fn split_by<'s, T>(mut out: &'s mut [T], lengths: &[usize]) -> Vec<&'s mut [T]> {
+    let mut pieces = Vec::with_capacity(lengths.len());
+    for &length in lengths {
+        let (head, tail) = out.split_at_mut(length);
+        pieces.push(head);
+        out = tail;
+    }
+    pieces
+}
+
+/// Decode, check, dither and filter an event table in one call.
+///
+/// `gti` must be sorted and merged; events are kept when start ≤ t < stop for
+/// some GTI and their energy is valid. Times must be finite and non-decreasing
+/// (the error names the 1-based row).
+pub fn ingest_table(
+    table: &Table<'_>,
+    time: Field,
+    timezero_s: f64,
+    energy: &EnergySource,
+    extra: &[(Field, OutKind)],
+    gti: &[(f64, f64)],
+) -> CoreResult<Ingested> {
+    table.check(&time)?;
+    match energy {
+        EnergySource::Channels { field, .. } | EnergySource::EnergyEv { field } => table.check(field)?,
+        EnergySource::Wavelength { field, energy_kev } => {
+            table.check(field)?;
+            if let Some(f) = energy_kev {
+                table.check(f)?;
+            }
+        }
+    }
+    for (field, _) in extra {
+        table.check(field)?;
+    }
+    let n = table.rows;
+    let channels = match energy {
+        EnergySource::Channels { calibration, .. } => ChannelTable::new(calibration),
+        _ => None,
+    };
+    // The block's dithering draws (one per raw row, valid or not), in row order.
+    let draws = |block: usize, len: usize, u: &mut Vec<f64>| {
+        u.clear();
+        if let EnergySource::Channels { dither_seed, dataset_key, .. } = energy {
+            let mut rng = stream(*dither_seed, domain::DITHER, &[*dataset_key, block as u64]);
+            u.extend((0..len).map(|_| uniform(&mut rng)));
+        } else {
+            u.resize(len, 0.0);
+        }
+    };
+
+    // Pass 1: per block, check times and flag kept rows; only the flags are stored.
+    let mut keep: Vec<bool> = zeroed(n);
+    let reports: Vec<BlockReport> = keep
+        .par_chunks_mut(EVENT_BLOCK)
+        .enumerate()
+        .map_init(BlockWork::new, |work, (block, flags)| {
+            let start = block * EVENT_BLOCK;
+            let len = flags.len();
+            let mut report = BlockReport::default();
+            work.value.resize(len, 0.0);
+            decode_f64(table.bytes, table.row_bytes, time, start..start + len, &mut work.value);
+            let mut previous = f64::NEG_INFINITY;
+            let mut gti_index = 0usize;
+            work.rows.clear();
+            for (i, &raw_time) in work.value.iter().enumerate() {
+                let t = raw_time + timezero_s;
+                if report.bad.is_none() {
+                    if !t.is_finite() {
+                        report.bad = Some((start + i, "non-finite time"));
+                    } else if t < previous {
+                        report.bad = Some((start + i, "times are not non-decreasing"));
+                    }
+                }
+                previous = t;
+                while gti_index < gti.len() && gti[gti_index].1 <= t {
+                    gti_index += 1;
+                }
+                if gti_index < gti.len() && gti[gti_index].0 <= t {
+                    work.rows.push(start + i);
+                } else {
+                    report.outside += 1;
+                }
+            }
+            report.first_time = work.value.first().map_or(0.0, |t| t + timezero_s);
+            report.last_time = work.value.last().map_or(0.0, |t| t + timezero_s);
+            work.plausible(table, energy, channels.as_ref());
+            for (&row, &ok) in work.rows.iter().zip(&work.ok) {
+                if ok {
+                    flags[row - start] = true;
+                    report.kept += 1;
+                } else {
+                    report.invalid += 1;
+                }
+            }
+            report
+        })
+        .collect();
+
+    let mut first_bad = reports.iter().find_map(|report| report.bad);
+    if first_bad.is_none() {
+        // Block boundaries: the first time of each block against the last of the previous one.
+        first_bad = reports
+            .windows(2)
+            .position(|pair| pair[1].first_time < pair[0].last_time)
+            .map(|block| ((block + 1) * EVENT_BLOCK, "times are not non-decreasing"));
+    }
+    if let Some((row, what)) = first_bad {
+        return Err(CoreError::Data(format!("{what} at row {}", row + 1)));
+    }
+    let counts: Vec<usize> = reports.iter().map(|r| r.kept).collect();
+    let total: usize = counts.iter().sum();
+
+    // Pass 2: each block re-derives its kept rows (same stream, same draws) straight into place.
+    let mut time_s: Vec<f64> = zeroed(total);
+    let mut energy_kev: Vec<f64> = zeroed(total);
+    let mut wavelength_nm: Vec<f64> = zeroed(total);
+    let mut extra_out: Vec<Column> = extra
+        .iter()
+        .map(|(_, kind)| match kind {
+            OutKind::Float => Column::Float(zeroed(total)),
+            OutKind::Int => Column::Int(zeroed(total)),
+        })
+        .collect();
+    let time_pieces = split_by(&mut time_s, &counts);
+    let energy_pieces = split_by(&mut energy_kev, &counts);
+    let wavelength_pieces = split_by(&mut wavelength_nm, &counts);
+    let mut extra_pieces: Vec<Vec<ExtraPiece<'_>>> = (0..counts.len()).map(|_| Vec::new()).collect();
+    for column in extra_out.iter_mut() {
+        match column {
+            Column::Float(values) => {
+                for (block, piece) in split_by(values, &counts).into_iter().enumerate() {
+                    extra_pieces[block].push(ExtraPiece::Float(piece));
+                }
+            }
+            Column::Int(values) => {
+                for (block, piece) in split_by(values, &counts).into_iter().enumerate() {
+                    extra_pieces[block].push(ExtraPiece::Int(piece));
+                }
+            }
+        }
+    }
+    time_pieces
+        .into_par_iter()
+        .zip(energy_pieces)
+        .zip(wavelength_pieces)
+        .zip(extra_pieces)
+        .enumerate()
+        .for_each_init(BlockWork::new, |work, (block, (((t_out, e_out), l_out), mut x_out))| {
+            let start = block * EVENT_BLOCK;
+            let stop = (start + EVENT_BLOCK).min(n);
+            work.rows.clear();
+            work.rows.extend((start..stop).filter(|&i| keep[i]));
+            decode_f64(table.bytes, table.row_bytes, time, work.rows.iter().copied(), t_out);
+            t_out.iter_mut().for_each(|t| *t += timezero_s);
+            draws(block, stop - start, &mut work.u);
+            work.energies(table, energy, channels.as_ref(), start);
+            e_out.copy_from_slice(&work.energy);
+            l_out.copy_from_slice(&work.wavelength);
+            for (piece, (field, _)) in x_out.iter_mut().zip(extra) {
+                match piece {
+                    ExtraPiece::Float(values) => decode_f64(table.bytes, table.row_bytes, *field, work.rows.iter().copied(), values),
+                    ExtraPiece::Int(values) => decode_i64(table.bytes, table.row_bytes, *field, work.rows.iter().copied(), values),
+                }
+            }
+        });
+
+    let dropped_outside_gti = reports.iter().map(|r| r.outside).sum();
+    let mut dropped_invalid_energy: usize = reports.iter().map(|r| r.invalid).sum();
+    // Rows whose draw gave E ≤ 0 (a channel starting at or below 0 keV): rare, removed here.
+    if wavelength_nm.iter().any(|l| l.is_nan()) {
+        let late: Vec<bool> = wavelength_nm.iter().map(|l| l.is_nan()).collect();
+        let late_count = late.iter().filter(|&&x| x).count();
+        dropped_invalid_energy += late_count;
+        let retain = |values: &mut Vec<f64>| {
+            let mut flags = late.iter();
+            values.retain(|_| !flags.next().copied().unwrap_or(false));
+        };
+        retain(&mut time_s);
+        retain(&mut energy_kev);
+        retain(&mut wavelength_nm);
+        for column in extra_out.iter_mut() {
+            match column {
+                Column::Float(values) => retain(values),
+                Column::Int(values) => {
+                    let mut flags = late.iter();
+                    values.retain(|_| !flags.next().copied().unwrap_or(false));
+                }
+            }
+        }
+    }
+    Ok(Ingested { time_s, energy_kev, wavelength_nm, extra: extra_out, dropped_outside_gti, dropped_invalid_energy })
+}
+
+#[derive(Default)]
+struct BlockReport {
+    bad: Option<(usize, &'static str)>,
+    first_time: f64,
+    last_time: f64,
+    outside: usize,
+    invalid: usize,
+    kept: usize,
+}
+
+enum ExtraPiece<'a> {
+    Float(&'a mut [f64]),
+    Int(&'a mut [i64]),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dither::dither_channels;
+
+    /// Rows of (TIME f8, PI i4, X f4), big-endian like FITS.
+    fn table_bytes(times: &[f64], channels: &[i32], xs: &[f32]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for ((t, c), x) in times.iter().zip(channels).zip(xs) {
+            bytes.extend_from_slice(&t.to_be_bytes());
+            bytes.extend_from_slice(&c.to_be_bytes());
+            bytes.extend_from_slice(&x.to_be_bytes());
+        }
+        bytes
+    }
+
+    const TIME: Field = Field { offset: 0, kind: FieldType::F64 };
+    const PI: Field = Field { offset: 8, kind: FieldType::I32 };
+    const X: Field = Field { offset: 12, kind: FieldType::F32 };
+
+    fn channels_source() -> EnergySource {
+        EnergySource::Channels { field: PI, calibration: Calibration::ChandraAcis, dither_seed: 3, dataset_key: 9 }
+    }
+
+    #[test]
+    fn matches_separate_dither_and_filter() {
+        let n = 200_000;
+        let times: Vec<f64> = (0..n).map(|i| i as f64 * 0.01).collect();
+        let channels: Vec<i32> = (0..n).map(|i| (i % 1100) as i32).collect();
+        let xs: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
+        let bytes = table_bytes(&times, &channels, &xs);
+        let table = Table::new(&bytes, 16, n).unwrap();
+        let gti = [(10.0, 500.0), (700.0, 1900.0)];
+        let out = ingest_table(&table, TIME, 0.0, &channels_source(), &[(X, OutKind::Float), (PI, OutKind::Int)], &gti)
+            .unwrap();
+        let wide: Vec<i64> = channels.iter().map(|&c| i64::from(c)).collect();
+        let reference = dither_channels(&wide, &Calibration::ChandraAcis, 3, 9);
+        let kept: Vec<usize> = (0..n)
+            .filter(|&i| gti.iter().any(|g| g.0 <= times[i] && times[i] < g.1) && reference.energy_kev[i].is_finite())
+            .collect();
+        assert_eq!(out.time_s, kept.iter().map(|&i| times[i]).collect::<Vec<_>>());
+        assert_eq!(out.energy_kev, kept.iter().map(|&i| reference.energy_kev[i]).collect::<Vec<_>>());
+        assert_eq!(out.wavelength_nm, kept.iter().map(|&i| reference.wavelength_nm[i]).collect::<Vec<_>>());
+        assert_eq!(out.extra[0], Column::Float(kept.iter().map(|&i| f64::from(xs[i])).collect()));
+        assert_eq!(out.extra[1], Column::Int(kept.iter().map(|&i| i64::from(channels[i])).collect()));
+        let inside = (0..n).filter(|&i| gti.iter().any(|g| g.0 <= times[i] && times[i] < g.1)).count();
+        assert_eq!(out.dropped_outside_gti, n - inside);
+        assert_eq!(out.dropped_invalid_energy, inside - kept.len());
+    }
+
+    #[test]
+    fn draws_decide_channels_that_start_below_zero() {
+        // XMM channel 0 covers [−0.5, 0.5) eV: about half of its draws give E ≤ 0.
+        let n = 100_000;
+        let times: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let channels: Vec<i32> = (0..n).map(|i| if i % 3 == 0 { 0 } else { 500 }).collect();
+        let bytes = table_bytes(&times, &channels, &vec![0.0; n]);
+        let table = Table::new(&bytes, 16, n).unwrap();
+        let source = EnergySource::Channels { field: PI, calibration: Calibration::XmmEpic, dither_seed: 1, dataset_key: 2 };
+        let out = ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)]).unwrap();
+        let wide: Vec<i64> = channels.iter().map(|&c| i64::from(c)).collect();
+        let reference = dither_channels(&wide, &Calibration::XmmEpic, 1, 2);
+        let kept: Vec<usize> = (0..n).filter(|&i| reference.energy_kev[i].is_finite()).collect();
+        assert!(n - kept.len() > 10_000, "the case under test must occur");
+        assert_eq!(out.dropped_invalid_energy, n - kept.len());
+        assert_eq!(out.time_s, kept.iter().map(|&i| times[i]).collect::<Vec<_>>());
+        assert_eq!(out.energy_kev, kept.iter().map(|&i| reference.energy_kev[i]).collect::<Vec<_>>());
+        assert_eq!(out.extra[0], Column::Int(kept.iter().map(|&i| i64::from(channels[i])).collect()));
+    }
+
+    #[test]
+    fn reports_bad_times_with_rows() {
+        let bytes = table_bytes(&[1.0, f64::NAN, 3.0], &[5, 6, 7], &[0.0; 3]);
+        let table = Table::new(&bytes, 16, 3).unwrap();
+        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)]).unwrap_err();
+        assert_eq!(err, CoreError::Data("non-finite time at row 2".into()));
+        let bytes = table_bytes(&[1.0, 3.0, 2.0], &[5, 6, 7], &[0.0; 3]);
+        let table = Table::new(&bytes, 16, 3).unwrap();
+        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)]).unwrap_err();
+        assert_eq!(err, CoreError::Data("times are not non-decreasing at row 3".into()));
+    }
+
+    #[test]
+    fn detects_disorder_across_block_boundary() {
+        let n = EVENT_BLOCK + 10;
+        let mut times: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        times[EVENT_BLOCK] = 0.5;
+        let bytes = table_bytes(&times, &vec![5; n], &vec![0.0; n]);
+        let table = Table::new(&bytes, 16, n).unwrap();
+        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 1e9)]).unwrap_err();
+        assert_eq!(err, CoreError::Data(format!("times are not non-decreasing at row {}", EVENT_BLOCK + 1)));
+    }
+
+    #[test]
+    fn rejects_short_buffers_and_fields_outside_rows() {
+        assert!(Table::new(&[0u8; 10], 16, 1).is_err());
+        let bytes = [0u8; 16];
+        let table = Table::new(&bytes, 16, 1).unwrap();
+        let bad = Field { offset: 12, kind: FieldType::F64 };
+        assert!(ingest_table(&table, bad, 0.0, &channels_source(), &[], &[(0.0, 1.0)]).is_err());
+    }
+}
