@@ -88,3 +88,14 @@ def test_quickstart_runs_and_is_idempotent(tmp_path, capsys) -> None:
     assert meta.time.exposure_s == 19_000.0 and 18_000 < meta.event_count < 20_000
     assert main(["--workspace", str(tmp_path), "quickstart", "demo"]) == 0
     assert "already onboarded" in capsys.readouterr().out
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if line.startswith("pip install")]
+    assert commands == ["pip install . && lightlane quickstart",
+                        'pip install ".[test]" && python -m pytest && cargo test --locked']
+    assert f"'{commands[1]}'" in (root / ".ci" / "run").read_text()
