@@ -56,30 +56,37 @@ pub struct Field {
     pub kind: FieldType,
 }
 
-/// Decode `field` of the given rows (big-endian) as f64, one tight loop per storage type.
-fn decode_f64(rows: &[u8], row_bytes: usize, field: Field, pick: impl Iterator<Item = usize>, out: &mut [f64]) {
-    macro_rules! run {
-        ($width:literal, $convert:expr) => {
-            for (slot, i) in out.iter_mut().zip(pick) {
-                let at = i * row_bytes + field.offset;
-                let mut raw = [0u8; $width];
-                raw.copy_from_slice(&rows[at..at + $width]);
-                *slot = $convert(raw);
-            }
-        };
+/// Output value types a stored column widens into.
+trait Widen: Copy {
+    fn from_i64(value: i64) -> Self;
+    fn from_f64(value: f64) -> Self;
+}
+
+impl Widen for f64 {
+    #[inline]
+    fn from_i64(value: i64) -> Self {
+        value as f64
     }
-    match field.kind {
-        FieldType::U8 => run!(1, |b: [u8; 1]| f64::from(b[0])),
-        FieldType::I16 => run!(2, |b| f64::from(i16::from_be_bytes(b))),
-        FieldType::I32 => run!(4, |b| f64::from(i32::from_be_bytes(b))),
-        FieldType::I64 => run!(8, |b| i64::from_be_bytes(b) as f64),
-        FieldType::F32 => run!(4, |b| f64::from(f32::from_be_bytes(b))),
-        FieldType::F64 => run!(8, f64::from_be_bytes),
+    #[inline]
+    fn from_f64(value: f64) -> Self {
+        value
     }
 }
 
-/// Decode `field` as i64; float storage is truncated (callers only pass integral floats).
-fn decode_i64(rows: &[u8], row_bytes: usize, field: Field, pick: impl Iterator<Item = usize>, out: &mut [i64]) {
+impl Widen for i64 {
+    #[inline]
+    fn from_i64(value: i64) -> Self {
+        value
+    }
+    /// Truncation: callers only pass integral floats to integer outputs.
+    #[inline]
+    fn from_f64(value: f64) -> Self {
+        value as i64
+    }
+}
+
+/// Decode `field` of the picked rows (big-endian), one tight loop per storage type.
+fn decode<T: Widen>(rows: &[u8], row_bytes: usize, field: Field, pick: impl Iterator<Item = usize>, out: &mut [T]) {
     macro_rules! run {
         ($width:literal, $convert:expr) => {
             for (slot, i) in out.iter_mut().zip(pick) {
@@ -91,12 +98,12 @@ fn decode_i64(rows: &[u8], row_bytes: usize, field: Field, pick: impl Iterator<I
         };
     }
     match field.kind {
-        FieldType::U8 => run!(1, |b: [u8; 1]| i64::from(b[0])),
-        FieldType::I16 => run!(2, |b| i64::from(i16::from_be_bytes(b))),
-        FieldType::I32 => run!(4, |b| i64::from(i32::from_be_bytes(b))),
-        FieldType::I64 => run!(8, i64::from_be_bytes),
-        FieldType::F32 => run!(4, |b| f32::from_be_bytes(b) as i64),
-        FieldType::F64 => run!(8, |b| f64::from_be_bytes(b) as i64),
+        FieldType::U8 => run!(1, |b: [u8; 1]| T::from_i64(i64::from(b[0]))),
+        FieldType::I16 => run!(2, |b| T::from_i64(i64::from(i16::from_be_bytes(b)))),
+        FieldType::I32 => run!(4, |b| T::from_i64(i64::from(i32::from_be_bytes(b)))),
+        FieldType::I64 => run!(8, |b| T::from_i64(i64::from_be_bytes(b))),
+        FieldType::F32 => run!(4, |b| T::from_f64(f64::from(f32::from_be_bytes(b)))),
+        FieldType::F64 => run!(8, |b| T::from_f64(f64::from_be_bytes(b))),
     }
 }
 
@@ -214,7 +221,7 @@ impl BlockWork {
         match *source {
             EnergySource::Channels { field, calibration, .. } => {
                 self.channel.resize(m, 0);
-                decode_i64(table.bytes, table.row_bytes, field, rows, &mut self.channel);
+                decode(table.bytes, table.row_bytes, field, rows, &mut self.channel);
                 self.ok.extend(self.channel.iter().map(|&ch| {
                     let interval = match channels {
                         Some(t) => usize::try_from(ch - t.first).ok().and_then(|i| t.bounds.get(i)).copied(),
@@ -225,7 +232,7 @@ impl BlockWork {
             }
             EnergySource::EnergyEv { field } | EnergySource::Wavelength { field, .. } => {
                 self.value.resize(m, 0.0);
-                decode_f64(table.bytes, table.row_bytes, field, rows, &mut self.value);
+                decode(table.bytes, table.row_bytes, field, rows, &mut self.value);
                 self.ok.extend(self.value.iter().map(|&v| v > 0.0 && v.is_finite()));
             }
         }
@@ -241,7 +248,7 @@ impl BlockWork {
         match *source {
             EnergySource::Channels { field, calibration, .. } => {
                 self.channel.resize(m, 0);
-                decode_i64(table.bytes, table.row_bytes, field, rows, &mut self.channel);
+                decode(table.bytes, table.row_bytes, field, rows, &mut self.channel);
                 for k in 0..m {
                     let ch = self.channel[k];
                     let interval = match channels {
@@ -253,13 +260,13 @@ impl BlockWork {
                 }
             }
             EnergySource::EnergyEv { field } => {
-                decode_f64(table.bytes, table.row_bytes, field, rows, &mut self.energy);
+                decode(table.bytes, table.row_bytes, field, rows, &mut self.energy);
                 self.energy.iter_mut().for_each(|e| *e /= 1000.0);
             }
             EnergySource::Wavelength { field, energy_kev } => {
-                decode_f64(table.bytes, table.row_bytes, field, rows, &mut self.wavelength);
+                decode(table.bytes, table.row_bytes, field, rows, &mut self.wavelength);
                 match energy_kev {
-                    Some(f) => decode_f64(table.bytes, table.row_bytes, f, self.rows.iter().copied(), &mut self.energy),
+                    Some(f) => decode(table.bytes, table.row_bytes, f, self.rows.iter().copied(), &mut self.energy),
                     None => {
                         for (e, &l) in self.energy.iter_mut().zip(&self.wavelength) {
                             *e = HC_KEV_NM / l;
@@ -349,7 +356,7 @@ pub fn ingest_table(
             let len = flags.len();
             let mut report = BlockReport::default();
             work.value.resize(len, 0.0);
-            decode_f64(table.bytes, table.row_bytes, time, start..start + len, &mut work.value);
+            decode(table.bytes, table.row_bytes, time, start..start + len, &mut work.value);
             let mut previous = f64::NEG_INFINITY;
             let mut gti_index = 0usize;
             work.rows.clear();
@@ -441,7 +448,7 @@ pub fn ingest_table(
             let stop = (start + EVENT_BLOCK).min(n);
             work.rows.clear();
             work.rows.extend((start..stop).filter(|&i| keep[i]));
-            decode_f64(table.bytes, table.row_bytes, time, work.rows.iter().copied(), t_out);
+            decode(table.bytes, table.row_bytes, time, work.rows.iter().copied(), t_out);
             t_out.iter_mut().for_each(|t| *t += timezero_s);
             draws(block, stop - start, &mut work.u);
             work.energies(table, energy, channels.as_ref(), start);
@@ -449,8 +456,8 @@ pub fn ingest_table(
             l_out.copy_from_slice(&work.wavelength);
             for (piece, (field, _)) in x_out.iter_mut().zip(extra) {
                 match piece {
-                    ExtraPiece::Float(values) => decode_f64(table.bytes, table.row_bytes, *field, work.rows.iter().copied(), values),
-                    ExtraPiece::Int(values) => decode_i64(table.bytes, table.row_bytes, *field, work.rows.iter().copied(), values),
+                    ExtraPiece::Float(values) => decode(table.bytes, table.row_bytes, *field, work.rows.iter().copied(), values),
+                    ExtraPiece::Int(values) => decode(table.bytes, table.row_bytes, *field, work.rows.iter().copied(), values),
                 }
             }
         });

@@ -135,3 +135,18 @@ def test_duplicate_id_is_refused(workspace, make_events) -> None:
 def test_onboard_rejects_unknown_processing(workspace, make_events) -> None:
     with pytest.raises(MetadataError, match="meta/processing/nope.json"):
         onboard_file(workspace, make_events(), "obs1", processing="nope")
+
+
+def test_read_dataset_matches_onboarding_and_checks_the_hash(workspace, make_events) -> None:
+    from lightlane.datasets import read_dataset
+    from lightlane.ingest import read_events
+
+    source = make_events()
+    meta = onboard_file(workspace, source, "obs1")
+    events = read_dataset(workspace, "obs1")
+    assert events.events.equals(read_events(source, dataset_id="obs1").events)
+    assert events.events_hash() == catalog_rows(workspace, "datasets")[0][4]
+    placed = workspace.path(meta.event_file)
+    placed.write_bytes(placed.read_bytes()[:-1] + b"\x01")
+    with pytest.raises(DataError, match="the file changed after onboarding"):
+        read_dataset(workspace, "obs1")

@@ -14,6 +14,7 @@ from .exceptions import (
     MetadataError,
     PrerequisiteError,
 )
+from .datasets import read_dataset
 from .ingest import EventList, read_events
 from .version import __version__
 from .workspace import Workspace
@@ -21,6 +22,7 @@ from .workspace import Workspace
 __all__ = [
     "__version__",
     "read_events",
+    "read_dataset",
     "EventList",
     "Workspace",
     "LightlaneError",

@@ -1,7 +1,14 @@
 """Reading OGIP event lists (SPEC §6.1–6.3): events in GTIs, with wavelengths.
 
-Only the needed columns are read, each converted once to native-endian arrays;
-channel dithering runs in Rust. The file is never written.
+astropy parses the headers; the rows themselves are read by one of two paths
+that give identical results:
+
+* fast: the raw big-endian rows (memory-mapped) go to one Rust call that
+  decodes, checks, dithers and GTI-filters only the needed columns;
+* general: numpy column reads, for scaled (TZERO/TSCAL) columns, unsorted
+  files read with ``sort_times`` and passthrough columns.
+
+The file is never written.
 """
 
 from __future__ import annotations

@@ -72,7 +72,8 @@ class Workspace:
         return self.root.joinpath(*relative.split("/"))
 
     def relative(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root).as_posix() if path.is_absolute() else path.as_posix()
+        """Workspace-relative ``/`` path of ``path``; a symlink is not followed."""
+        return Path(os.path.abspath(path)).relative_to(self.root).as_posix()
 
     @property
     def catalog_path(self) -> Path:
