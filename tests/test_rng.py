@@ -51,3 +51,17 @@ def test_uniforms_are_uniform_and_seeded() -> None:
     assert not np.array_equal(u, _core.uniforms(4, 1, [0], 100_000))
     # 53-bit resolution: every value is a multiple of 2^-53
     assert np.all(u * 2.0**53 == np.floor(u * 2.0**53))
+
+
+def test_stub_file_lists_exactly_the_extension_api() -> None:
+    import ast
+    from pathlib import Path
+
+    import lightlane
+
+    stub = Path(lightlane.__file__).with_name("_core.pyi")
+    tree = ast.parse(stub.read_text())
+    stubbed = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    stubbed |= {node.target.id for node in tree.body if isinstance(node, ast.AnnAssign)}
+    public = {name for name in dir(_core) if not name.startswith("_")}
+    assert stubbed == public

@@ -33,3 +33,28 @@ def dither_channels(
     offset_kev: float = 0.0,
     slope_kev: float = 0.0,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def ingest_table(
+    table: npt.NDArray[np.uint8],
+    row_bytes: int,
+    rows: int,
+    time_field: tuple[int, str],
+    timezero_s: float,
+    energy_mode: str,
+    energy_field: tuple[int, str],
+    energy_kev_field: tuple[int, str] | None,
+    calibration_name: str,
+    offset_kev: float,
+    slope_kev: float,
+    dither_seed: int,
+    dataset_key: int,
+    extra: list[tuple[int, str, bool]],
+    gti_start: npt.NDArray[np.float64],
+    gti_stop: npt.NDArray[np.float64],
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    list[npt.NDArray[np.float64] | npt.NDArray[np.int64]],
+    int,
+    int,
+]: ...
