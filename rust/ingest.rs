@@ -1,13 +1,15 @@
-//! Fused ingestion of a FITS binary table (SPEC §6.1–6.3) in two parallel passes.
+//! Fused ingestion of a FITS binary table (SPEC §6.1–6.3) in one parallel pass.
 //!
 //! Input is the raw big-endian row buffer of the EVENTS table (row-major, `row_bytes`
-//! per row), so no per-column conversion happens before this call. Pass 1 decodes
-//! times [s], checks them (finite, non-decreasing) and flags the rows inside the
-//! GTIs whose energy can be valid; pass 2 draws the dithering stream of SPEC §1
-//! (one stream per block of 65 536 raw rows, one draw per raw row) and writes every
-//! output column of the kept rows straight into place. No full-length scratch arrays. Blocks are fixed-size, so the
+//! per row), so no per-column conversion happens before this call. Times are sorted,
+//! so each GTI is a row range found by bisection; outputs are sized for the in-GTI rows
+//! and every block of 65 536 raw rows (one dithering stream of SPEC §1 each, one draw
+//! per raw row) checks all its times [s], assigns energies [keV] and wavelengths [nm]
+//! and writes its valid rows straight into place. Rows with an invalid energy are rare;
+//! the gaps they leave are closed at the end. No full-length scratch arrays. Blocks are fixed-size, so the
 //! result never depends on the thread count.
 
+use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 
 use crate::calibration::{Calibration, HC_KEV_NM};
@@ -187,60 +189,36 @@ impl ChannelTable {
     }
 }
 
-/// Scratch space of one block, reused between the two passes of a thread.
+/// Scratch space of one block, reused by the blocks a thread handles.
 struct BlockWork {
     rows: Vec<usize>,
-    u: Vec<f64>,
     channel: Vec<i64>,
     value: Vec<f64>,
     energy: Vec<f64>,
     wavelength: Vec<f64>,
-    ok: Vec<bool>,
 }
 
 impl BlockWork {
     fn new() -> Self {
         Self {
             rows: Vec::new(),
-            u: Vec::new(),
             channel: Vec::new(),
             value: Vec::new(),
             energy: Vec::new(),
             wavelength: Vec::new(),
-            ok: Vec::new(),
         }
     }
 
-    /// Whether each row of `self.rows` can have a valid energy, without drawing dither values.
-    /// Exact except for channels whose interval starts at or below 0 keV, where the draw
-    /// decides; those are kept here and settled after pass 2.
-    fn plausible(&mut self, table: &Table<'_>, source: &EnergySource, channels: Option<&ChannelTable>) {
-        let m = self.rows.len();
-        self.ok.clear();
-        let rows = self.rows.iter().copied();
-        match *source {
-            EnergySource::Channels { field, calibration, .. } => {
-                self.channel.resize(m, 0);
-                decode(table.bytes, table.row_bytes, field, rows, &mut self.channel);
-                self.ok.extend(self.channel.iter().map(|&ch| {
-                    let interval = match channels {
-                        Some(t) => usize::try_from(ch - t.first).ok().and_then(|i| t.bounds.get(i)).copied(),
-                        None => calibration.channel_interval_kev(ch),
-                    };
-                    interval.is_some_and(|(_, hi)| hi > 0.0)
-                }));
-            }
-            EnergySource::EnergyEv { field } | EnergySource::Wavelength { field, .. } => {
-                self.value.resize(m, 0.0);
-                decode(table.bytes, table.row_bytes, field, rows, &mut self.value);
-                self.ok.extend(self.value.iter().map(|&v| v > 0.0 && v.is_finite()));
-            }
-        }
-    }
-
-    /// Energies and wavelengths of the rows in `self.rows` (NaN when invalid).
-    /// `u` holds the block's draws indexed by row offset `row - block_start`.
-    fn energies(&mut self, table: &Table<'_>, source: &EnergySource, channels: Option<&ChannelTable>, block_start: usize) {
+    /// Energies and wavelengths of the (ascending) rows in `self.rows`, NaN when invalid.
+    /// `dither` is the block's stream positioned at `block_start`: one draw per raw row.
+    fn energies(
+        &mut self,
+        table: &Table<'_>,
+        source: &EnergySource,
+        channels: Option<&ChannelTable>,
+        block_start: usize,
+        dither: Option<&mut Pcg64Mcg>,
+    ) {
         let m = self.rows.len();
         self.energy.resize(m, 0.0);
         self.wavelength.resize(m, 0.0);
@@ -249,13 +227,20 @@ impl BlockWork {
             EnergySource::Channels { field, calibration, .. } => {
                 self.channel.resize(m, 0);
                 decode(table.bytes, table.row_bytes, field, rows, &mut self.channel);
+                let Some(rng) = dither else { return };
+                let mut next_row = block_start; // the row the next draw belongs to
                 for k in 0..m {
+                    let row = self.rows[k];
+                    for _ in next_row..row {
+                        uniform(rng); // draws of rows outside the GTIs
+                    }
+                    let u = uniform(rng);
+                    next_row = row + 1;
                     let ch = self.channel[k];
                     let interval = match channels {
                         Some(t) => usize::try_from(ch - t.first).ok().and_then(|i| t.bounds.get(i)).copied(),
                         None => calibration.channel_interval_kev(ch),
                     };
-                    let u = self.u[self.rows[k] - block_start];
                     self.energy[k] = interval.map_or(f64::NAN, |(lo, hi)| lo + u * (hi - lo));
                 }
             }
@@ -335,61 +320,140 @@ pub fn ingest_table(
         EnergySource::Channels { calibration, .. } => ChannelTable::new(calibration),
         _ => None,
     };
-    // The block's dithering draws (one per raw row, valid or not), in row order.
-    let draws = |block: usize, len: usize, u: &mut Vec<f64>| {
-        u.clear();
-        if let EnergySource::Channels { dither_seed, dataset_key, .. } = energy {
-            let mut rng = stream(*dither_seed, domain::DITHER, &[*dataset_key, block as u64]);
-            u.extend((0..len).map(|_| uniform(&mut rng)));
-        } else {
-            u.resize(len, 0.0);
+    // The block's dithering stream: one draw per raw row, valid or not, in row order.
+    let dither_stream = |block: usize| match energy {
+        EnergySource::Channels { dither_seed, dataset_key, .. } => {
+            Some(stream(*dither_seed, domain::DITHER, &[*dataset_key, block as u64]))
         }
+        _ => None,
     };
 
-    // Pass 1: per block, check times and flag kept rows; only the flags are stored.
-    let mut keep: Vec<bool> = zeroed(n);
-    let reports: Vec<BlockReport> = keep
-        .par_chunks_mut(EVENT_BLOCK)
+    // Each GTI is one row range of the (sorted) times, found by bisection. If the times
+    // are not sorted the ranges are meaningless, but the pass below then fails anyway.
+    let time_at = |row: usize| {
+        let mut value = [0.0f64];
+        decode(table.bytes, table.row_bytes, time, std::iter::once(row), &mut value);
+        value[0] + timezero_s
+    };
+    let lower_bound = |x: f64| {
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if time_at(mid) < x {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let ranges: Vec<(usize, usize)> = gti.iter().map(|&(start, stop)| (lower_bound(start), lower_bound(stop))).collect();
+    let block_count = n.div_ceil(EVENT_BLOCK);
+    let candidates_in = |block: usize, rows: Option<&mut Vec<usize>>| {
+        let (start, stop) = (block * EVENT_BLOCK, ((block + 1) * EVENT_BLOCK).min(n));
+        let mut count = 0;
+        let mut rows = rows;
+        for &(lo, hi) in &ranges {
+            let (a, b) = (lo.max(start), hi.min(stop));
+            if a < b {
+                count += b - a;
+                if let Some(list) = rows.as_deref_mut() {
+                    list.extend(a..b);
+                }
+            }
+        }
+        count
+    };
+    let candidates: Vec<usize> = (0..block_count).map(|block| candidates_in(block, None)).collect();
+    let total_candidates: usize = candidates.iter().sum();
+
+    // Outputs sized for every in-GTI row; rows with an invalid energy leave a gap at the
+    // end of their block's piece, closed afterwards (rare: invalid channels or E ≤ 0).
+    let mut time_s: Vec<f64> = zeroed(total_candidates);
+    let mut energy_kev: Vec<f64> = zeroed(total_candidates);
+    let mut wavelength_nm: Vec<f64> = zeroed(total_candidates);
+    let mut extra_out: Vec<Column> = extra
+        .iter()
+        .map(|(_, kind)| match kind {
+            OutKind::Float => Column::Float(zeroed(total_candidates)),
+            OutKind::Int => Column::Int(zeroed(total_candidates)),
+        })
+        .collect();
+    let time_pieces = split_by(&mut time_s, &candidates);
+    let energy_pieces = split_by(&mut energy_kev, &candidates);
+    let wavelength_pieces = split_by(&mut wavelength_nm, &candidates);
+    let mut extra_pieces: Vec<Vec<ExtraPiece<'_>>> = (0..block_count).map(|_| Vec::new()).collect();
+    for column in extra_out.iter_mut() {
+        match column {
+            Column::Float(values) => {
+                for (block, piece) in split_by(values, &candidates).into_iter().enumerate() {
+                    extra_pieces[block].push(ExtraPiece::Float(piece));
+                }
+            }
+            Column::Int(values) => {
+                for (block, piece) in split_by(values, &candidates).into_iter().enumerate() {
+                    extra_pieces[block].push(ExtraPiece::Int(piece));
+                }
+            }
+        }
+    }
+
+    let reports: Vec<BlockReport> = time_pieces
+        .into_par_iter()
+        .zip(energy_pieces)
+        .zip(wavelength_pieces)
+        .zip(extra_pieces)
         .enumerate()
-        .map_init(BlockWork::new, |work, (block, flags)| {
+        .map_init(BlockWork::new, |work, (block, (((t_out, e_out), l_out), mut x_out))| {
             let start = block * EVENT_BLOCK;
-            let len = flags.len();
+            let stop = (start + EVENT_BLOCK).min(n);
             let mut report = BlockReport::default();
-            work.value.resize(len, 0.0);
-            decode(table.bytes, table.row_bytes, time, start..start + len, &mut work.value);
+            // Every time of the block is checked, kept or not.
+            work.value.resize(stop - start, 0.0);
+            decode(table.bytes, table.row_bytes, time, start..stop, &mut work.value);
             let mut previous = f64::NEG_INFINITY;
-            let mut gti_index = 0usize;
-            work.rows.clear();
-            for (i, &raw_time) in work.value.iter().enumerate() {
-                let t = raw_time + timezero_s;
+            for (i, t) in work.value.iter_mut().enumerate() {
+                *t += timezero_s;
                 if report.bad.is_none() {
                     if !t.is_finite() {
                         report.bad = Some((start + i, "non-finite time"));
-                    } else if t < previous {
+                    } else if *t < previous {
                         report.bad = Some((start + i, "times are not non-decreasing"));
                     }
                 }
-                previous = t;
-                while gti_index < gti.len() && gti[gti_index].1 <= t {
-                    gti_index += 1;
+                previous = *t;
+            }
+            report.first_time = work.value.first().copied().unwrap_or(f64::NEG_INFINITY);
+            report.last_time = work.value.last().copied().unwrap_or(f64::NEG_INFINITY);
+            if report.bad.is_some() {
+                return report;
+            }
+            work.rows.clear();
+            candidates_in(block, Some(&mut work.rows));
+            let mut dither = dither_stream(block);
+            work.energies(table, energy, channels.as_ref(), start, dither.as_mut());
+            // Compact the valid rows to the front of the block's piece.
+            let mut kept = 0;
+            for k in 0..work.rows.len() {
+                if work.wavelength[k].is_nan() {
+                    continue;
                 }
-                if gti_index < gti.len() && gti[gti_index].0 <= t {
-                    work.rows.push(start + i);
-                } else {
-                    report.outside += 1;
+                let row = work.rows[k];
+                t_out[kept] = work.value[row - start];
+                e_out[kept] = work.energy[k];
+                l_out[kept] = work.wavelength[k];
+                work.rows[kept] = row;
+                kept += 1;
+            }
+            work.rows.truncate(kept);
+            for (piece, (field, _)) in x_out.iter_mut().zip(extra) {
+                let rows = work.rows.iter().copied();
+                match piece {
+                    ExtraPiece::Float(values) => decode(table.bytes, table.row_bytes, *field, rows, &mut values[..kept]),
+                    ExtraPiece::Int(values) => decode(table.bytes, table.row_bytes, *field, rows, &mut values[..kept]),
                 }
             }
-            report.first_time = work.value.first().map_or(0.0, |t| t + timezero_s);
-            report.last_time = work.value.last().map_or(0.0, |t| t + timezero_s);
-            work.plausible(table, energy, channels.as_ref());
-            for (&row, &ok) in work.rows.iter().zip(&work.ok) {
-                if ok {
-                    flags[row - start] = true;
-                    report.kept += 1;
-                } else {
-                    report.invalid += 1;
-                }
-            }
+            report.kept = kept;
             report
         })
         .collect();
@@ -405,88 +469,38 @@ pub fn ingest_table(
     if let Some((row, what)) = first_bad {
         return Err(CoreError::Data(format!("{what} at row {}", row + 1)));
     }
-    let counts: Vec<usize> = reports.iter().map(|r| r.kept).collect();
-    let total: usize = counts.iter().sum();
-
-    // Pass 2: each block re-derives its kept rows (same stream, same draws) straight into place.
-    let mut time_s: Vec<f64> = zeroed(total);
-    let mut energy_kev: Vec<f64> = zeroed(total);
-    let mut wavelength_nm: Vec<f64> = zeroed(total);
-    let mut extra_out: Vec<Column> = extra
-        .iter()
-        .map(|(_, kind)| match kind {
-            OutKind::Float => Column::Float(zeroed(total)),
-            OutKind::Int => Column::Int(zeroed(total)),
-        })
-        .collect();
-    let time_pieces = split_by(&mut time_s, &counts);
-    let energy_pieces = split_by(&mut energy_kev, &counts);
-    let wavelength_pieces = split_by(&mut wavelength_nm, &counts);
-    let mut extra_pieces: Vec<Vec<ExtraPiece<'_>>> = (0..counts.len()).map(|_| Vec::new()).collect();
-    for column in extra_out.iter_mut() {
-        match column {
-            Column::Float(values) => {
-                for (block, piece) in split_by(values, &counts).into_iter().enumerate() {
-                    extra_pieces[block].push(ExtraPiece::Float(piece));
-                }
-            }
-            Column::Int(values) => {
-                for (block, piece) in split_by(values, &counts).into_iter().enumerate() {
-                    extra_pieces[block].push(ExtraPiece::Int(piece));
-                }
-            }
-        }
-    }
-    time_pieces
-        .into_par_iter()
-        .zip(energy_pieces)
-        .zip(wavelength_pieces)
-        .zip(extra_pieces)
-        .enumerate()
-        .for_each_init(BlockWork::new, |work, (block, (((t_out, e_out), l_out), mut x_out))| {
-            let start = block * EVENT_BLOCK;
-            let stop = (start + EVENT_BLOCK).min(n);
-            work.rows.clear();
-            work.rows.extend((start..stop).filter(|&i| keep[i]));
-            decode(table.bytes, table.row_bytes, time, work.rows.iter().copied(), t_out);
-            t_out.iter_mut().for_each(|t| *t += timezero_s);
-            draws(block, stop - start, &mut work.u);
-            work.energies(table, energy, channels.as_ref(), start);
-            e_out.copy_from_slice(&work.energy);
-            l_out.copy_from_slice(&work.wavelength);
-            for (piece, (field, _)) in x_out.iter_mut().zip(extra) {
-                match piece {
-                    ExtraPiece::Float(values) => decode(table.bytes, table.row_bytes, *field, work.rows.iter().copied(), values),
-                    ExtraPiece::Int(values) => decode(table.bytes, table.row_bytes, *field, work.rows.iter().copied(), values),
-                }
-            }
-        });
-
-    let dropped_outside_gti = reports.iter().map(|r| r.outside).sum();
-    let mut dropped_invalid_energy: usize = reports.iter().map(|r| r.invalid).sum();
-    // Rows whose draw gave E ≤ 0 (a channel starting at or below 0 keV): rare, removed here.
-    if wavelength_nm.iter().any(|l| l.is_nan()) {
-        let late: Vec<bool> = wavelength_nm.iter().map(|l| l.is_nan()).collect();
-        let late_count = late.iter().filter(|&&x| x).count();
-        dropped_invalid_energy += late_count;
-        let retain = |values: &mut Vec<f64>| {
-            let mut flags = late.iter();
-            values.retain(|_| !flags.next().copied().unwrap_or(false));
-        };
-        retain(&mut time_s);
-        retain(&mut energy_kev);
-        retain(&mut wavelength_nm);
+    let kept: Vec<usize> = reports.iter().map(|r| r.kept).collect();
+    if kept != candidates {
+        close_gaps(&mut time_s, &candidates, &kept);
+        close_gaps(&mut energy_kev, &candidates, &kept);
+        close_gaps(&mut wavelength_nm, &candidates, &kept);
         for column in extra_out.iter_mut() {
             match column {
-                Column::Float(values) => retain(values),
-                Column::Int(values) => {
-                    let mut flags = late.iter();
-                    values.retain(|_| !flags.next().copied().unwrap_or(false));
-                }
+                Column::Float(values) => close_gaps(values, &candidates, &kept),
+                Column::Int(values) => close_gaps(values, &candidates, &kept),
             }
         }
     }
-    Ok(Ingested { time_s, energy_kev, wavelength_nm, extra: extra_out, dropped_outside_gti, dropped_invalid_energy })
+    let total_kept: usize = kept.iter().sum();
+    Ok(Ingested {
+        time_s,
+        energy_kev,
+        wavelength_nm,
+        extra: extra_out,
+        dropped_outside_gti: n - total_candidates,
+        dropped_invalid_energy: total_candidates - total_kept,
+    })
+}
+
+/// Move each block's `kept` leading values left so the pieces are contiguous, then truncate.
+fn close_gaps<T: Copy>(values: &mut Vec<T>, sizes: &[usize], kept: &[usize]) {
+    let (mut source, mut target) = (0usize, 0usize);
+    for (&size, &count) in sizes.iter().zip(kept) {
+        values.copy_within(source..source + count, target);
+        source += size;
+        target += count;
+    }
+    values.truncate(target);
 }
 
 #[derive(Default)]
@@ -494,8 +508,6 @@ struct BlockReport {
     bad: Option<(usize, &'static str)>,
     first_time: f64,
     last_time: f64,
-    outside: usize,
-    invalid: usize,
     kept: usize,
 }
 
