@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .common import EXIT_USAGE, GlobalOptions, use_globals
@@ -42,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> str:
+    return f"lightlane: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lightlane [global options] COMMAND [options]``; return the exit code."""
     try:
@@ -52,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("lightlane: error: --threads must be ≥ 1", file=sys.stderr)
         return EXIT_USAGE
     logging.basicConfig(level=parsed.log_level, format="%(levelname)s %(name)s: %(message)s")
+    warnings.formatwarning = _one_line_warning
     from .. import _core
 
     _core.set_threads(parsed.threads)
