@@ -5,11 +5,15 @@
 //! the number of threads. The PyO3 glue lives in `py/` behind the `python` feature.
 
 pub mod calibration;
+pub mod crossing;
 pub mod dither;
 pub mod error;
 pub mod ingest;
+pub mod lattice;
 pub mod memory;
+pub mod path;
 pub mod rng;
+pub mod synth;
 
 #[cfg(feature = "python")]
 mod py;

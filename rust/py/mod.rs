@@ -2,6 +2,7 @@
 
 mod errors;
 mod functions;
+mod lanesheet;
 mod pool;
 
 use pyo3::prelude::*;
@@ -12,5 +13,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("EVENT_BLOCK", crate::rng::EVENT_BLOCK)?;
     m.add_function(wrap_pyfunction!(pool::set_threads, m)?)?;
     m.add_function(wrap_pyfunction!(pool::thread_count, m)?)?;
-    functions::register(m)
+    functions::register(m)?;
+    lanesheet::register(m)
 }

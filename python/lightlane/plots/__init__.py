@@ -1,0 +1,31 @@
+"""Plots in the lightlane house style (SPEC §14).
+
+Every ``plot_*`` function returns a :class:`matplotlib.figure.Figure` drawn on
+an Agg canvas without touching pyplot or ``rcParams``; :func:`save_figure`
+writes it atomically as PNG.
+"""
+
+from .lanecount import LanecountTrace, lanecount_window, plot_lanecounts, quartile_bins
+from .save import save_figure
+from .spectrum import SpectrumPanel, fit_label, plot_spectrum_comparison
+from .style import COLOR_A, COLOR_B, DPI, HEIGHT_IN, WIDTH_IN, new_figure, set_title, style_axes, title_for
+
+__all__ = [
+    "DPI",
+    "WIDTH_IN",
+    "HEIGHT_IN",
+    "COLOR_A",
+    "COLOR_B",
+    "new_figure",
+    "style_axes",
+    "set_title",
+    "title_for",
+    "save_figure",
+    "SpectrumPanel",
+    "fit_label",
+    "plot_spectrum_comparison",
+    "LanecountTrace",
+    "lanecount_window",
+    "plot_lanecounts",
+    "quartile_bins",
+]

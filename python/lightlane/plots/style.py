@@ -1,0 +1,221 @@
+"""The house style of every lightlane plot (SPEC §14), kept in one place.
+
+Figures are built with :class:`matplotlib.figure.Figure` and an Agg canvas
+directly, and the style is applied to each figure's own artists rather than
+through ``matplotlib.rcParams`` or pyplot: plots drawn in the same process
+(or in parallel threads) can then never influence one another, and no
+display is ever needed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+
+__all__ = [
+    "DPI",
+    "WIDTH_IN",
+    "HEIGHT_IN",
+    "FONT_SIZE",
+    "TITLE_SIZE",
+    "COLOR_A",
+    "COLOR_B",
+    "FIT_LINESTYLE",
+    "GRID_LINESTYLE",
+    "GRID_ALPHA",
+    "CMAP_LINEAR",
+    "CMAP_COUNTS",
+    "new_figure",
+    "style_axes",
+    "set_title",
+    "title_for",
+    "legend_columns",
+    "text_width_in",
+]
+
+#: Default resolution of saved figures (``--dpi`` overrides it).
+DPI = 150
+#: Default figure size in inches.
+WIDTH_IN = 7.0
+HEIGHT_IN = 4.5
+#: Font sizes in points: all text, and titles.
+FONT_SIZE = 10.0
+TITLE_SIZE = 11.0
+#: Dataset A is always black and dataset B always orange, in every plot.
+COLOR_A = "black"
+COLOR_B = "#e66100"
+#: Fitted models are drawn dashed so they never read as data.
+FIT_LINESTYLE = "--"
+GRID_LINESTYLE = "--"
+GRID_ALPHA = 0.3
+#: Colour maps: viridis for linear quantities, magma for (log-scaled) counts.
+CMAP_LINEAR = "viridis"
+CMAP_COUNTS = "magma"
+
+# Room kept free at the figure edges when fitting titles and legends [in].
+_EDGE_MARGIN_IN = 0.25
+# Legend handle, text padding and column spacing per column [in]; matplotlib's
+# defaults are 2 + 0.8 + 2 em at 10 pt, plus a little slack.
+_LEGEND_COLUMN_OVERHEAD_IN = 0.8
+
+
+@functools.cache
+def _measuring_renderer() -> RendererAgg:
+    # A tiny private Agg renderer at 72 dpi, so measured pixels are points.
+    return RendererAgg(1, 1, 72)
+
+
+def text_width_in(text: str, size: float) -> float:
+    """Rendered width of one line of plain ``text`` at ``size`` pt, in inches.
+
+    Measured with the default font through Agg itself rather than estimated,
+    so wrapping and legend layout decisions match what is actually drawn.
+    """
+    if not text:
+        return 0.0
+    width, _, _ = _measuring_renderer().get_text_width_height_descent(text, FontProperties(size=size), ismath=False)
+    return width / 72.0
+
+
+def _wrap(line: str, size: float, width_in: float) -> list[str]:
+    """Greedy word wrap at spaces only, so ids are never split across lines."""
+    out: list[str] = []
+    current = ""
+    for word in line.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and text_width_in(candidate, size) > width_in:
+            out.append(current)
+            current = word
+        else:
+            current = candidate
+    out.append(current)
+    return out
+
+
+def style_axes(ax: Axes) -> None:
+    """Apply the house style to one axes: no top/right spines, dashed grid, 10 pt text.
+
+    Parameters
+    ----------
+    ax
+        The axes to style in place.
+    """
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.grid(True, linestyle=GRID_LINESTYLE, alpha=GRID_ALPHA)
+    # Keep the grid behind the data so it never hides error bars or steps.
+    ax.set_axisbelow(True)
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.xaxis.label.set_fontsize(FONT_SIZE)
+    ax.yaxis.label.set_fontsize(FONT_SIZE)
+    ax.title.set_fontsize(TITLE_SIZE)
+
+
+def new_figure(width_in: float = WIDTH_IN, height_in: float = HEIGHT_IN, ncols: int = 1) -> tuple[Figure, Axes | np.ndarray]:
+    """Create a styled figure with an Agg canvas and ``ncols`` side-by-side axes.
+
+    Parameters
+    ----------
+    width_in, height_in
+        Figure size in inches (SPEC §14: 7 × 4.5 unless a plot states otherwise).
+    ncols
+        Number of panels in one row.
+
+    Returns
+    -------
+    (Figure, axes)
+        ``axes`` is a single :class:`~matplotlib.axes.Axes` when ``ncols == 1``,
+        otherwise a 1-D object array of axes.
+    """
+    if not (np.isfinite(width_in) and width_in > 0 and np.isfinite(height_in) and height_in > 0):
+        raise ValueError(f"figure size must be positive, got {width_in!r} × {height_in!r} in")
+    if ncols < 1:
+        raise ValueError(f"ncols must be at least 1, got {ncols!r}")
+    # The figure's own dpi only matters for on-screen sizes; save_figure sets
+    # the output resolution. Constrained layout keeps labels, titles and
+    # legends placed below the axes inside the fixed figure size, so the saved
+    # PNG is exactly dpi × inches.
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols, squeeze=True)
+    for ax in np.atleast_1d(axes).ravel():
+        style_axes(ax)
+    return fig, axes
+
+
+def set_title(fig: Figure, title: str) -> None:
+    """Put ``title`` above the plot at 11 pt, wrapped to the figure's width.
+
+    It is a figure title, centred on the figure rather than on the axes, so
+    the width available for wrapping is simply the figure width. Wrapping
+    happens only at spaces, so ids are never split across lines.
+
+    Parameters
+    ----------
+    fig
+        A figure made by :func:`new_figure`.
+    title
+        The text, usually from :func:`title_for`.
+    """
+    available = fig.get_figwidth() - 2 * _EDGE_MARGIN_IN
+    lines = [wrapped for line in title.splitlines() for wrapped in _wrap(line, TITLE_SIZE, available)]
+    fig.suptitle("\n".join(lines), fontsize=TITLE_SIZE)
+
+
+def title_for(datasets: Sequence[str], processing: str | None, run_id: str | None) -> str:
+    """The standard title naming the dataset(s), processing id and run id (SPEC §14).
+
+    Parameters
+    ----------
+    datasets
+        One dataset id, or the ids of A and B (in that order), or more.
+    processing
+        The processing id, or None when the plot does not depend on one.
+    run_id
+        The run id, or None outside a pipeline run.
+
+    Returns
+    -------
+    str
+        For example ``"real-a vs mimic-b · processing p1 · run 0007"``.
+    """
+    # A lone string is a Sequence[str] too; treating it as characters would
+    # silently produce "a vs b vs c", so accept it as one id.
+    names = [datasets] if isinstance(datasets, str) else [str(d) for d in datasets]
+    if not names or any(not n for n in names):
+        raise ValueError("a plot title must name at least one dataset")
+    parts = [" vs ".join(names) if len(names) <= 2 else ", ".join(names)]
+    if processing:
+        parts.append(f"processing {processing}")
+    if run_id:
+        parts.append(f"run {run_id}")
+    return " · ".join(parts)
+
+
+def legend_columns(labels: Sequence[str], width_in: float, max_columns: int = 2) -> int:
+    """How many legend columns (at most ``max_columns``) fit across ``width_in`` inches.
+
+    Parameters
+    ----------
+    labels
+        The legend texts (at the house 10 pt); multi-line labels count by
+        their widest line.
+    width_in
+        Width available, normally the figure width.
+    max_columns
+        Upper limit on the result.
+
+    Returns
+    -------
+    int
+        The largest column count whose width fits, at least 1.
+    """
+    widest = max((text_width_in(line, FONT_SIZE) for label in labels for line in label.splitlines()), default=0.0)
+    column_in = widest + _LEGEND_COLUMN_OVERHEAD_IN
+    return max(1, min(max_columns, int((width_in - 2 * _EDGE_MARGIN_IN) // column_in)))
