@@ -58,3 +58,39 @@ def ingest_table(
     int,
     int,
 ]: ...
+def lattice_spacing(
+    model: str, first: float, second: float, wavelength_nm: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def mean_lanecount(spacing: npt.NDArray[np.float64], receiving_radius: float) -> npt.NDArray[np.float64]: ...
+def lanecount_trace(
+    spacing: float,
+    receiving_radius: float,
+    path: tuple[float, float, float, float, float, float],
+    tau0: float,
+    tau1: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32]]: ...
+def synthesize(
+    lo_nm: npt.NDArray[np.float64],
+    hi_nm: npt.NDArray[np.float64],
+    spacing: npt.NDArray[np.float64],
+    flux_per_s: npt.NDArray[np.float64],
+    isotropic: npt.NDArray[np.bool_],
+    spectrum: tuple[float, float, float, float],
+    receiving_radius: float,
+    path: tuple[float, float, float, float, float, float],
+    tstart_s: float,
+    gti_start: npt.NDArray[np.float64],
+    gti_stop: npt.NDArray[np.float64],
+    smear_fwhm_kev: float | None,
+    calibration_name: str,
+    seed: int,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int64] | None,
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.uint16],
+    npt.NDArray[np.int64],
+]: ...
