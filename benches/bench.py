@@ -3,6 +3,7 @@
 Usage::
 
     python benches/bench.py ingest [--events 10000000] [--repeat 3]
+    python benches/bench.py simulate [--repeat 3]
 
 ``ingest`` writes a Chandra-like evt2 file (TIME, PI, X, Y, CCD_ID; two GTIs),
 then times ``lightlane.read_events`` (read, GTI filter, dither, wavelength)
@@ -15,6 +16,21 @@ arrays. Two settings, both reported:
   repeated reads inside a pipeline pay).
 
 SPEC §20 target: read_events ≥ 0.7× the astropy speed.
+
+``simulate`` times ``lightlane.simulate.simulate`` on the embedded generations
+``sparse`` and ``dense`` (0–24 000 s, 100 bins of the default band) against a
+vectorised numpy, Stingray-style reference that simulates events from the same
+expected rate curve: r_w(t) = ρ_w·N_w(t) of every bin w, integrated exactly over
+1 s time bins (from ``lanecount_trace``; computed before the timer starts),
+Poisson counts per time bin, event times by inverse-CDF sampling of the
+cumulative light curve (``np.searchsorted`` on the cumsum with uniforms),
+wavelengths by inverse CDF of f over a fine grid inside each bin, then a sort by
+time. The reference makes only time, wavelength and bin; lightlane also makes
+true energy, smeared PI, x, y and lanecount. Peak memory is the max RSS of one
+``simulate`` call in a fresh subprocess.
+
+SPEC §20 targets: sparse ≥ 3·10⁷ photons/s and ≥ 3× the numpy reference;
+dense ≤ 10× the sparse time.
 """
 
 from __future__ import annotations
@@ -113,19 +129,206 @@ def bench_ingest(events: int, repeat: int) -> None:
           f"(output columns: {events * 6 * 8 / 2**20:.0f} MiB)")
 
 
+# -- simulate ---------------------------------------------------------------------
+
+GENERATIONS = ("sparse", "dense")
+#: Fine time grid of the reference light curve [s] and wavelength sub-bins per bin.
+REFERENCE_DT_S = 1.0
+WAVELENGTH_SUBBINS = 64
+#: Bytes per output photon of simulate (time, wavelength, energy, pi, x, y as 8 bytes, bin u16, lanecount i64).
+PHOTON_BYTES = 6 * 8 + 2 + 8
+
+
+def _load_generation(name: str):
+    from lightlane.metadata import GenerationParameters, parse_document
+    from lightlane.workspace import embedded_defaults
+
+    (content,) = [text for file, text in embedded_defaults()["generation"] if file == f"{name}.json"]
+    return parse_document(GenerationParameters, content, name)
+
+
+def _lightlane_simulate(generation, seed: int) -> tuple[float, int]:
+    from lightlane.simulate import simulate
+
+    start = time.perf_counter()
+    photons = simulate(generation, seed=seed)
+    elapsed = time.perf_counter() - start
+    assert photons.height > 0
+    return elapsed, photons.height
+
+
+class _Reference:
+    """Stingray-style event simulation from the binned expected light curve of a generation.
+
+    Built (untimed): the expected counts μ[w, i] = ρ_w·∫ N_w dt over 1 s time bins, exact
+    from the piecewise-constant lanecount trace, and per-bin wavelength CDFs of f.
+    """
+
+    def __init__(self, generation) -> None:
+        import numpy as np
+        from lightlane.simulate import generation_band, lanecount_trace, lanesheet_bins
+
+        tstart, tstop = generation.time.tstart_s, generation.time.tstop_s
+        intervals = generation.time.intervals()
+        assert len(intervals) == 1 and tuple(intervals[0]) == (tstart, tstop), "reference assumes one GTI"
+        band = generation_band(generation, None)
+        bins = lanesheet_bins(generation, band)
+        assert not bins.isotropic.any(), "reference assumes lattice bins only"
+        self.n_time = int(round((tstop - tstart) / REFERENCE_DT_S))
+        self.edges = tstart + REFERENCE_DT_S * np.arange(self.n_time + 1)
+        self.edges[-1] = tstop
+        rate_per_lane = bins.flux_per_s / bins.mean_lanecount  # ρ_w = F_w / N̄_w
+        expected = np.empty((len(rate_per_lane), self.n_time))
+        for w in range(len(rate_per_lane)):
+            trace = lanecount_trace(generation, w, tstart, tstop)
+            times = trace["time_s"].to_numpy()
+            counts = trace["lanecount"].to_numpy().astype(np.float64)
+            integral = np.concatenate([[0.0], np.cumsum(counts[:-1] * np.diff(times))])  # ∫ N dt up to each row
+            expected[w] = rate_per_lane[w] * np.diff(np.interp(self.edges, times, integral))
+        self.expected = expected.ravel()  # bin-major: flat index = w·n_time + i
+        self.mean_photons = float(self.expected.sum())
+        # Wavelength CDF of f over WAVELENGTH_SUBBINS sub-bins of each bin, offset by w so that one
+        # strictly increasing table serves every bin: searchsorted(table, w + u).
+        fractions = np.linspace(0.0, 1.0, WAVELENGTH_SUBBINS + 1)
+        sub_edges = bins.lo_nm[:, None] + (bins.hi_nm - bins.lo_nm)[:, None] * fractions[None, :]
+        density = generation.spectrum.flux(0.5 * (sub_edges[:, 1:] + sub_edges[:, :-1]))
+        cdf = np.concatenate([np.zeros((len(density), 1)), np.cumsum(density, axis=1)], axis=1)
+        cdf /= cdf[:, -1:]
+        cdf[:, -1] = 1.0
+        self.wavelength_cdf = (cdf[:, 1:] + np.arange(len(density))[:, None]).ravel()  # upper edges, offset by w
+        self.sub_lo = sub_edges[:, :-1].ravel()
+        self.sub_width = (sub_edges[:, 1:] - sub_edges[:, :-1]).ravel()
+        self.cdf_lo = (cdf[:, :-1] + np.arange(len(density))[:, None]).ravel()
+
+    def simulate(self, seed: int):
+        """(time, wavelength_nm, bin) of one realisation, sorted by time."""
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        counts = rng.poisson(self.expected)  # Poisson counts per (bin, time bin)
+        cumulative = np.cumsum(counts)
+        total = int(cumulative[-1])
+        # inverse CDF of the cumulative light curve, linear inside each time bin
+        target = rng.random(total) * total
+        flat = np.searchsorted(cumulative, target, side="right")
+        inside = (target - (cumulative[flat] - counts[flat])) / counts[flat]
+        w, i = np.divmod(flat, self.n_time)
+        times = self.edges[i] + inside * (self.edges[i + 1] - self.edges[i])
+        # wavelength: inverse CDF of f over the bin's sub-grid, linear inside each sub-bin
+        u = w + rng.random(total)
+        sub = np.searchsorted(self.wavelength_cdf, u, side="right")
+        sub = np.minimum(sub, len(self.wavelength_cdf) - 1)
+        local = (u - self.cdf_lo[sub]) / (self.wavelength_cdf[sub] - self.cdf_lo[sub])
+        wavelength = self.sub_lo[sub] + local * self.sub_width[sub]
+        order = np.argsort(times, kind="stable")
+        return times[order], wavelength[order], w[order].astype(np.uint16)
+
+
+def _reference_simulate(reference: _Reference, seed: int) -> tuple[float, int]:
+    start = time.perf_counter()
+    times, wavelength, bins = reference.simulate(seed)
+    elapsed = time.perf_counter() - start
+    assert len(times) == len(wavelength) == len(bins) > 0
+    return elapsed, len(times)
+
+
+def _child_simulate(name: str, seed: int) -> None:
+    """One simulate call (or only the imports and the generation, seed < 0); print {seconds, photons, max_rss_mb}."""
+    generation = _load_generation(name)
+    import lightlane.simulate  # noqa: F401  (same imports in both cases)
+
+    seconds, photons = _lightlane_simulate(generation, seed) if seed >= 0 else (0.0, 0)
+    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "photons": photons, "max_rss_mb": max_rss_mb, "vm_hwm_mb": _vm_hwm_mb()}))
+
+
+def _vm_hwm_mb() -> float:
+    """This process's own RSS high-water mark (VmHWM; Linux), NaN elsewhere.
+
+    ru_maxrss also counts the parent's high-water mark, which a child started by vfork/posix_spawn
+    inherits at exec; that is why the fresh processes run before the parent grows.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _measure_simulate(name: str, seed: int) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "_child_simulate", name, str(seed)], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench_simulate(repeat: int) -> None:
+    # Fresh processes first, while this process is still small (see _vm_hwm_mb).
+    idle = _measure_simulate("sparse", -1)
+    fresh = {name: _measure_simulate(name, 0) for name in GENERATIONS}
+    from lightlane import _core
+
+    print(f"lightlane._core.thread_count() = {_core.thread_count()}")
+    best: dict[str, dict[str, float]] = {}
+    for name in GENERATIONS:
+        generation = _load_generation(name)
+        start = time.perf_counter()
+        reference = _Reference(generation)
+        print(f"[{name}] reference setup (untimed: {len(reference.expected):,} expected counts from lanecount "
+              f"traces, {REFERENCE_DT_S:g} s bins): {time.perf_counter() - start:.2f} s; "
+              f"expected photons {reference.mean_photons:,.0f}")
+        _lightlane_simulate(generation, seed=1_000)  # warm-up
+        _reference_simulate(reference, seed=1_000)
+        seconds: dict[str, list[float]] = {"lightlane": [], "reference": []}
+        photons: dict[str, list[int]] = {"lightlane": [], "reference": []}
+        for seed in range(repeat):  # interleaved so both see the same machine state
+            for kind, run in (("lightlane", lambda s: _lightlane_simulate(generation, s)),
+                              ("reference", lambda s: _reference_simulate(reference, s))):
+                elapsed, n = run(seed)
+                seconds[kind].append(elapsed)
+                photons[kind].append(n)
+        best[name] = {kind: min(values) for kind, values in seconds.items()}
+        median = {kind: statistics.median(values) for kind, values in seconds.items()}
+        mean_photons = {kind: statistics.fmean(values) for kind, values in photons.items()}
+        ll, ref = best[name]["lightlane"], best[name]["reference"]
+        print(f"[{name}] lightlane.simulate: best {ll:.4f} s, median {median['lightlane']:.4f} s, "
+              f"{mean_photons['lightlane']:,.0f} photons  [{mean_photons['lightlane'] / ll / 1e6:.1f} M photons/s; "
+              f"target ≥ 30 M/s]")
+        print(f"[{name}] numpy inverse-CDF reference (baseline): best {ref:.4f} s, median {median['reference']:.4f} s, "
+              f"{mean_photons['reference']:,.0f} photons  [{mean_photons['reference'] / ref / 1e6:.1f} M photons/s]")
+        print(f"[{name}] speed ratio reference/lightlane = {ref / ll:.2f}x (target ≥ 3x)")
+    ratio = best["dense"]["lightlane"] / best["sparse"]["lightlane"]
+    ref_ratio = best["dense"]["reference"] / best["sparse"]["reference"]
+    print(f"dense/sparse lightlane time = {ratio:.2f}x (target ≤ 10x); reference dense/sparse = {ref_ratio:.2f}x")
+    for name in GENERATIONS:
+        row = fresh[name]
+        print(f"[{name}] fresh process: simulate {row['seconds']:.4f} s, {row['photons']:,} photons, "
+              f"peak RSS {row['max_rss_mb']:.0f} MiB (VmHWM {row['vm_hwm_mb']:.0f} MiB; import-only process "
+              f"{idle['max_rss_mb']:.0f} MiB; output columns {row['photons'] * PHOTON_BYTES / 2**20:.0f} MiB)")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_child"]:
         _child(argv[1], argv[2])
+        return 0
+    if argv[:1] == ["_child_simulate"]:
+        _child_simulate(argv[1], int(argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="bench", required=True)
     ingest = sub.add_parser("ingest", help="read_events vs astropy on a Chandra-like evt2 file")
     ingest.add_argument("--events", type=int, default=10_000_000)
     ingest.add_argument("--repeat", type=int, default=3)
+    simulate = sub.add_parser("simulate", help="lightlane.simulate vs a numpy inverse-CDF event simulation")
+    simulate.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args(argv)
     if options.bench == "ingest":
         bench_ingest(options.events, options.repeat)
+    elif options.bench == "simulate":
+        bench_simulate(options.repeat)
     return 0
 
 

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
+import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from .atomic import atomic_path
 from .catalog import Catalog, utc_now
-from .exceptions import DataError, MetadataError
+from .exceptions import DataError, LightlaneWarning, MetadataError
 from .hashing import file_sha256
 from .ingest import EventList, read_events
-from .metadata import DatasetMeta, DatasetTime, LinearCalibration, ProcessingParameters, is_valid_id
+from .metadata import ApparentSpectrum, DatasetMeta, DatasetTime, LinearCalibration, ProcessingParameters, is_valid_id
+from .selection import select_events
+from .spectrum_fit import fit_spectrum
 from .version import CODE_VERSION
 from .workspace import Workspace
 
-__all__ = ["onboard_file"]
+__all__ = ["onboard_file", "apparent_spectrum"]
+
+log = logging.getLogger("lightlane.onboard")
 
 
 def _check_new_id(workspace: Workspace, dataset_id: str) -> None:
@@ -77,6 +84,25 @@ def _dataset_meta(events: EventList, dataset_id: str, event_file: str, sha256: s
     )
 
 
+def apparent_spectrum(events: EventList, meta: DatasetMeta, processing: ProcessingParameters) -> ApparentSpectrum | None:
+    """The §12 fit on the processing's band and selection, or None when it cannot be fitted.
+
+    A raw file whose photons barely reach the band (e.g. hard X-ray data) is still a valid
+    dataset, so a failed fit is logged, not raised; fit warnings are logged too.
+    """
+    try:
+        selected = select_events(events.events, processing, meta.coordinates, meta.event_file)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LightlaneWarning)
+            fit = fit_spectrum(selected["wavelength_nm"].to_numpy(), processing.band, meta.time.exposure_s)
+    except DataError as exc:
+        log.warning("%s: apparent spectrum not fitted: %s", meta.id, exc)
+        return None
+    for warning in caught:
+        log.warning("%s: apparent spectrum: %s", meta.id, warning.message)
+    return fit.to_apparent_spectrum()
+
+
 def onboard_file(
     workspace: Workspace,
     source: str | os.PathLike[str],
@@ -123,8 +149,7 @@ def onboard_file(
     _check_new_id(workspace, dataset_id)
     if not source.is_file():
         raise DataError(f"{source}: file not found")
-    if processing is not None or workspace.exists(ProcessingParameters, "default"):
-        workspace.load(ProcessingParameters, processing or "default")
+    processing_params = workspace.load(ProcessingParameters, processing or "default")
     events = read_events(
         source, calibration, dataset_id=dataset_id, calibration_params=calibration_params,
         sort_times=sort_times, gti_hdu=gti_hdu,
@@ -135,6 +160,7 @@ def onboard_file(
     target = raw_dir / source.name
     event_file = workspace.relative(target)
     meta = _dataset_meta(events, dataset_id, event_file, sha256, events.calibration, calibration_params, sort_times)
+    meta = replace(meta, apparent_spectrum=apparent_spectrum(events, meta, processing_params))
     meta_path = workspace.meta_path(DatasetMeta, dataset_id)
     try:
         raw_dir.mkdir(parents=True)

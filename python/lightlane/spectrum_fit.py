@@ -234,11 +234,29 @@ def fit_spectrum(
     objective: Objective
     if method == "poisson":
         objective = partial(_poisson_objective, k=k, exposure_width=exposure_width, lam=centres)
-        theta = _fit_poisson(objective, start, lower, upper, scale)
     else:
         objective = partial(_wls_objective, y=y, y_err=y_err, lam=centres)
-        theta = _fit_wls(y, y_err, centres, start, lower, upper, scale)
-    theta = _newton_polish(objective, theta, lower, upper)
+
+    def fit_from(initial: np.ndarray) -> np.ndarray:
+        if method == "poisson":
+            theta = _fit_poisson(objective, initial, lower, upper, scale)
+        else:
+            theta = _fit_wls(y, y_err, centres, initial, lower, upper, scale)
+        return _newton_polish(objective, theta, lower, upper)
+
+    # The SPEC §12 start first; at low counts the optimiser can collapse onto A = 0, where
+    # λ0 and σ lose their gradient, so a few more peak positions and widths are tried and
+    # the best likelihood wins (the SPEC start wins ties).
+    candidates = [fit_from(start)]
+    for quantile in (0.2, 0.4, 0.6, 0.8):
+        for sigma in (0.15, 0.4):
+            alternative = start.copy()
+            alternative[1] = band.min_nm + quantile * (band.max_nm - band.min_nm)
+            alternative[2] = sigma
+            alternative[0] = max(start[0], float(np.max(y)) - start[3], 1e-12)
+            candidates.append(fit_from(np.clip(alternative, lower, upper)))
+    values = [objective(theta)[0] for theta in candidates]
+    theta = candidates[int(np.argmin(values))]
 
     _, _, hessian = objective(theta, hessian=True)
     assert hessian is not None

@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("lightlane.cli.init", "create a workspace with the embedded defaults"),
     "onboard": ("lightlane.cli.onboard", "validate, copy and register a raw event file"),
     "download": ("lightlane.cli.download", "fetch an archive staging directory and onboard its evt2 files"),
+    "generate": ("lightlane.cli.generate", "generate a synthetic lanesheet dataset from a generation"),
+    "replicate": ("lightlane.cli.replicate", "generate a mimic of a dataset (its spectrum, time span and GTIs)"),
     "quickstart": ("lightlane.cli.quickstart", "self-contained demo on the embedded defaults"),
 }
 

@@ -1,0 +1,148 @@
+"""Synthetic datasets (SPEC §4.2, §6.4, §7.6): hex ids, resolved generations, files.
+
+A synthetic dataset's id is the first 8 hex digits of SHA-256 over the canonical JSON
+of its resolved generation (without id), its task chain and the package version; on a
+clash with a different provenance the next 8 digits are used. Its resolved generation
+is saved under that id, so ``generation_id`` always names exactly what made the events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from . import _core
+from .calibrations import get_calibration
+from .catalog import Catalog, utc_now
+from .eventfile import provenance_keywords, write_event_file
+from .exceptions import DataError
+from .hashing import events_hash, file_sha256, sha256_json
+from .ingest import read_events
+from .metadata import (
+    DatasetMeta,
+    DatasetTime,
+    GenerationParameters,
+    ProcessingParameters,
+    TaskSpec,
+    to_json,
+)
+from .spectrum_fit import fit_spectrum
+from .version import CODE_VERSION
+from .workspace import Workspace
+
+__all__ = ["provenance_digest", "synthetic_id", "write_synthetic_dataset"]
+
+
+def provenance_digest(resolved: GenerationParameters, tasks: Sequence[TaskSpec]) -> str:
+    """SHA-256 over the resolved generation (id excluded), the task chain and the version."""
+    generation = to_json(resolved)
+    generation.pop("id")
+    return sha256_json({"generation": generation, "tasks": [to_json(t) for t in tasks], "version": CODE_VERSION})
+
+
+def _existing_digest(workspace: Workspace, dataset_id: str) -> str | None:
+    if not workspace.exists(DatasetMeta, dataset_id):
+        return None
+    meta = workspace.load(DatasetMeta, dataset_id)
+    if meta.generation_id is None or not workspace.exists(GenerationParameters, meta.generation_id):
+        return ""
+    return provenance_digest(workspace.load(GenerationParameters, meta.generation_id), meta.tasks)
+
+
+def synthetic_id(workspace: Workspace, digest: str) -> tuple[str, bool]:
+    """(id, already there): the first 8-hex window of the digest that is free or identical."""
+    for start in range(0, len(digest) - 7, 8):
+        candidate = digest[start:start + 8]
+        existing = _existing_digest(workspace, candidate)
+        if existing is None:
+            return candidate, False
+        if existing == digest:
+            return candidate, True
+    raise DataError(f"no free synthetic id in digest {digest}")  # 8 clashes of 32-bit prefixes
+
+
+def _analysis_wavelengths(photons: pl.DataFrame, resolved: GenerationParameters, dataset_id: str) -> np.ndarray:
+    """The wavelengths the analysis will read back: dithered PI when smeared, else stored."""
+    if "pi" not in photons.columns:
+        return photons["wavelength_nm"].to_numpy()
+    calibration = get_calibration(resolved.instrument.calibration)
+    _, wavelength = calibration.dither(photons["pi"].to_numpy(), 0, _core.str_u64(dataset_id))
+    return wavelength
+
+
+def write_synthetic_dataset(
+    workspace: Workspace,
+    resolved: GenerationParameters,
+    photons: pl.DataFrame,
+    processing: ProcessingParameters,
+    *,
+    tasks: Sequence[TaskSpec],
+    parent_id: str | None = None,
+    mjdref: float | None = None,
+    label: str = "",
+) -> DatasetMeta:
+    """Write a generated dataset: resolved generation, FITS file, DatasetMeta, catalog row.
+
+    ``resolved`` must have every "from input" choice filled in (spectrum, time and GTIs,
+    band, seed). Writing the same provenance twice returns the existing dataset.
+    Any failure removes what this call wrote.
+    """
+    digest = provenance_digest(resolved, tasks)
+    dataset_id, exists = synthetic_id(workspace, digest)
+    if exists:
+        return workspace.load(DatasetMeta, dataset_id)
+    resolved = replace(resolved, id=dataset_id)
+    gti = np.asarray(resolved.time.intervals(), dtype=np.float64).reshape(-1, 2)
+    smeared = "pi" in photons.columns
+    wavelengths = _analysis_wavelengths(photons, resolved, dataset_id)
+    x, y = photons["x"].to_numpy(), photons["y"].to_numpy()
+    valid = np.isfinite(wavelengths)
+    ev_hash = events_hash([photons["time"].to_numpy()[valid], wavelengths[valid], x[valid], y[valid], gti[:, 0], gti[:, 1]])
+    task_json = [to_json(t) for t in tasks]
+    keywords = {
+        "TELESCOP": "LIGHTLANE", "INSTRUME": "LANESHEET", "OBS_ID": "", "OBJECT": label or dataset_id,
+        "MJDREF": 0.0 if mjdref is None else mjdref,
+        **provenance_keywords(dataset_id=dataset_id, parent_id=parent_id, generation_id=dataset_id,
+                              seed=resolved.seed, events_hash=ev_hash, tasks=task_json),
+    }
+    event_file = f"data/synthetic/{dataset_id}.fits"
+    created: list[Path] = []
+    try:
+        created.append(workspace.save(resolved))
+        created.append(write_event_file(workspace.path(event_file), photons, gti, keywords))
+        calibration = resolved.instrument.calibration if smeared else "stored-wavelength"
+        back = read_events(workspace.path(event_file), calibration, dataset_id=dataset_id, display_name=event_file)
+        if back.events_hash() != ev_hash:
+            raise DataError(f"{event_file}: events read back differ from those written (events_hash mismatch)")
+        fit = fit_spectrum(back.events["wavelength_nm"].to_numpy(), processing.band, back.exposure_s)
+        meta = DatasetMeta(
+            id=dataset_id, kind="synthetic", event_file=event_file,
+            file_sha256=file_sha256(workspace.path(event_file)), synthetic=True,
+            time=DatasetTime(tstart_s=back.tstart_s, tstop_s=back.tstop_s, gti_count=len(gti),
+                             exposure_s=back.exposure_s, header_tstart_s=back.tstart_s,
+                             header_tstop_s=back.tstop_s, mjdref=mjdref),
+            event_count=back.events.height, energy_calibration=calibration,  # type: ignore[arg-type]
+            label=label, mission="LIGHTLANE", instrument="LANESHEET", generation_id=dataset_id,
+            parent_id=parent_id, tasks=tuple(tasks), coordinates="synthetic", channel_column="pi" if smeared else None,
+            apparent_spectrum=fit.to_apparent_spectrum(), created_at=utc_now(), code_version=CODE_VERSION,
+        )
+        created.append(workspace.save(meta))
+        with Catalog.open(workspace.catalog_path) as catalog, catalog.transaction() as cursor:
+            catalog.insert(cursor, "datasets", {
+                "id": dataset_id, "kind": "synthetic", "event_file": event_file, "file_sha256": meta.file_sha256,
+                "events_hash": ev_hash, "parent_id": parent_id, "generation_id": dataset_id,
+                "tasks_json": json.dumps(task_json, sort_keys=True), "seed": resolved.seed,
+                "created_at": meta.created_at,
+            })
+    except BaseException:
+        for path in created:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        raise
+    return meta
