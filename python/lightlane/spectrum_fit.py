@@ -244,11 +244,12 @@ def fit_spectrum(
             theta = _fit_wls(y, y_err, centres, initial, lower, upper, scale)
         return _newton_polish(objective, theta, lower, upper)
 
-    # The SPEC §12 start first; at low counts the optimiser can collapse onto A = 0, where
-    # λ0 and σ lose their gradient, so a few more peak positions and widths are tried and
-    # the best likelihood wins (the SPEC start wins ties).
+    # The SPEC §12 start first. At low counts the optimiser can collapse onto A = 0, where
+    # λ0 and σ lose their gradient; then a few more peak positions and widths are tried
+    # and the best likelihood wins (the SPEC start wins ties).
     candidates = [fit_from(start)]
-    for quantile in (0.2, 0.4, 0.6, 0.8):
+    collapsed = _on_bound(candidates[0][0], lower[0], upper[0], scale[0])
+    for quantile in (0.2, 0.4, 0.6, 0.8) if collapsed else ():
         for sigma in (0.15, 0.4):
             alternative = start.copy()
             alternative[1] = band.min_nm + quantile * (band.max_nm - band.min_nm)
