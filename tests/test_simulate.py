@@ -174,8 +174,19 @@ def test_generation_seed_is_used_unless_overridden(sparse_gap: GenerationParamet
 
 # These values change only with a deliberate change of the RNG contract (SPEC §1, §7.5:
 # streams, draw order, Poisson algorithm, rand/rand_distr/rand_pcg versions).
-GOLDEN_HEIGHT = None
-GOLDEN_ROWS: list[tuple[str, str, str, int, str, str, int, int]] = []
+GOLDEN_HEIGHT = 1150
+GOLDEN_ROWS: list[tuple[str, str, str, int, str, str, int, int]] = [
+    ("0x1.24ea793cfee6bp-5", "0x1.80a4b0832fafbp-2", "0x1.a67dd91342099p+1", 225,
+     "-0x1.9ad31adb3f380p-5", "0x1.dfd944a41e5bcp-1", 30, 1),
+    ("0x1.51210b6b8b016p-5", "0x1.2965db7a73f0fp-1", "0x1.1137a96f7af9cp+1", 145,
+     "-0x1.a8e89209c1730p-2", "0x1.e36bcbdf9dd22p-1", 53, 1),
+    ("0x1.b5d6dfc3c9a6bp-5", "0x1.92654d30ee584p-2", "0x1.93da46774b7d7p+1", 219,
+     "-0x1.3ab8ebc35bb70p-2", "-0x1.e404e0c323738p-2", 32, 1),
+    ("0x1.2f263f872a180p-4", "0x1.3069037563840p-3", "0x1.0aec745d213dfp+3", 562,
+     "-0x1.5c5e8132d8790p-4", "-0x1.a15b525a9130ep-1", 5, 1),
+    ("0x1.e1d75e97ce8d6p-4", "0x1.5d2dc5496e093p-2", "0x1.d166f4d658eeep+1", 250,
+     "-0x1.57b9c17f8a9b8p-3", "-0x1.4a86a538a447cp-2", 26, 1),
+]
 
 
 def golden_generation() -> tuple[GenerationParameters, ProcessingParameters]:
@@ -468,15 +479,23 @@ def test_smearing_spread_matches_the_fwhm(sparse_gap_photons: pl.DataFrame) -> N
 
 
 def test_smearing_clips_channels_to_the_valid_range() -> None:
-    """FWHM 20 keV around ~12 keV photons: E′ < 0 and E′ > 14.95 keV both occur → PI 1 and 1024."""
+    """FWHM 20 keV around ~12 keV photons: E′ < 14.6 eV and E′ ≥ 1023·14.6 eV both occur and
+    land in PI 1 and PI 1024. Expected counts: Σ Φ((0.0146 − E)/σ) and Σ Φ((E − 14.9358)/σ)
+    over the photons; each count is Poisson-binomial with variance ≤ its mean → 5·√mean."""
     band = Band(0.1, 0.118, 2)
     generation = replace(
-        embedded("isotropic"), id="clip", band=band, time__tstop_s=2000.0, instrument__smear_fwhm_ev=20_000.0,
+        embedded("isotropic"), id="clip", band=band, time__tstop_s=20_000.0, instrument__smear_fwhm_ev=20_000.0,
     )
     photons = simulate(generation, processing(band, "clip"), seed=2)
     pi = photons["pi"].to_numpy()
-    assert pi.min() == 1 and pi.max() == 1024
-    assert np.sum(pi == 1) > 10 and np.sum(pi == 1024) > 10
+    energy = photons["energy_kev"].to_numpy()
+    sigma = 20.0 / FWHM_PER_SIGMA
+    assert np.all((pi >= 1) & (pi <= 1024))
+    expected_low = float(np.sum(stats.norm.cdf((ACIS_CHANNEL_EV / 1000 - energy) / sigma)))
+    expected_high = float(np.sum(stats.norm.cdf((energy - 1023 * ACIS_CHANNEL_EV / 1000) / sigma)))
+    assert expected_low > 50 and expected_high > 50
+    assert abs(np.sum(pi == 1) - expected_low) < Z_MAX * math.sqrt(expected_low)
+    assert abs(np.sum(pi == 1024) - expected_high) < Z_MAX * math.sqrt(expected_high)
 
 
 def test_without_smearing_there_is_no_pi_column(sparse_gap: GenerationParameters) -> None:

@@ -119,3 +119,51 @@ fn path_is_continuous_and_arcs_converge_to_the_line() {
         assert_eq!(end, start);
     }
 }
+
+#[test]
+fn random_parameters_match_brute_force() {
+    // Random lines, arcs and multi-turn arcs for both spacing models; thousands of times.
+    use _core::rng::{domain, stream, uniform};
+    let mut rng = stream(2024, domain::GENERATE, &[]);
+    let mut draw = |lo: f64, hi: f64| lo + (hi - lo) * uniform(&mut rng);
+    let mut checked = 0usize;
+    for case in 0..24 {
+        let model = if case % 2 == 0 {
+            SpacingModel::Dimensionless { alpha_lu: draw(0.3, 6.0), lucretius_per_nm: draw(-3.0, -0.5) }
+        } else {
+            SpacingModel::Empirical { alpha_ls: draw(0.5, 5.0), l0_per_ls: draw(5e8, 5e9) }
+        };
+        let g = model.spacing(draw(0.1, 1.0));
+        let lattice = Lattice::new(g).unwrap();
+        let radius = g * draw(0.2, 3.0);
+        let speed = g * draw(0.01, 0.5);
+        let duration = draw(500.0, 3000.0);
+        let rate = match case % 3 {
+            0 => 0.0,                                                     // line
+            1 => draw(0.2, 1.5) * std::f64::consts::PI / duration,      // part of a turn
+            _ => -draw(4.0, 12.0) * std::f64::consts::TAU / duration,    // several turns
+        };
+        let start = (draw(-1.0, 1.0) * g, draw(-1.0, 1.0) * g);
+        let path = TelescopePath::new(draw(0.0, 6.3), rate, speed, start, duration, radius).unwrap();
+        let windows = path.window_count(radius);
+        let pieces: Vec<(f64, Vec<Piece>)> = (0..windows)
+            .map(|k| {
+                let (a, b) = path.window(k, windows);
+                (a, window_pieces(&lattice, &path, radius, a, b))
+            })
+            .collect();
+        for _ in 0..500 {
+            let tau = draw(0.0, duration);
+            let k = ((tau / duration * windows as f64) as usize).min(windows - 1);
+            let (a, ps) = &pieces[k];
+            let rel = tau - a;
+            if ps.iter().any(|p| (p.start - rel).abs() < 1e-9) {
+                continue;
+            }
+            let (x, y) = path.position(tau);
+            assert_eq!(count_at(ps, rel), lattice.count_within(x, y, radius), "case {case}, τ = {tau}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 11_000);
+}
