@@ -18,6 +18,7 @@ from . import _core
 from .exceptions import MetadataError
 from .metadata import Band, GenerationParameters, ProcessingParameters
 from .metadata.schema import Context, from_json, to_json
+from .metadata.values import MAX_SEED
 from .workspace import embedded_defaults
 
 __all__ = ["LanesheetBins", "generation_band", "lanesheet_bins", "simulate", "lanecount_trace", "path_spec"]
@@ -26,6 +27,12 @@ __all__ = ["LanesheetBins", "generation_band", "lanesheet_bins", "simulate", "la
 def _validated(generation: GenerationParameters) -> GenerationParameters:
     """Re-check an object built in code with the same rules as a loaded file."""
     return from_json(GenerationParameters, to_json(generation), Context(f"generation '{generation.id}'"))
+
+
+def _checked_seed(seed: object, generation_id: str) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= MAX_SEED:
+        raise MetadataError(f"generation '{generation_id}': field 'seed': expected integer in [0, 2^63 − 1], got {seed!r}")
+    return int(seed)
 
 
 def _default_processing() -> ProcessingParameters:
@@ -145,7 +152,7 @@ def simulate(
     instrument = generation.instrument
     smear_kev = None if instrument.smear_fwhm_ev is None else instrument.smear_fwhm_ev / 1000.0
     spectrum = generation.spectrum
-    seed = generation.seed if seed is None else seed
+    seed = generation.seed if seed is None else _checked_seed(seed, generation.id)
 
     def run(flux_per_s: np.ndarray) -> pl.DataFrame:
         time, wavelength, energy, channel, x, y, bin_index, lanecount = _core.synthesize(
@@ -191,14 +198,19 @@ def lanecount_trace(
     Raises
     ------
     MetadataError
-        Invalid generation, a bin outside the band, or t0 > t1.
+        Invalid generation, a bin outside the band, or a span outside [tstart, tstop].
     """
     generation = _validated(generation)
     band = generation_band(generation, processing)
     if not 0 <= bin < band.bins:
         raise MetadataError(f"generation '{generation.id}': bin {bin} is outside the band's 0…{band.bins - 1}")
+    tstart, tstop = generation.time.tstart_s, generation.time.tstop_s
+    if not (tstart <= t0 <= t1 <= tstop):
+        raise MetadataError(
+            f"generation '{generation.id}': trace span [{t0!r}, {t1!r}] must satisfy "
+            f"tstart ≤ t0 ≤ t1 ≤ tstop with [tstart, tstop] = [{tstart!r}, {tstop!r}]"
+        )
     bins = lanesheet_bins(generation, band)
-    tstart = generation.time.tstart_s
     times, counts = _core.lanecount_trace(
         float(bins.spacing[bin]), bins.receiving_radius, path_spec(generation, band), t0 - tstart, t1 - tstart,
     )

@@ -54,7 +54,9 @@ class GenerationTime:
     tstop_s: float
     tstart_s: float = 0.0
     gtis: tuple[tuple[float, ...], ...] | None = spec(
-        None, check=Check(lambda v: all(_is_interval(p) for p in v), "list of [start, stop] pairs with start < stop")
+        None,
+        check=Check(lambda v: len(v) >= 1 and all(_is_interval(p) for p in v),
+                    "non-empty list of [start, stop] pairs with start < stop"),
     )
 
     def _validate(self, ctx: Context) -> None:
