@@ -78,10 +78,9 @@ def _lightlane_read(path: str) -> float:
 
 
 def _child(kind: str, path: str) -> None:
-    """Run one measurement and print {seconds, max_rss_mb} as JSON."""
+    """Run one measurement and print {seconds, max_rss_mb} as JSON (max_rss_mb = this process's VmHWM)."""
     seconds = {"astropy": _astropy_read, "lightlane": _lightlane_read}[kind](path)
-    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "max_rss_mb": max_rss_mb}))
+    print(json.dumps({"seconds": seconds, "max_rss_mb": _vm_hwm_mb()}))
 
 
 def _measure(kind: str, path: Path) -> dict[str, float]:
