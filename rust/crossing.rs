@@ -168,7 +168,7 @@ impl Sweep {
 /// millions of events per window.
 fn sort_events(events: &mut Vec<u64>, length: f64) {
     const BUCKET_MIN_EVENTS: usize = 4096;
-    if events.len() < BUCKET_MIN_EVENTS || !(length > 0.0) {
+    if events.len() < BUCKET_MIN_EVENTS || length.is_nan() || length <= 0.0 {
         events.sort_unstable();
         return;
     }

@@ -185,7 +185,7 @@ impl Generation<'_> {
 
     fn run_unit(&self, unit: Unit) -> CoreResult<Photons> {
         let smeared = self.smearing.is_some();
-        let mut out = Photons::default();
+        let mut out;
         match unit {
             Unit::Window { bin, window } => {
                 let spec = &self.bins[bin];
