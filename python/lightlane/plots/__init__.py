@@ -5,6 +5,7 @@ an Agg canvas without touching pyplot or ``rcParams``; :func:`save_figure`
 writes it atomically as PNG.
 """
 
+from .analysis import p1d_edges, plot_heatmap, plot_metric_histogram, plot_quicklook
 from .lanecount import LanecountTrace, lanecount_window, plot_lanecounts, quartile_bins
 from .save import save_figure
 from .spectrum import SpectrumPanel, fit_label, plot_spectrum_comparison
@@ -28,4 +29,8 @@ __all__ = [
     "lanecount_window",
     "plot_lanecounts",
     "quartile_bins",
+    "plot_heatmap",
+    "p1d_edges",
+    "plot_metric_histogram",
+    "plot_quicklook",
 ]
