@@ -309,6 +309,126 @@ def bench_simulate(repeat: int) -> None:
               f"{idle['max_rss_mb']:.0f} MiB; output columns {row['photons'] * PHOTON_BYTES / 2**20:.0f} MiB)")
 
 
+# --------------------------------------------------------------------------- analysis
+
+
+def _binning_inputs(n_events: int, seed: int = 1):
+    """Sorted times over 100 ks with a GTI gap, wavelengths over the default band."""
+    import numpy as np
+
+    from lightlane import _core
+    from lightlane.metadata import Band, ProcessingParameters
+    from lightlane.selection import wavelength_bins
+
+    band = Band(0.1, 1.0, 100)
+    times = np.sort(_core.uniforms(seed, 2, [0], n_events) * 100_000.0)
+    wavelength = 0.1 + 0.9 * _core.uniforms(seed, 2, [1], n_events)
+    gti = np.array([[0.0, 40_000.0], [45_000.0, 100_000.0]])
+    keep = (times < 40_000.0) | (times >= 45_000.0)
+    times, wavelength = times[keep], wavelength[keep]
+    processing = ProcessingParameters(id="bench")
+    return band, processing, times, wavelength, wavelength_bins(wavelength, band).astype(np.uint16), gti
+
+
+def bench_binning(sizes: list[int], repeat: int) -> None:
+    import numpy as np
+
+    from lightlane.binning import bin_events, width_set
+
+    for n in sizes:
+        band, processing, times, wavelength, wbin, gti = _binning_inputs(n)
+        widths = width_set(processing)
+
+        def lightlane_run():
+            return bin_events(times, wbin, band, widths, 0, 0.0, 100_000.0, gti, processing.min_exposure,
+                              processing.chunk_length)
+
+        binnings = lightlane_run()
+        edges = [b.edges for b in binnings]
+
+        def numpy_run():
+            return [np.histogram2d(times, wavelength, bins=[e, band.edges_nm()])[0] for e in edges]
+
+        reference = numpy_run()
+        assert all(np.array_equal(b.counts, r) for b, r in zip(binnings, reference)), "counts differ from numpy"
+        best_ll = min(_timed(lightlane_run) for _ in range(repeat))
+        best_np = min(_timed(numpy_run) for _ in range(max(1, repeat // 2)))
+        rate = len(times) * len(widths) / best_ll
+        print(f"[binning {len(times):,} events × {len(widths)} widths × {band.bins} bins] lightlane {best_ll:.3f} s "
+              f"(counts + exposure + valid starts; {rate:.2e} events·widths/s, target ≥ 5e8), "
+              f"numpy.histogram2d {best_np:.3f} s → {best_np / best_ll:.1f}x (target ≥ 20x)")
+
+
+def _timed(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def _numpy_chunk_metrics(binnings, w_data, chunk_length: int, chunk_count: int, seed: int) -> dict:
+    """A vectorised numpy reference of the sampler and every metric (numpy's own RNG)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    usable = [b for b in binnings if b.usable]
+    k = rng.integers(0, len(usable), chunk_count)
+    w = np.asarray(w_data)[rng.integers(0, len(w_data), chunk_count)]
+    x = np.empty((chunk_count, chunk_length))
+    mu_g = np.empty(chunk_count)
+    offsets = np.arange(chunk_length)
+    for index, binning in enumerate(usable):
+        rows = np.flatnonzero(k == index)
+        starts = binning.valid_starts[rng.integers(0, len(binning.valid_starts), len(rows))]
+        x[rows] = binning.counts[starts[:, None] + offsets[None, :], w[rows][:, None]]
+        mu_g[rows] = binning.counts[binning.valid].mean(axis=0)[w[rows]]
+    mu = x.mean(axis=1)
+    s2 = x.var(axis=1, ddof=1)
+    d = np.diff(x, axis=1)
+    sd2 = d.var(axis=1, ddof=1)
+    m_o, m_e = x[:, 0::2].mean(axis=1), x[:, 1::2].mean(axis=1)
+    half = chunk_length / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ev = np.sign(s2 - mu) * np.sqrt(np.abs(s2 - mu))
+        vea = np.sign(sd2 - 2 * mu) * np.sqrt(np.abs(sd2 - 2 * mu))
+        root_mu = np.sqrt(mu)
+        fvar = np.where(mu > 0, np.sqrt(np.maximum(s2 - mu, 0)) / mu, 0.0)
+        return {
+            "ev": ev, "evs": np.where(mu > 0, ev / root_mu, 0.0), "fel": np.where(mu > 0, (s2 - mu) / mu, 0.0),
+            "feg": np.where(mu_g > 0, (s2 - mu_g) / mu_g, 0.0), "vea": vea,
+            "vesa": np.where(mu > 0, vea / root_mu, 0.0),
+            "oec": np.abs(m_o - m_e) / np.sqrt(np.maximum(m_o / half + m_e / half, 1e-12)), "fvar": fvar,
+            "fvar_err": np.sqrt(1 / (2 * chunk_length) * (1 / (mu * fvar)) ** 2 + 1 / (chunk_length * mu)),
+            "nxs": np.where(mu > 0, (s2 - mu) / mu**2, 0.0),
+            "fadj": np.where(mu > 0, np.sqrt(np.maximum(sd2 - 2 * mu, 0)) / mu, 0.0),
+        }
+
+
+def bench_chunks(repeat: int, chunk_count: int = 100_000) -> None:
+    import numpy as np
+
+    from lightlane.binning import bin_events, width_set
+    from lightlane.chunks import WidthCounts, chunk_table
+
+    band, processing, times, _, wbin, gti = _binning_inputs(1_000_000)
+    binnings = bin_events(times, wbin, band, width_set(processing), 0, 0.0, 100_000.0, gti,
+                          processing.min_exposure, processing.chunk_length)
+    widths = [WidthCounts(b.width_s, b.origin_s, b.counts, b.valid, b.valid_starts) for b in binnings]
+    w_data = np.unique(wbin)
+
+    def lightlane_run():
+        return chunk_table(widths, w_data, band, processing.chunk_length, chunk_count, 0)
+
+    def numpy_run():
+        return _numpy_chunk_metrics(binnings, w_data, processing.chunk_length, chunk_count, 0)
+
+    lightlane_run(), numpy_run()
+    best_ll = min(_timed(lightlane_run) for _ in range(repeat))
+    best_np = min(_timed(numpy_run) for _ in range(repeat))
+    print(f"[chunks {chunk_count:,} × 11 metrics, L = {processing.chunk_length}] lightlane.chunk_table "
+          f"{best_ll * 1e3:.1f} ms (target ≤ 50 ms) vs vectorised numpy {best_np * 1e3:.1f} ms "
+          f"→ {best_np / best_ll:.1f}x (target ≥ 20x)")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_child"]:
@@ -324,11 +444,20 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--repeat", type=int, default=3)
     simulate = sub.add_parser("simulate", help="lightlane.simulate vs a numpy inverse-CDF event simulation")
     simulate.add_argument("--repeat", type=int, default=3)
+    binning = sub.add_parser("binning", help="counts matrices with exposure vs numpy.histogram2d over the same widths")
+    binning.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    binning.add_argument("--repeat", type=int, default=3)
+    chunks = sub.add_parser("chunks", help="100 000 chunks with every metric vs a vectorised numpy reference")
+    chunks.add_argument("--repeat", type=int, default=5)
     options = parser.parse_args(argv)
     if options.bench == "ingest":
         bench_ingest(options.events, options.repeat)
     elif options.bench == "simulate":
         bench_simulate(options.repeat)
+    elif options.bench == "binning":
+        bench_binning(options.events, options.repeat)
+    elif options.bench == "chunks":
+        bench_chunks(options.repeat)
     return 0
 
 

@@ -4,10 +4,13 @@
 //! Every random draw comes from a stream of [`rng`], so results never depend on
 //! the number of threads. The PyO3 glue lives in `py/` behind the `python` feature.
 
+pub mod binning;
 pub mod calibration;
+pub mod chunks;
 pub mod crossing;
 pub mod dither;
 pub mod error;
+pub mod event_ops;
 pub mod ingest;
 pub mod lattice;
 pub mod memory;

@@ -94,3 +94,43 @@ def synthesize(
     npt.NDArray[np.uint16],
     npt.NDArray[np.int64],
 ]: ...
+def uniform_times_in_gtis(
+    gti_start: npt.NDArray[np.float64], gti_stop: npt.NDArray[np.float64], n: int, seed: int
+) -> npt.NDArray[np.float64]: ...
+def subset_indices(n: int, m: int, seed: int) -> npt.NDArray[np.int64]: ...
+def grouped_subset(
+    groups: npt.NDArray[np.int64], keep: npt.NDArray[np.int64], seed: int
+) -> npt.NDArray[np.int64]: ...
+def window_permutation(
+    times_s: npt.NDArray[np.float64], tstart_s: float, window_s: float, seed: int
+) -> npt.NDArray[np.int64]: ...
+def width_set(seed: int, from_s: float, to_s: float, count: int, log_uniform: bool) -> npt.NDArray[np.float64]: ...
+def offset_fractions(analysis_seed: int, count: int) -> npt.NDArray[np.float64]: ...
+def counts_matrices(
+    time_s: npt.NDArray[np.float64],
+    wbin: npt.NDArray[np.uint16],
+    n_bins: int,
+    widths_s: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.float64],
+    tstart_s: float,
+    tstop_s: float,
+) -> list[npt.NDArray[np.uint32]]: ...
+def exposure_fractions(
+    widths_s: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.float64],
+    tstart_s: float,
+    tstop_s: float,
+    gti_start_s: npt.NDArray[np.float64],
+    gti_stop_s: npt.NDArray[np.float64],
+) -> list[npt.NDArray[np.float64]]: ...
+def valid_starts(valid: npt.NDArray[np.bool_], chunk_length: int) -> npt.NDArray[np.uint32]: ...
+def sample_chunks(
+    counts: list[npt.NDArray[np.uint32]],
+    valid: list[npt.NDArray[np.bool_]],
+    starts: list[npt.NDArray[np.uint32]],
+    w_data: npt.NDArray[np.uint16],
+    n_bins: int,
+    chunk_length: int,
+    chunk_count: int,
+    analysis_seed: int,
+) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.uint16] | npt.NDArray[np.uint32]]: ...

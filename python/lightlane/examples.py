@@ -44,7 +44,11 @@ def _channel_weights(spectrum: Spectrum, calibration: Calibration) -> tuple[np.n
     lo = np.maximum(lo, 1e-3)
     # counts per channel ∝ f(λ)·|Δλ| over the channel's wavelength interval
     lam_hi, lam_lo = HC_KEV_NM / lo, HC_KEV_NM / hi
-    weights = spectrum.flux(0.5 * (lam_lo + lam_hi)) * (lam_hi - lam_lo)
+    centre = 0.5 * (lam_lo + lam_hi)
+    weights = spectrum.flux(centre) * (lam_hi - lam_lo)
+    # The spectrum's floor C would otherwise put most photons at the very long wavelengths
+    # of the lowest channels; X-ray detectors see little there, so keep ~0.05–2 nm.
+    weights[(centre < 0.05) | (centre > 2.0)] = 0.0
     return channels, weights / weights.sum()
 
 

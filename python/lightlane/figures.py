@@ -17,10 +17,11 @@ from .plots import (
     save_figure,
     title_for,
 )
+
 from .simulate import generation_band, lanecount_trace, lanesheet_bins
 from .spectrum_fit import SpectrumFit
 
-__all__ = ["save_lanecount_plot", "save_spectrum_plot", "spectrum_panel"]
+__all__ = ["save_lanecount_plot", "save_spectrum_plot", "spectrum_panel", "median_binning", "save_analysis_plots"]
 
 
 def save_lanecount_plot(path: Path, meta: DatasetMeta, generation: GenerationParameters,
@@ -48,6 +49,48 @@ def spectrum_panel(label: str, fit: SpectrumFit) -> SpectrumPanel:
                          flux_density_err=np.asarray(fit.flux_density_err), fitted=fit.spectrum, r2=float(fit.r2))
 
 
-def save_spectrum_plot(path: Path, a: SpectrumPanel, b: SpectrumPanel, title: str, dpi: int = 150) -> Path:
+def save_spectrum_plot(path: Path, a: SpectrumPanel, b: SpectrumPanel | None, title: str, dpi: int = 150) -> Path:
     """Apparent spectra of two datasets with their fits (``spectrum_a_vs_b.png`` style)."""
     return save_figure(plot_spectrum_comparison(a, b, title=title), path, dpi=dpi)
+
+
+def median_binning(binnings):
+    """The binning at the median width of the usable widths (heatmap, quicklook)."""
+    usable = [b for b in binnings if b.usable] or list(binnings)
+    return sorted(usable, key=lambda b: b.width_s)[len(usable) // 2]
+
+
+def save_analysis_plots(folder: Path, analysis, metrics, quicklook_bin: int | None = None, dpi: int = 150) -> list[Path]:
+    """``analyze`` figures: spectrum, heatmap, one histogram per metric, quicklook (SPEC §14)."""
+    from .plots import plot_heatmap, plot_metric_histogram, plot_quicklook
+
+    processing = analysis.processing
+    name = analysis.dataset_id
+    title = title_for([name], processing.id, None)
+    written = []
+    if analysis.fit is not None:
+        written.append(save_spectrum_plot(folder / "spectrum.png", spectrum_panel(name, analysis.fit), None,
+                                          "apparent spectrum · " + title, dpi))
+    binning = median_binning(analysis.binnings)
+    band = processing.band
+    written.append(save_figure(plot_heatmap(
+        binning.counts, binning.exposure, binning.valid, binning.edges - binning.tstart_s, band.edges_nm(),
+        title=f"counts per {binning.width_s:.1f} s × {band.width_nm:.4g} nm · " + title), folder / "heatmap.png", dpi=dpi))
+    for metric in metrics:
+        values = analysis.chunks[metric].drop_nulls().to_numpy()
+        written.append(save_figure(plot_metric_histogram(values, None, metric=metric, labels=(name, ""),
+                                                         threshold=None, title=f"{metric} · " + title),
+                                   folder / f"metric_hist_{metric}.png", dpi=dpi))
+    per_bin = binning.counts.sum(axis=0)
+    k = int(np.argmax(per_bin)) if quicklook_bin is None else quicklook_bin
+    if analysis.fit is not None:
+        centres, flux, err = band.centres_nm(), analysis.fit.flux_density, analysis.fit.flux_density_err
+    else:
+        centres = band.centres_nm()
+        flux = per_bin / (analysis.exposure_s * band.width_nm)
+        err = np.maximum(np.sqrt(per_bin), 1.0) / (analysis.exposure_s * band.width_nm)
+    written.append(save_figure(plot_quicklook(
+        binning.edges[:-1] - binning.tstart_s, binning.counts[:, k], binning.valid, binning.width_s,
+        centres, flux, err, k, title=f"bin {k} ({band.centres_nm()[k]:.4g} nm) · " + title),
+        folder / f"quicklook_{name}_w{k}.png", dpi=dpi))
+    return written

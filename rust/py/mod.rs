@@ -1,6 +1,9 @@
 //! PyO3 glue: the extension module `lightlane._core`. Thin wrappers only.
 
+mod binning;
+mod chunks;
 mod errors;
+mod event_ops;
 mod functions;
 mod lanesheet;
 mod pool;
@@ -14,5 +17,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pool::set_threads, m)?)?;
     m.add_function(wrap_pyfunction!(pool::thread_count, m)?)?;
     functions::register(m)?;
-    lanesheet::register(m)
+    lanesheet::register(m)?;
+    binning::register(m)?;
+    chunks::register(m)?;
+    event_ops::register(m)
 }

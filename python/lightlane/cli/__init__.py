@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("lightlane.cli.download", "fetch an archive staging directory and onboard its evt2 files"),
     "generate": ("lightlane.cli.generate", "generate a synthetic lanesheet dataset from a generation"),
     "replicate": ("lightlane.cli.replicate", "generate a mimic of a dataset (its spectrum, time span and GTIs)"),
+    "analyze": ("lightlane.cli.analyze", "analyse one dataset: binning, chunk metrics, spectrum, plots"),
     "clean": ("lightlane.cli.clean", "remove recomputable files (cache, generated data, results); never raw data"),
     "quickstart": ("lightlane.cli.quickstart", "self-contained demo on the embedded defaults"),
 }

@@ -111,13 +111,14 @@ def fit_label(panel: SpectrumPanel) -> str:
     return f"{first}\n{second}"
 
 
-def plot_spectrum_comparison(a: SpectrumPanel, b: SpectrumPanel, *, title: str) -> Figure:
+def plot_spectrum_comparison(a: SpectrumPanel, b: SpectrumPanel | None, *, title: str) -> Figure:
     """Draw y_w ± σ_w of A (black) and B (orange) with their fitted f(λ) dashed.
 
     Parameters
     ----------
     a, b
-        The two spectra; A is always black, B always orange (SPEC §14).
+        The two spectra; A is always black, B always orange (SPEC §14). B may be
+        None for a single dataset (``analyze``).
     title
         Figure title, normally from :func:`~lightlane.plots.style.title_for`.
 
@@ -129,15 +130,16 @@ def plot_spectrum_comparison(a: SpectrumPanel, b: SpectrumPanel, *, title: str) 
     fig, ax = new_figure()
     # One common, fine grid over the measured range of both datasets: the
     # curves stay smooth and never extrapolate beyond any data shown.
-    lo = min(a.centres_nm.min(), b.centres_nm.min())
-    hi = max(a.centres_nm.max(), b.centres_nm.max())
+    panels = [(a, COLOR_A, 1.0)] + ([(b, COLOR_B, 0.85)] if b is not None else [])
+    lo = min(panel.centres_nm.min() for panel, _, _ in panels)
+    hi = max(panel.centres_nm.max() for panel, _, _ in panels)
     grid = np.linspace(lo, hi, _CURVE_POINTS) if hi > lo else np.array([lo])
 
     # Many bins mean many points: small markers without caps keep B visible
     # where it overlaps A, and the B points are slightly translucent. Fits are
     # drawn after both data sets (higher zorder) so no points hide them.
     handles = []
-    for panel, color, alpha in ((a, COLOR_A, 1.0), (b, COLOR_B, 0.85)):
+    for panel, color, alpha in panels:
         handles.append(
             ax.errorbar(
                 panel.centres_nm,

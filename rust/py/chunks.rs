@@ -1,0 +1,79 @@
+//! Python wrappers of crate::chunks.
+
+use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::errors::{CoreResult, PyCoreError};
+use super::pool::run_in_pool;
+use crate::chunks::{self, WidthCounts};
+use crate::CoreError;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(sample_chunks, m)?)?;
+    Ok(())
+}
+
+fn slice<'a, T: numpy::Element>(array: &'a PyReadonlyArray1<'_, T>, what: &str) -> CoreResult<&'a [T]> {
+    Ok(array.as_slice().map_err(|e| CoreError::Data(format!("{what}: {e}")))?)
+}
+
+fn data_error(message: String) -> PyErr {
+    PyCoreError::from(CoreError::Data(message)).into()
+}
+
+/// Chunk table columns (name → array) of SPEC §10.6 computed in Rust.
+#[pyfunction]
+#[pyo3(signature = (counts, valid, starts, w_data, n_bins, chunk_length, chunk_count, analysis_seed))]
+#[allow(clippy::too_many_arguments)]
+fn sample_chunks<'py>(
+    py: Python<'py>,
+    counts: Vec<PyReadonlyArrayDyn<'py, u32>>,
+    valid: Vec<PyReadonlyArray1<'py, bool>>,
+    starts: Vec<PyReadonlyArray1<'py, u32>>,
+    w_data: PyReadonlyArray1<'py, u16>,
+    n_bins: usize,
+    chunk_length: usize,
+    chunk_count: usize,
+    analysis_seed: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    if counts.len() != valid.len() || counts.len() != starts.len() {
+        return Err(data_error(format!(
+            "counts, valid and starts must have one entry per width, got {}, {} and {}",
+            counts.len(),
+            valid.len(),
+            starts.len()
+        )));
+    }
+    let mut widths = Vec::with_capacity(counts.len());
+    for (k, ((c, v), s)) in counts.iter().zip(&valid).zip(&starts).enumerate() {
+        let shape = c.shape();
+        if shape.len() > 2 || (shape.len() == 2 && shape[1] != n_bins) {
+            return Err(data_error(format!(
+                "width {k}: counts must be flat or (time bins, {n_bins}), got shape {shape:?}"
+            )));
+        }
+        let counts = c.as_slice().map_err(|e| data_error(format!("width {k} counts: {e}")))?;
+        widths.push(WidthCounts { counts, valid: slice(v, "valid")?, starts: slice(s, "starts")? });
+    }
+    let w_data = slice(&w_data, "w_data")?;
+    let table = py
+        .detach(|| {
+            run_in_pool(|| chunks::sample_chunks(&widths, n_bins, w_data, chunk_length, chunk_count, analysis_seed))
+        })
+        .map_err(PyCoreError::from)?;
+    let out = PyDict::new(py);
+    let n = table.len();
+    out.set_item("width_index", table.width_index.into_pyarray(py))?;
+    out.set_item("wbin", table.wbin.into_pyarray(py))?;
+    out.set_item("start_bin", table.start_bin.into_pyarray(py))?;
+    out.set_item("stop_bin", table.stop_bin.into_pyarray(py))?;
+    out.set_item("zero_count_bins", table.zero_count_bins.into_pyarray(py))?;
+    out.set_item("one_count_bins", table.one_count_bins.into_pyarray(py))?;
+    // One (15, M) array owns the f64 buffer; each column is a contiguous row view of it.
+    let values = table.values.into_pyarray(py).reshape([chunks::FLOAT_COLUMNS.len(), n])?;
+    for (c, name) in chunks::FLOAT_COLUMNS.iter().enumerate() {
+        out.set_item(*name, values.get_item(c)?)?;
+    }
+    Ok(out)
+}
