@@ -429,10 +429,42 @@ def bench_chunks(repeat: int, chunk_count: int = 100_000) -> None:
           f"→ {best_np / best_ll:.1f}x (target ≥ 20x)")
 
 
+def _child_memory(path: str) -> None:
+    """The analysis path of a big file: read, select, bin; print this process's peak memory."""
+    from lightlane.analysis import analyze_events
+    from lightlane.ingest import read_events
+    from lightlane.metadata import ProcessingParameters
+
+    start = time.perf_counter()
+    events = read_events(path, dataset_id="big", columns=())  # what `analyze` reads without crop/mask
+    processing = ProcessingParameters(id="bench", chunk_count=1000)
+    analysis = analyze_events(events, processing, 0, dataset_id="big", events_hash="0" * 64)
+    print(f"[memory] read + select + bin + 1000 chunks of {analysis.n_selected:,} selected events "
+          f"({events.raw_rows:,} rows) in {time.perf_counter() - start:.1f} s: peak memory (VmHWM) "
+          f"{_vm_hwm_mb() / 1024:.2f} GiB (target ≤ 3 GiB at 10⁸ events)")
+
+
+def bench_memory(n_events: int) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "big_evt2.fits"
+        start = time.perf_counter()
+        writer = ("import sys; from lightlane.examples import ExampleObservation, write_chandra_like; "
+                  "write_chandra_like(sys.argv[1], ExampleObservation(n_events=int(sys.argv[2]), duration_s=1e6, "
+                  "gap_s=(4e5, 4.5e5)))")
+        subprocess.run([sys.executable, "-c", writer, str(path), str(n_events)], check=True)
+        print(f"wrote {n_events:,} events ({path.stat().st_size / 2**30:.2f} GiB) in {time.perf_counter() - start:.0f} s")
+        result = subprocess.run([sys.executable, __file__, "_child_memory", str(path)], capture_output=True,
+                                text=True, check=True)
+    print(result.stdout.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_child"]:
         _child(argv[1], argv[2])
+        return 0
+    if argv[:1] == ["_child_memory"]:
+        _child_memory(argv[1])
         return 0
     if argv[:1] == ["_child_simulate"]:
         _child_simulate(argv[1], int(argv[2]))
@@ -449,6 +481,8 @@ def main(argv: list[str] | None = None) -> int:
     binning.add_argument("--repeat", type=int, default=3)
     chunks = sub.add_parser("chunks", help="100 000 chunks with every metric vs a vectorised numpy reference")
     chunks.add_argument("--repeat", type=int, default=5)
+    memory = sub.add_parser("memory", help="peak memory of reading, selecting and binning a big file")
+    memory.add_argument("--events", type=int, default=100_000_000)
     options = parser.parse_args(argv)
     if options.bench == "ingest":
         bench_ingest(options.events, options.repeat)
@@ -458,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_binning(options.events, options.repeat)
     elif options.bench == "chunks":
         bench_chunks(options.repeat)
+    elif options.bench == "memory":
+        bench_memory(options.events)
     return 0
 
 

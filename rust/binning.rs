@@ -173,18 +173,17 @@ fn first_unsorted(time_s: &[f64]) -> Option<usize> {
     blocks.into_iter().flatten().next()
 }
 
-/// The first event whose wavelength bin is not below `n_wbins`.
+/// Marks an event that the selection dropped: it is neither counted nor checked, so the
+/// caller need not copy the selected events out of the full columns.
+pub const UNSELECTED: u16 = u16::MAX;
+
+/// The first selected event whose wavelength bin is not below `n_wbins`.
 fn first_out_of_band(wbin: &[u16], n_wbins: usize) -> Option<usize> {
+    let out_of_band = |w: u16| w != UNSELECTED && usize::from(w) >= n_wbins;
     let blocks: Vec<Option<usize>> = wbin
         .par_chunks(EVENT_BLOCK)
         .enumerate()
-        .map(|(b, block)| {
-            let max = block.iter().fold(0u16, |m, &w| m.max(w));
-            if usize::from(max) < n_wbins {
-                return None;
-            }
-            block.iter().position(|&w| usize::from(w) >= n_wbins).map(|i| b * EVENT_BLOCK + i)
-        })
+        .map(|(b, block)| block.iter().position(|&w| out_of_band(w)).map(|i| b * EVENT_BLOCK + i))
         .collect();
     blocks.into_iter().flatten().next()
 }
@@ -192,8 +191,8 @@ fn first_out_of_band(wbin: &[u16], n_wbins: usize) -> Option<usize> {
 /// Check events against every grid: equal lengths, sorted finite times inside the
 /// edges (nothing may be dropped), wavelength bins below `n_wbins`.
 fn check_events(time_s: &[f64], wbin: &[u16], n_wbins: usize, grids: &[Grid]) -> CoreResult<()> {
-    if n_wbins == 0 || n_wbins > usize::from(u16::MAX) + 1 {
-        return Err(CoreError::Parameter(format!("the band must have 1…65536 wavelength bins, got {n_wbins}")));
+    if n_wbins == 0 || n_wbins > usize::from(UNSELECTED) {
+        return Err(CoreError::Parameter(format!("the band must have 1…65535 wavelength bins, got {n_wbins}")));
     }
     let bins: usize = grids.iter().map(|g| g.bins).sum();
     if bins.checked_mul(n_wbins).is_none_or(|cells| cells > MAX_CELLS) {
@@ -273,7 +272,9 @@ fn count_block(time_s: &[f64], wbin: &[u16], n_wbins: usize, grid: &Grid, first_
         // The last bin is closed: it keeps every remaining event (all are ≤ e_J).
         let end = if j + 1 == grid.bins { time_s.len() } else { advance(time_s, pos, grid.edge(j + 1), hint) };
         for &w in &wbin[pos..end] {
-            row[usize::from(w)] += 1;
+            if w != UNSELECTED {
+                row[usize::from(w)] += 1;
+            }
         }
         hint = end - pos;
         pos = end;
@@ -379,6 +380,9 @@ mod tests {
     fn reference(time_s: &[f64], wbin: &[u16], n_wbins: usize, grid: &Grid) -> Vec<u32> {
         let mut counts = vec![0u32; grid.bins * n_wbins];
         for (&t, &w) in time_s.iter().zip(wbin) {
+            if w == UNSELECTED {
+                continue;
+            }
             counts[grid.locate(t) * n_wbins + usize::from(w)] += 1;
         }
         counts
@@ -390,6 +394,22 @@ mod tests {
         time.sort_by(f64::total_cmp);
         let wbin = (0..n).map(|_| (uniform(&mut rng) * n_wbins as f64) as u16).collect();
         (time, wbin)
+    }
+
+    #[test]
+    fn unselected_events_are_skipped() {
+        let (time, mut wbin) = events(20_000, 0.0, 1000.0, 40, 3);
+        for (i, w) in wbin.iter_mut().enumerate() {
+            if i % 3 == 0 {
+                *w = UNSELECTED;
+            }
+        }
+        let grids = grids(&[10.0, 33.0], &offsets(1, 2), 0.0, 1000.0).unwrap();
+        let counts = counts_matrices(&time, &wbin, 40, &grids).unwrap();
+        for (matrix, grid) in counts.iter().zip(&grids) {
+            assert_eq!(matrix, &reference(&time, &wbin, 40, grid));
+            assert_eq!(matrix.iter().map(|&c| c as usize).sum::<usize>(), 20_000 - 20_000usize.div_ceil(3));
+        }
     }
 
     #[test]

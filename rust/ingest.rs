@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::calibration::{Calibration, HC_KEV_NM};
 use crate::error::{CoreError, CoreResult};
-use crate::memory::zeroed;
+use crate::memory::{release_file_pages, zeroed};
 use crate::rng::{domain, stream, uniform, EVENT_BLOCK};
 
 /// Storage type of one FITS column (always big-endian in the file).
@@ -294,6 +294,7 @@ fn split_by<'s, T>(mut out: &'s mut [T], lengths: &[usize]) -> Vec<&'s mut [T]> 
 /// `gti` must be sorted and merged; events are kept when start ≤ t < stop for
 /// some GTI and their energy is valid. Times must be finite and non-decreasing
 /// (the error names the 1-based row).
+#[allow(clippy::too_many_arguments)]
 pub fn ingest_table(
     table: &Table<'_>,
     time: Field,
@@ -301,6 +302,8 @@ pub fn ingest_table(
     energy: &EnergySource,
     extra: &[(Field, OutKind)],
     gti: &[(f64, f64)],
+    with_energy: bool,
+    release_input: bool,
 ) -> CoreResult<Ingested> {
     table.check(&time)?;
     match energy {
@@ -370,7 +373,7 @@ pub fn ingest_table(
     // Outputs sized for every in-GTI row; rows with an invalid energy leave a gap at the
     // end of their block's piece, closed afterwards (rare: invalid channels or E ≤ 0).
     let mut time_s: Vec<f64> = zeroed(total_candidates);
-    let mut energy_kev: Vec<f64> = zeroed(total_candidates);
+    let mut energy_kev: Vec<f64> = zeroed(if with_energy { total_candidates } else { 0 });
     let mut wavelength_nm: Vec<f64> = zeroed(total_candidates);
     let mut extra_out: Vec<Column> = extra
         .iter()
@@ -380,7 +383,11 @@ pub fn ingest_table(
         })
         .collect();
     let time_pieces = split_by(&mut time_s, &candidates);
-    let energy_pieces = split_by(&mut energy_kev, &candidates);
+    let energy_pieces: Vec<&mut [f64]> = if with_energy {
+        split_by(&mut energy_kev, &candidates)
+    } else {
+        (0..block_count).map(|_| <&mut [f64]>::default()).collect()
+    };
     let wavelength_pieces = split_by(&mut wavelength_nm, &candidates);
     let mut extra_pieces: Vec<Vec<ExtraPiece<'_>>> = (0..block_count).map(|_| Vec::new()).collect();
     for column in extra_out.iter_mut() {
@@ -440,7 +447,9 @@ pub fn ingest_table(
                 }
                 let row = work.rows[k];
                 t_out[kept] = work.value[row - start];
-                e_out[kept] = work.energy[k];
+                if let Some(slot) = e_out.get_mut(kept) {
+                    *slot = work.energy[k];
+                }
                 l_out[kept] = work.wavelength[k];
                 work.rows[kept] = row;
                 kept += 1;
@@ -454,6 +463,12 @@ pub fn ingest_table(
                 }
             }
             report.kept = kept;
+            if release_input {
+                // A file mapping: this block's pages are done with, so let them go (they
+                // would be re-read from the page cache if touched again); keeps the
+                // resident size of a 10⁸-row file near the output size.
+                release_file_pages(&table.bytes[start * table.row_bytes..stop * table.row_bytes]);
+            }
             report
         })
         .collect();
@@ -472,7 +487,9 @@ pub fn ingest_table(
     let kept: Vec<usize> = reports.iter().map(|r| r.kept).collect();
     if kept != candidates {
         close_gaps(&mut time_s, &candidates, &kept);
-        close_gaps(&mut energy_kev, &candidates, &kept);
+        if with_energy {
+            close_gaps(&mut energy_kev, &candidates, &kept);
+        }
         close_gaps(&mut wavelength_nm, &candidates, &kept);
         for column in extra_out.iter_mut() {
             match column {
@@ -549,7 +566,7 @@ mod tests {
         let bytes = table_bytes(&times, &channels, &xs);
         let table = Table::new(&bytes, 16, n).unwrap();
         let gti = [(10.0, 500.0), (700.0, 1900.0)];
-        let out = ingest_table(&table, TIME, 0.0, &channels_source(), &[(X, OutKind::Float), (PI, OutKind::Int)], &gti)
+        let out = ingest_table(&table, TIME, 0.0, &channels_source(), &[(X, OutKind::Float), (PI, OutKind::Int)], &gti, true, false)
             .unwrap();
         let wide: Vec<i64> = channels.iter().map(|&c| i64::from(c)).collect();
         let reference = dither_channels(&wide, &Calibration::ChandraAcis, 3, 9);
@@ -575,7 +592,7 @@ mod tests {
         let bytes = table_bytes(&times, &channels, &vec![0.0; n]);
         let table = Table::new(&bytes, 16, n).unwrap();
         let source = EnergySource::Channels { field: PI, calibration: Calibration::XmmEpic, dither_seed: 1, dataset_key: 2 };
-        let out = ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)]).unwrap();
+        let out = ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)], true, false).unwrap();
         let wide: Vec<i64> = channels.iter().map(|&c| i64::from(c)).collect();
         let reference = dither_channels(&wide, &Calibration::XmmEpic, 1, 2);
         let kept: Vec<usize> = (0..n).filter(|&i| reference.energy_kev[i].is_finite()).collect();
@@ -590,11 +607,11 @@ mod tests {
     fn reports_bad_times_with_rows() {
         let bytes = table_bytes(&[1.0, f64::NAN, 3.0], &[5, 6, 7], &[0.0; 3]);
         let table = Table::new(&bytes, 16, 3).unwrap();
-        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)]).unwrap_err();
+        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)], true, false).unwrap_err();
         assert_eq!(err, CoreError::Data("non-finite time at row 2".into()));
         let bytes = table_bytes(&[1.0, 3.0, 2.0], &[5, 6, 7], &[0.0; 3]);
         let table = Table::new(&bytes, 16, 3).unwrap();
-        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)]).unwrap_err();
+        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)], true, false).unwrap_err();
         assert_eq!(err, CoreError::Data("times are not non-decreasing at row 3".into()));
     }
 
@@ -605,7 +622,7 @@ mod tests {
         times[EVENT_BLOCK] = 0.5;
         let bytes = table_bytes(&times, &vec![5; n], &vec![0.0; n]);
         let table = Table::new(&bytes, 16, n).unwrap();
-        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 1e9)]).unwrap_err();
+        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 1e9)], true, false).unwrap_err();
         assert_eq!(err, CoreError::Data(format!("times are not non-decreasing at row {}", EVENT_BLOCK + 1)));
     }
 
@@ -615,6 +632,6 @@ mod tests {
         let bytes = [0u8; 16];
         let table = Table::new(&bytes, 16, 1).unwrap();
         let bad = Field { offset: 12, kind: FieldType::F64 };
-        assert!(ingest_table(&table, bad, 0.0, &channels_source(), &[], &[(0.0, 1.0)]).is_err());
+        assert!(ingest_table(&table, bad, 0.0, &channels_source(), &[], &[(0.0, 1.0)], true, false).is_err());
     }
 }

@@ -35,6 +35,27 @@ fn advise_huge_pages<T>(values: &mut [T]) {
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages<T>(_values: &mut [T]) {}
 
+/// Drop the resident pages lying wholly inside `bytes`, which MUST be part of a read-only
+/// file mapping: their contents stay what the file holds and are re-read on access.
+/// Never call it on anonymous memory, whose contents would be lost.
+#[cfg(unix)]
+pub fn release_file_pages(bytes: &[u8]) {
+    const PAGE: usize = 4096;
+    let start = bytes.as_ptr() as usize;
+    let aligned = (start + PAGE - 1) & !(PAGE - 1);
+    let end = (start + bytes.len()) & !(PAGE - 1);
+    if end > aligned {
+        // SAFETY: the range lies inside `bytes`; on a file mapping MADV_DONTNEED only drops
+        // page-table entries, so later reads see the same file contents.
+        unsafe {
+            libc::madvise(aligned as *mut libc::c_void, end - aligned, libc::MADV_DONTNEED);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn release_file_pages(_bytes: &[u8]) {}
+
 #[cfg(test)]
 mod tests {
     #[test]

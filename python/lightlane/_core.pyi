@@ -50,6 +50,8 @@ def ingest_table(
     extra: list[tuple[int, str, bool]],
     gti_start: npt.NDArray[np.float64],
     gti_stop: npt.NDArray[np.float64],
+    with_energy: bool = True,
+    release_input: bool = False,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],

@@ -21,7 +21,8 @@ from .datasets import read_dataset
 from .exceptions import DataError, LightlaneWarning
 from .ingest import EventList
 from .metadata import DatasetMeta, ProcessingParameters
-from .selection import select_events
+from .catalog import Catalog
+from .selection import UNSELECTED, selected_bins
 from .spectrum_fit import SpectrumFit, fit_spectrum
 from .workspace import Workspace
 
@@ -35,7 +36,7 @@ class Analysis:
     dataset_id: str
     processing: ProcessingParameters
     analysis_seed: int
-    selected: pl.DataFrame
+    n_selected: int
     gti: np.ndarray
     exposure_s: float
     widths_s: np.ndarray
@@ -50,11 +51,11 @@ class Analysis:
         return sum(b.usable for b in self.binnings)
 
 
-def _fit(selected: pl.DataFrame, processing: ProcessingParameters, exposure_s: float, source: str) -> SpectrumFit | None:
+def _fit(wavelength_nm: np.ndarray, processing: ProcessingParameters, exposure_s: float, source: str) -> SpectrumFit | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LightlaneWarning)  # bound/flat notes belong to the plot legend
-            return fit_spectrum(selected["wavelength_nm"].to_numpy(), processing.band, exposure_s)
+            return fit_spectrum(wavelength_nm, processing.band, exposure_s)
     except DataError as exc:
         warnings.warn(f"{source}: apparent spectrum not fitted: {exc}", LightlaneWarning, stacklevel=3)
         return None
@@ -68,41 +69,50 @@ def analyze_events(
     dataset_id: str,
     coordinates: str = "sky",
     cache_root: Path | None = None,
+    events_hash: str | None = None,
 ) -> Analysis:
     """Select, bin and sample chunks of one event list.
 
     The chunk table is cached under ``cache_root`` (``cache/`` of a workspace) by the
-    content key of SPEC §10.7; a hit equals a recomputation.
+    content key of SPEC §10.7; a hit equals a recomputation. ``events_hash`` (from the
+    catalog) lets the events be read without their x/y columns.
 
     Raises
     ------
     DataError
         No selected events, or no width with L consecutive fully exposed bins.
     """
-    selected = select_events(events.events, processing, coordinates, dataset_id)
-    if selected.height == 0:
+    # Selection marks dropped events instead of copying the kept ones (SPEC §20 memory).
+    wbin = selected_bins(events.events, processing, coordinates, dataset_id)
+    chosen = wbin != UNSELECTED
+    n_selected = int(np.count_nonzero(chosen))
+    if n_selected == 0:
         raise DataError(f"{dataset_id}: no events left after selection on processing '{processing.id}'")
     gti = events.gti
     widths = width_set(processing)
     binnings = tuple(bin_events(
-        selected["time"].to_numpy(), selected["wbin"].to_numpy(), processing.band, widths, analysis_seed,
+        events.events["time"].to_numpy(), wbin, processing.band, widths, analysis_seed,
         events.tstart_s, events.tstop_s, gti, processing.min_exposure, processing.chunk_length,
     ))
-    key = cache.chunk_key(events.events_hash(), processing, analysis_seed)
+    key = cache.chunk_key(events_hash or events.events_hash(), processing, analysis_seed)
     table = cache.load(key, cache_root) if cache_root is not None else None
     hit = table is not None
     if table is None:
-        w_data = np.unique(selected["wbin"].to_numpy()).astype(np.uint16)
+        w_data = np.flatnonzero(binnings[0].counts.sum(axis=0) > 0).astype(np.uint16)  # bins with ≥ 1 event
         counts = [WidthCounts(b.width_s, b.origin_s, b.counts, b.valid, b.valid_starts) for b in binnings]
         table = chunk_table(counts, w_data, processing.band, processing.chunk_length, processing.chunk_count,
                             analysis_seed)
         if cache_root is not None:
             cache.store(key, table, cache_root)
+    wavelength = events.events["wavelength_nm"].to_numpy()
+    # The fit bins by the band itself, so only crop/mask need the selection applied first.
+    fit_input = wavelength if coordinates != "sky" or (processing.crop is None and processing.mask is None) \
+        else wavelength[chosen]
     exposure = float(np.sum(gti[:, 1] - gti[:, 0]))
     return Analysis(
-        dataset_id=dataset_id, processing=processing, analysis_seed=analysis_seed, selected=selected, gti=gti,
+        dataset_id=dataset_id, processing=processing, analysis_seed=analysis_seed, n_selected=n_selected, gti=gti,
         exposure_s=exposure, widths_s=widths, binnings=binnings, chunks=table, chunks_key=key.digest,
-        cache_hit=hit, fit=_fit(selected, processing, exposure, dataset_id),
+        cache_hit=hit, fit=_fit(fit_input, processing, exposure, dataset_id),
     )
 
 
@@ -112,7 +122,12 @@ def analyze_dataset(workspace: Workspace, dataset_id: str, processing_id: str,
     meta = workspace.load(DatasetMeta, dataset_id)
     processing = workspace.load(ProcessingParameters, processing_id)
     needs_xy = meta.coordinates == "sky" and (processing.crop is not None or processing.mask is not None)
-    events = read_dataset(workspace, dataset_id, require_xy=needs_xy)
+    with Catalog.open(workspace.catalog_path) as catalog:
+        row = catalog.dataset_row(dataset_id)
+    events_hash = row["events_hash"] if row is not None else None
+    # Only time and wavelength (and x/y for crop/mask) are read when the hash is known.
+    columns = (("x", "y") if needs_xy else ()) if events_hash else None
+    events = read_dataset(workspace, dataset_id, require_xy=needs_xy, columns=columns)
     seed = processing.seed if analysis_seed is None else analysis_seed
     return analyze_events(events, processing, seed, dataset_id=dataset_id, coordinates=meta.coordinates,
-                          cache_root=workspace.root / "cache")
+                          cache_root=workspace.root / "cache", events_hash=events_hash)

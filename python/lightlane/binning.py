@@ -138,6 +138,7 @@ def _events(time_s: npt.ArrayLike, wbin: npt.ArrayLike, band: Band) -> tuple[np.
         if bins.size and (not np.issubdtype(bins.dtype, np.integer) or bins.min() < 0 or bins.max() >= band.bins):
             raise DataError(f"wbin must hold integer wavelength bins in 0…{band.bins - 1}")
         bins = bins.astype(np.uint16)
+    # uint16 0xFFFF (selection.UNSELECTED) marks events the selection dropped: not counted.
     return time, np.ascontiguousarray(bins)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from .exceptions import DataError
 from .hashing import file_sha256
 from .ingest import EventList, read_events
@@ -12,7 +14,8 @@ from .workspace import Workspace
 __all__ = ["read_dataset"]
 
 
-def read_dataset(workspace: Workspace, dataset_id: str, *, require_xy: bool = False) -> EventList:
+def read_dataset(workspace: Workspace, dataset_id: str, *, require_xy: bool = False,
+                 columns: Collection[str] | None = None) -> EventList:
     """Read a dataset's events with the settings recorded in its DatasetMeta.
 
     The file's SHA-256 is checked first, so a file changed since onboarding is
@@ -27,6 +30,8 @@ def read_dataset(workspace: Workspace, dataset_id: str, *, require_xy: bool = Fa
         The dataset to read.
     require_xy
         Raise when X/Y are missing (crop and mask need them).
+    columns
+        Keep only these optional columns (see :func:`read_events`); None keeps all.
 
     Returns
     -------
@@ -57,5 +62,5 @@ def read_dataset(workspace: Workspace, dataset_id: str, *, require_xy: bool = Fa
     return read_events(
         path, meta.energy_calibration, dataset_id=meta.id, dither_seed=meta.dither_seed, calibration_params=params,
         channel_column=meta.channel_column, sort_times=meta.sort_times, require_xy=require_xy,
-        display_name=meta.event_file,
+        columns=columns, display_name=meta.event_file,
     )

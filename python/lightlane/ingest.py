@@ -18,7 +18,7 @@ import io
 import logging
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -71,6 +71,7 @@ class EventList:
     dropped_outside_gti: int
     dropped_invalid_energy: int
     warnings: tuple[str, ...] = field(default=())
+    omitted: tuple[str, ...] = field(default=())
 
     @property
     def exposure_s(self) -> float:
@@ -94,6 +95,8 @@ class EventList:
 
     def events_hash(self) -> str:
         """SHA-256 of time, wavelength, x, y and the GTI bounds (SPEC §4.4)."""
+        if {"x", "y"} & set(self.omitted):
+            raise DataError(f"{self.path}: events_hash needs the x/y columns, which this read left out")
         columns = self.events.columns
         pick = [self.events["time"], self.events["wavelength_nm"]]
         pick += [self.events[c] if c in columns else None for c in ("x", "y")]
@@ -239,6 +242,7 @@ def read_events(
     gti_hdu: str | None = None,
     require_xy: bool = False,
     passthrough: bool = False,
+    columns: Collection[str] | None = None,
     display_name: str | None = None,
 ) -> EventList:
     """Read an OGIP event list: GTI-filtered events with wavelengths.
@@ -266,6 +270,9 @@ def read_events(
         Raise if X/Y are missing (crop and mask need them).
     passthrough
         Also read every other scalar column (lower-cased names).
+    columns
+        Keep only these columns besides ``time`` and ``wavelength_nm`` (e.g. ``("x", "y")``;
+        ``"energy_kev"`` to keep energies); None keeps all. Large analyses read less this way.
     display_name
         How errors name the file (default: the path).
 
@@ -296,8 +303,9 @@ def read_events(
             # We own the handle, so it is closed even when astropy fails halfway through opening.
             with _open_binary(path) as handle, fits.open(handle, memmap=not path.name.endswith(".gz"),
                                                           mode="readonly", lazy_load_hdus=False) as hdul:
+                wanted = None if columns is None else frozenset(columns) | ({"x", "y"} if require_xy else set())
                 return _read(reader, handle, hdul, calibration, dataset_id, dither_seed, calibration_params,
-                             channel_column, sort_times, gti_hdu, require_xy, passthrough)
+                             channel_column, sort_times, gti_hdu, require_xy, passthrough, wanted)
     except LightlaneError:
         raise
     except AstropyWarning as exc:
@@ -389,11 +397,17 @@ def _raw_rows(hdu: fits.BinTableHDU, handle: IO[bytes], rows: int, row_bytes: in
 
 def _read_fast(reader: _Reader, hdu: fits.BinTableHDU, handle: IO[bytes], fields: dict[str, tuple[int, str]],
                plan: _Plan, calibration: Calibration, dither_seed: int, dataset_key: int, gti: np.ndarray,
-               ) -> tuple[dict[str, np.ndarray], int, int]:
-    """Two Rust passes over the raw big-endian rows: decode, check, dither, filter."""
+               wanted: frozenset[str] | None = None) -> tuple[dict[str, np.ndarray], int, int]:
+    """One Rust pass over the raw big-endian rows: decode, check, dither, filter.
+
+    Only the wanted columns are produced; the pages of a memory-mapped file are released
+    as they are consumed, so a huge file never becomes resident as a whole.
+    """
     rows, row_bytes = int(hdu.header["NAXIS2"]), int(hdu.header["NAXIS1"])
     raw = _raw_rows(hdu, handle, rows, row_bytes)
-    extras = [(fields[column][0], fields[column][1], bool(np.issubdtype(out, np.integer))) for column, out in plan.extras]
+    plan_extras = [(c, out) for c, out in plan.extras if wanted is None or c in wanted]
+    extras = [(fields[column][0], fields[column][1], bool(np.issubdtype(out, np.integer))) for column, out in plan_extras]
+    with_energy = wanted is None or "energy_kev" in wanted
     time, energy, wavelength, extra_columns, outside, invalid = _core.ingest_table(
         raw, row_bytes, rows, fields["time"], float(hdu.header.get("TIMEZERO", 0.0)),
         plan.energy_mode, fields[plan.energy_column],
@@ -401,9 +415,12 @@ def _read_fast(reader: _Reader, hdu: fits.BinTableHDU, handle: IO[bytes], fields
         calibration.name if calibration.uses_channels else "chandra-acis",
         calibration.offset_kev, calibration.slope_kev, dither_seed, dataset_key, extras,
         np.ascontiguousarray(gti[:, 0]), np.ascontiguousarray(gti[:, 1]),
+        with_energy, isinstance(raw, np.memmap),
     )
-    data = {"time": time, "wavelength_nm": wavelength, "energy_kev": energy}
-    for (column, out), values in zip(plan.extras, extra_columns):
+    data = {"time": time, "wavelength_nm": wavelength}
+    if with_energy:
+        data["energy_kev"] = energy
+    for (column, out), values in zip(plan_extras, extra_columns):
         data[column] = values if values.dtype == out else values.astype(out)
     return data, outside, invalid
 
@@ -479,6 +496,7 @@ def _read(
     gti_hdu: str | None,
     require_xy: bool,
     passthrough: bool,
+    wanted: frozenset[str] | None,
 ) -> EventList:
     events_hdu = reader.events_hdu(hdul)
     hdu_name = str(events_hdu.name)
@@ -506,7 +524,7 @@ def _read(
     if fields is not None:
         try:
             data, outside, invalid = _read_fast(reader, events_hdu, handle, fields, plan, calibration,
-                                                dither_seed, dataset_key, gti)
+                                                dither_seed, dataset_key, gti, wanted)
         except DataError as exc:
             if not (sort_times and "non-decreasing" in str(exc)):
                 hint = _SORT_HINT if "non-decreasing" in str(exc) else ""
@@ -514,6 +532,11 @@ def _read(
     if data is None:
         data, outside, invalid = _read_numpy(reader, events_hdu, names, plan, calibration, dither_seed,
                                              dataset_key, gti, sort_times, passthrough)
+    omitted: tuple[str, ...] = ()
+    if wanted is not None:
+        omitted = tuple(c for c in data if c not in ("time", "wavelength_nm") and c not in wanted)
+        omitted += tuple(c for c in ("x", "y") if c in names and c not in wanted and c not in omitted)
+        data = {c: v for c, v in data.items() if c not in omitted}
     if outside:
         log.info("%s: dropped %d events outside the GTIs", reader.shown, outside)
     if invalid:
@@ -536,4 +559,5 @@ def _read(
         dropped_outside_gti=outside,
         dropped_invalid_energy=invalid,
         warnings=tuple(reader.notes),
+        omitted=omitted,
     )

@@ -118,7 +118,8 @@ type Ingested<'py> = (F64Array<'py>, F64Array<'py>, F64Array<'py>, Vec<Bound<'py
 /// Kept events of a raw FITS table, decoded, checked, dithered and filtered in Rust.
 #[pyfunction]
 #[pyo3(signature = (table, row_bytes, rows, time_field, timezero_s, energy_mode, energy_field, energy_kev_field,
-                    calibration_name, offset_kev, slope_kev, dither_seed, dataset_key, extra, gti_start, gti_stop))]
+                    calibration_name, offset_kev, slope_kev, dither_seed, dataset_key, extra, gti_start, gti_stop,
+                    with_energy=true, release_input=false))]
 #[allow(clippy::too_many_arguments)]
 fn ingest_table<'py>(
     py: Python<'py>,
@@ -138,6 +139,8 @@ fn ingest_table<'py>(
     extra: Vec<(usize, String, bool)>,
     gti_start: PyReadonlyArray1<'py, f64>,
     gti_stop: PyReadonlyArray1<'py, f64>,
+    with_energy: bool,
+    release_input: bool,
 ) -> CoreResult<Ingested<'py>> {
     let bytes = table.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
     let table = ingest::Table::new(bytes, row_bytes, rows)?;
@@ -166,7 +169,9 @@ fn ingest_table<'py>(
     let stops = gti_stop.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
     let gti: Vec<(f64, f64)> = starts.iter().copied().zip(stops.iter().copied()).collect();
     let time = field(&time_field)?;
-    let out = py.detach(|| run_in_pool(|| ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti)))?;
+    let out = py.detach(|| {
+        run_in_pool(|| ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti, with_energy, release_input))
+    })?;
     let columns = out
         .extra
         .into_iter()

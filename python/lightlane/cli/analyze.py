@@ -42,9 +42,8 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
                 with atomic_path(target) as tmp:
                     write(tmp)
                 exports.append(target)
-    selected = analysis.selected
     say(f"{options.dataset} on processing '{options.processing}' (analysis seed {analysis.analysis_seed}): "
-        f"{selected.height} selected events in {analysis.processing.band.bins} bins, exposure {analysis.exposure_s:.1f} s")
+        f"{analysis.n_selected} selected events in {analysis.processing.band.bins} bins, exposure {analysis.exposure_s:.1f} s")
     say(f"  widths: {analysis.usable_widths} of {len(analysis.binnings)} usable "
         f"({analysis.widths_s.min():.1f}–{analysis.widths_s.max():.1f} s); "
         f"{analysis.chunks.height} chunks of {analysis.processing.chunk_length} bins"
