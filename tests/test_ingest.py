@@ -206,3 +206,22 @@ def test_sort_times_agrees_with_presorted_file(make_events) -> None:
                          dataset_id="s")
     assert np.array_equal(events.events["time"].to_numpy(), times)
     assert np.array_equal(events.events["pi"].to_numpy(), channels)
+
+
+def test_reading_only_some_columns(make_events) -> None:
+    n = 3000
+    columns = {"PI": ("J", (np.arange(n) % 900 + 1).astype(np.int32)), "X": ("E", np.ones(n, dtype=np.float32)),
+               "Y": ("E", np.ones(n, dtype=np.float32))}
+    path = make_events(times=np.linspace(1, 999, n), columns=columns)
+    full = read_events(path, dataset_id="c")
+    lean = read_events(path, dataset_id="c", columns=())
+    assert lean.events.columns == ["time", "wavelength_nm"]
+    assert lean.events.equals(full.events.select("time", "wavelength_nm"))
+    with pytest.raises(DataError, match="events_hash needs the x/y columns"):
+        lean.events_hash()
+    with_xy = read_events(path, dataset_id="c", columns=("x", "y", "energy_kev"))
+    assert with_xy.events.columns == ["time", "wavelength_nm", "energy_kev", "x", "y"]
+    assert with_xy.events_hash() == full.events_hash()
+    # the general (numpy) path honours the same selection
+    general = read_events(path, dataset_id="c", columns=(), passthrough=True)
+    assert general.events.select("time", "wavelength_nm").equals(lean.events)

@@ -62,3 +62,22 @@ def test_crop_without_positions_names_the_columns() -> None:
     events = pl.DataFrame({"time": [0.0], "wavelength_nm": [0.5]})
     with pytest.raises(DataError, match="column 'x'/'y' missing"):
         select_events(events, processing(mask=Mask()), source="f.fits")
+
+
+def test_selected_bins_marks_exactly_what_select_events_keeps() -> None:
+    from lightlane.selection import UNSELECTED, selected_bins
+
+    rng = np.random.default_rng(5)
+    n = 50_000
+    events = pl.DataFrame({
+        "time": np.sort(rng.uniform(0, 1000, n)),
+        "wavelength_nm": rng.uniform(0.05, 1.1, n),
+        "x": rng.normal(100, 5, n),
+        "y": rng.normal(100, 5, n),
+    })
+    for p in (processing(), processing(crop=Crop(100.0, 100.0, 6.0), mask=Mask(top_pixels=5, half_size_px=1))):
+        marked = selected_bins(events, p)
+        selected = select_events(events, p)
+        kept = marked != UNSELECTED
+        assert np.array_equal(events["time"].to_numpy()[kept], selected["time"].to_numpy())
+        assert np.array_equal(marked[kept], selected["wbin"].to_numpy())
