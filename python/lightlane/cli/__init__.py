@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("lightlane.cli.generate", "generate a synthetic lanesheet dataset from a generation"),
     "replicate": ("lightlane.cli.replicate", "generate a mimic of a dataset (its spectrum, time span and GTIs)"),
     "analyze": ("lightlane.cli.analyze", "analyse one dataset: binning, chunk metrics, spectrum, plots"),
+    "pipeline": ("lightlane.cli.pipeline", "create pipelines: `pipeline create ...`, `pipeline default ...`"),
     "clean": ("lightlane.cli.clean", "remove recomputable files (cache, generated data, results); never raw data"),
     "quickstart": ("lightlane.cli.quickstart", "self-contained demo on the embedded defaults"),
 }

@@ -92,10 +92,10 @@ def run_command(
     try:
         return execute(options, current()) or EXIT_OK
     except LightlaneError as exc:
-        print(f"lightlane {prog.split()[-1]}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return exit_code_for(exc)
     except KeyboardInterrupt:
-        print(f"lightlane {prog.split()[-1]}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except Exception:  # a bug: show everything so it can be reported
         traceback.print_exc()
