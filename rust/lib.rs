@@ -5,6 +5,7 @@
 //! the number of threads. The PyO3 glue lives in `py/` behind the `python` feature.
 
 pub mod binning;
+pub mod bootstrap;
 pub mod calibration;
 pub mod chunks;
 pub mod crossing;

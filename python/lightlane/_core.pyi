@@ -136,3 +136,6 @@ def sample_chunks(
     chunk_count: int,
     analysis_seed: int,
 ) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.uint16] | npt.NDArray[np.uint32]]: ...
+def bootstrap_differences(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], resamples: int, analysis_seed: int, metric_index: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...

@@ -4,7 +4,7 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::CoreResult;
+use super::errors::{slice, CoreResult};
 use super::pool::run_in_pool;
 use crate::binning;
 use crate::CoreError;
@@ -20,9 +20,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-fn slice<'a, T: numpy::Element>(array: &'a PyReadonlyArray1<'_, T>) -> CoreResult<&'a [T]> {
-    Ok(array.as_slice().map_err(|e| CoreError::Data(e.to_string()))?)
-}
 
 #[pyfunction]
 fn width_set<'py>(
@@ -57,8 +54,8 @@ fn counts_matrices<'py>(
     tstart_s: f64,
     tstop_s: f64,
 ) -> CoreResult<Vec<Bound<'py, PyArray2<u32>>>> {
-    let grids = binning::grids(slice(&widths_s)?, slice(&offsets)?, tstart_s, tstop_s)?;
-    let (time, bins) = (slice(&time_s)?, slice(&wbin)?);
+    let grids = binning::grids(slice(&widths_s, "widths_s")?, slice(&offsets, "offsets")?, tstart_s, tstop_s)?;
+    let (time, bins) = (slice(&time_s, "time_s")?, slice(&wbin, "wbin")?);
     let matrices = py.detach(|| run_in_pool(|| binning::counts_matrices(time, bins, n_bins, &grids)))?;
     grids
         .iter()
@@ -82,8 +79,8 @@ fn exposure_fractions<'py>(
     gti_start_s: PyReadonlyArray1<'py, f64>,
     gti_stop_s: PyReadonlyArray1<'py, f64>,
 ) -> CoreResult<Vec<F64Array<'py>>> {
-    let grids = binning::grids(slice(&widths_s)?, slice(&offsets)?, tstart_s, tstop_s)?;
-    let (starts, stops) = (slice(&gti_start_s)?, slice(&gti_stop_s)?);
+    let grids = binning::grids(slice(&widths_s, "widths_s")?, slice(&offsets, "offsets")?, tstart_s, tstop_s)?;
+    let (starts, stops) = (slice(&gti_start_s, "gti_start_s")?, slice(&gti_stop_s, "gti_stop_s")?);
     let fractions = py.detach(|| run_in_pool(|| binning::exposure_fractions(&grids, starts, stops)))?;
     Ok(fractions.into_iter().map(|e| e.into_pyarray(py)).collect())
 }
@@ -94,6 +91,6 @@ fn valid_starts<'py>(
     valid: PyReadonlyArray1<'py, bool>,
     chunk_length: usize,
 ) -> CoreResult<Bound<'py, PyArray1<u32>>> {
-    let valid = slice(&valid)?;
+    let valid = slice(&valid, "valid")?;
     Ok(py.detach(|| binning::valid_starts(valid, chunk_length))?.into_pyarray(py))
 }

@@ -4,7 +4,7 @@ use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, P
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors::{CoreResult, PyCoreError};
+use super::errors::{slice, PyCoreError};
 use super::pool::run_in_pool;
 use crate::chunks::{self, WidthCounts};
 use crate::CoreError;
@@ -14,9 +14,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-fn slice<'a, T: numpy::Element>(array: &'a PyReadonlyArray1<'_, T>, what: &str) -> CoreResult<&'a [T]> {
-    Ok(array.as_slice().map_err(|e| CoreError::Data(format!("{what}: {e}")))?)
-}
 
 fn data_error(message: String) -> PyErr {
     PyCoreError::from(CoreError::Data(message)).into()

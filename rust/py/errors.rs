@@ -32,3 +32,8 @@ impl From<PyCoreError> for PyErr {
 }
 
 pub type CoreResult<T> = Result<T, PyCoreError>;
+
+/// The contiguous data of a numpy array; a strided array is a `DataError` naming `what`.
+pub fn slice<'a, T: numpy::Element>(array: &'a numpy::PyReadonlyArray1<'_, T>, what: &str) -> CoreResult<&'a [T]> {
+    Ok(array.as_slice().map_err(|e| CoreError::Data(format!("{what}: {e}")))?)
+}

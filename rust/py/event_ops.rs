@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::CoreResult;
+use super::errors::{slice, CoreResult};
 use super::pool::run_in_pool;
 use crate::event_ops;
 use crate::CoreError;
@@ -19,9 +19,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-fn slice<'a, T: numpy::Element>(array: &'a PyReadonlyArray1<'_, T>) -> CoreResult<&'a [T]> {
-    Ok(array.as_slice().map_err(|e| CoreError::Data(e.to_string()))?)
-}
 
 fn as_i64(indices: Vec<u64>) -> Vec<i64> {
     // indices address in-memory events, so they fit in i64
@@ -36,7 +33,7 @@ fn uniform_times_in_gtis<'py>(
     n: usize,
     seed: u64,
 ) -> CoreResult<F64Array<'py>> {
-    let (starts, stops) = (slice(&gti_start)?, slice(&gti_stop)?);
+    let (starts, stops) = (slice(&gti_start, "gti_start")?, slice(&gti_stop, "gti_stop")?);
     if starts.len() != stops.len() {
         return Err(CoreError::Parameter("GTI start and stop arrays differ in length".into()).into());
     }
@@ -58,8 +55,8 @@ fn grouped_subset<'py>(
     keep: PyReadonlyArray1<'py, i64>,
     seed: u64,
 ) -> CoreResult<I64Array<'py>> {
-    let groups = slice(&groups)?;
-    let keep = slice(&keep)?
+    let groups = slice(&groups, "groups")?;
+    let keep = slice(&keep, "keep")?
         .iter()
         .enumerate()
         .map(|(g, &k)| u64::try_from(k).map_err(|_| CoreError::Parameter(format!("group {g}: negative keep count {k}"))))
@@ -76,7 +73,7 @@ fn window_permutation<'py>(
     window_s: f64,
     seed: u64,
 ) -> CoreResult<I64Array<'py>> {
-    let times = slice(&times_s)?;
+    let times = slice(&times_s, "times_s")?;
     let source = py.detach(|| run_in_pool(|| event_ops::window_permutation(times, tstart_s, window_s, seed).map(as_i64)))?;
     Ok(source.into_pyarray(py))
 }

@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::CoreResult;
+use super::errors::{slice, CoreResult};
 use super::pool::run_in_pool;
 use crate::calibration::Calibration;
 use crate::{dither, ingest, rng};
@@ -64,7 +64,7 @@ fn channel_interval_kev<'py>(
     slope_kev: f64,
 ) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
     let cal = calibration(calibration_name, offset_kev, slope_kev)?;
-    let channels = channels.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
+    let channels = slice(&channels, "channels")?;
     let (lo, hi): (Vec<f64>, Vec<f64>) = py.detach(|| {
         channels
             .iter()
@@ -84,7 +84,7 @@ fn energy_to_channel<'py>(
     slope_kev: f64,
 ) -> CoreResult<Bound<'py, PyArray1<i64>>> {
     let cal = calibration(calibration_name, offset_kev, slope_kev)?;
-    let energy = energy_kev.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
+    let energy = slice(&energy_kev, "energy_kev")?;
     let channels: Vec<i64> = py.detach(|| energy.iter().map(|&e| cal.energy_to_channel(e)).collect());
     Ok(channels.into_pyarray(py))
 }
@@ -101,7 +101,7 @@ fn dither_channels<'py>(
     slope_kev: f64,
 ) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
     let cal = calibration(calibration_name, offset_kev, slope_kev)?;
-    let channels = channels.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
+    let channels = slice(&channels, "channels")?;
     let out = py.detach(|| run_in_pool(|| dither::dither_channels(channels, &cal, dither_seed, dataset_key)));
     Ok((out.energy_kev.into_pyarray(py), out.wavelength_nm.into_pyarray(py)))
 }
@@ -142,7 +142,7 @@ fn ingest_table<'py>(
     with_energy: bool,
     release_input: bool,
 ) -> CoreResult<Ingested<'py>> {
-    let bytes = table.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
+    let bytes = slice(&table, "table")?;
     let table = ingest::Table::new(bytes, row_bytes, rows)?;
     let energy = match energy_mode {
         "channels" => ingest::EnergySource::Channels {
@@ -165,8 +165,8 @@ fn ingest_table<'py>(
             Ok((field(&(*offset, code.clone()))?, kind))
         })
         .collect::<CoreResult<_>>()?;
-    let starts = gti_start.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
-    let stops = gti_stop.as_slice().map_err(|e| crate::CoreError::Data(e.to_string()))?;
+    let starts = slice(&gti_start, "gti_start")?;
+    let stops = slice(&gti_stop, "gti_stop")?;
     let gti: Vec<(f64, f64)> = starts.iter().copied().zip(stops.iter().copied()).collect();
     let time = field(&time_field)?;
     let out = py.detach(|| {

@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::CoreResult;
+use super::errors::{slice, CoreResult};
 use super::pool::run_in_pool;
 use crate::calibration::Calibration;
 use crate::crossing;
@@ -24,9 +24,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-fn slice<'a, T: numpy::Element>(array: &'a PyReadonlyArray1<'_, T>) -> CoreResult<&'a [T]> {
-    Ok(array.as_slice().map_err(|e| CoreError::Data(e.to_string()))?)
-}
 
 fn telescope_path(spec: PathSpec, receiving_radius: f64) -> CoreResult<TelescopePath> {
     let (theta0, rate, speed, x, y, duration) = spec;
@@ -47,13 +44,13 @@ fn lattice_spacing<'py>(
         "empirical" => SpacingModel::Empirical { alpha_ls: first, l0_per_ls: second },
         other => return Err(CoreError::Parameter(format!("unknown lattice model '{other}'")).into()),
     };
-    let values: Vec<f64> = slice(&wavelength_nm)?.iter().map(|&l| spacing.spacing(l)).collect();
+    let values: Vec<f64> = slice(&wavelength_nm, "wavelength_nm")?.iter().map(|&l| spacing.spacing(l)).collect();
     Ok(values.into_pyarray(py))
 }
 
 #[pyfunction]
 fn mean_lanecount<'py>(py: Python<'py>, spacing: PyReadonlyArray1<'py, f64>, receiving_radius: f64) -> CoreResult<F64Array<'py>> {
-    let values = slice(&spacing)?
+    let values = slice(&spacing, "spacing")?
         .iter()
         .map(|&g| Ok(Lattice::new(g)?.mean_lanecount(receiving_radius)))
         .collect::<Result<Vec<f64>, CoreError>>()?;
@@ -112,7 +109,7 @@ fn synthesize<'py>(
     calibration_name: &str,
     seed: u64,
 ) -> CoreResult<PhotonArrays<'py>> {
-    let (lo, hi, g, flux, iso) = (slice(&lo_nm)?, slice(&hi_nm)?, slice(&spacing)?, slice(&flux_per_s)?, slice(&isotropic)?);
+    let (lo, hi, g, flux, iso) = (slice(&lo_nm, "lo_nm")?, slice(&hi_nm, "hi_nm")?, slice(&spacing, "spacing")?, slice(&flux_per_s, "flux_per_s")?, slice(&isotropic, "isotropic")?);
     let n = lo.len();
     if [hi.len(), g.len(), flux.len(), iso.len()].iter().any(|&len| len != n) {
         return Err(CoreError::Parameter("bin arrays must have equal lengths".into()).into());
@@ -120,7 +117,7 @@ fn synthesize<'py>(
     let bins: Vec<BinSpec> = (0..n)
         .map(|w| BinSpec { lo_nm: lo[w], hi_nm: hi[w], spacing: g[w], flux_per_s: flux[w], isotropic: iso[w] })
         .collect();
-    let (starts, stops) = (slice(&gti_start)?, slice(&gti_stop)?);
+    let (starts, stops) = (slice(&gti_start, "gti_start")?, slice(&gti_stop, "gti_stop")?);
     if starts.len() != stops.len() {
         return Err(CoreError::Parameter("GTI start and stop arrays differ in length".into()).into());
     }

@@ -1,6 +1,7 @@
 //! PyO3 glue: the extension module `lightlane._core`. Thin wrappers only.
 
 mod binning;
+mod bootstrap;
 mod chunks;
 mod errors;
 mod event_ops;
@@ -20,5 +21,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     lanesheet::register(m)?;
     binning::register(m)?;
     chunks::register(m)?;
-    event_ops::register(m)
+    event_ops::register(m)?;
+    bootstrap::register(m)
 }

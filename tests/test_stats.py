@@ -1,0 +1,400 @@
+"""Statistical tests of SPEC §11 (validation property 18, and property 2 for the bootstrap)."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from scipy import stats as sst
+
+from lightlane import _core, stats
+from lightlane.catalog import TEST_RESULT_COLUMNS
+from lightlane.stats import (
+    ANOMALOUS,
+    CONFIRMED,
+    CONTRAINDICATED,
+    INCONCLUSIVE,
+    NOT_APPLICABLE,
+    NOT_SIGNIFICANT,
+    PARTIAL,
+    SIGNIFICANT,
+    SILENT,
+    STRONGLY_CONFIRMED,
+    TREND,
+    UNDEFINED,
+)
+
+COLUMNS = {name for name, _ in TEST_RESULT_COLUMNS}
+
+
+def _keys_are_columns(result: dict) -> None:
+    assert set(result) - {"notes"} <= COLUMNS
+    assert isinstance(result["notes"], list)
+
+
+# ----------------------------------------------------------------- P1a
+
+
+@pytest.mark.parametrize("m, p0, x", [(200, 0.01, 0), (200, 0.01, 2), (200, 0.01, 7), (150, 0.2, 45), (50, 0.3, 50)])
+def test_p1a_binomial_and_clopper_pearson_equal_scipy_and_brute_force(m, p0, x):
+    values = np.concatenate([np.full(x, 5.0), np.linspace(-1.0, 0.9, m - x)])
+    result = stats.p1a(values, threshold=1.0, p0=p0, alpha=0.01, ci_level=0.95)
+    _keys_are_columns(result)
+    assert result["p1a_exceedances"] == x
+    assert result["p1a_expected"] == pytest.approx(m * p0)
+    assert result["p1a_rate"] == x / m
+    assert result["p1a_enrichment"] == pytest.approx(x / m / p0)
+    # direct scipy and an exact rational sum of the binomial pmf
+    direct = sst.binom.sf(x - 1, m, p0)
+    p = Fraction(p0)
+    brute = sum(math.comb(m, j) * p**j * (1 - p) ** (m - j) for j in range(x, m + 1))
+    assert result["p1a_p_binomial"] == pytest.approx(direct, rel=1e-12, abs=1e-300)
+    assert result["p1a_p_binomial"] == pytest.approx(float(brute), rel=1e-9)
+    assert result["p1a_verdict"] == (SIGNIFICANT if direct < 0.01 else NOT_SIGNIFICANT)
+    low = 0.0 if x == 0 else sst.beta.ppf(0.025, x, m - x + 1)
+    high = 1.0 if x == m else sst.beta.ppf(0.975, x + 1, m - x)
+    assert result["p1a_ci_low"] == pytest.approx(low, rel=1e-12, abs=1e-15)
+    assert result["p1a_ci_high"] == pytest.approx(high, rel=1e-12, abs=1e-15)
+    ci = sst.binomtest(x, m).proportion_ci(confidence_level=0.95, method="exact")
+    assert (result["p1a_ci_low"], result["p1a_ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-9, abs=1e-12)
+    # the defining property of the exact interval
+    if 0 < x < m:
+        assert sst.binom.sf(x - 1, m, result["p1a_ci_low"]) == pytest.approx(0.025, rel=1e-8)
+        assert sst.binom.cdf(x, m, result["p1a_ci_high"]) == pytest.approx(0.025, rel=1e-8)
+
+
+def test_p1a_counts_values_equal_to_the_threshold_and_flags_significance():
+    values = np.array([1.0] * 10 + [0.0] * 990)
+    result = stats.p1a(values, threshold=1.0, p0=0.001, alpha=0.01, ci_level=0.9)
+    assert result["p1a_exceedances"] == 10
+    assert result["p1a_verdict"] == SIGNIFICANT
+    assert stats.p1a(values, 1.5, 0.001, 0.01, 0.9)["p1a_verdict"] == NOT_SIGNIFICANT
+
+
+# ----------------------------------------------------------- quantile
+
+
+def test_higher_quantile_examples():
+    values = np.arange(1.0, 11.0)[::-1]  # unsorted input
+    assert stats.higher_quantile(values, 0.0) == 1.0
+    assert stats.higher_quantile(values, 0.5) == 6.0  # ⌈4.5⌉ = 5
+    assert stats.higher_quantile(values, 1.0) == 10.0
+    assert stats.higher_quantile([3.0], 0.7) == 3.0
+    # (n − 1)(1 − p0) = 999 despite 1 − 0.001 not being exact in binary
+    assert stats.higher_quantile(np.arange(1001.0), 1 - 0.001) == 999.0
+    assert stats.higher_quantile(np.arange(11.0), 0.9) == 9.0
+    rng = np.random.default_rng(5)
+    for n in (2, 17, 1000):
+        data = rng.normal(size=n)
+        for q in (0.1, 0.37, 0.95, 0.999):
+            assert stats.higher_quantile(data, q) == np.quantile(data, q, method="higher")
+
+
+# ------------------------------------------------------------ P1b/P1c
+
+
+def test_bootstrap_is_thread_invariant_and_seeded():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0.2, 1.0, 3001), rng.normal(0.0, 1.5, 2000)
+    try:
+        runs = []
+        for threads in (1, 2, 8):
+            _core.set_threads(threads)
+            runs.append(stats.bootstrap_differences(a, b, 400, seed=11, metric_index=3))
+    finally:
+        _core.set_threads(None)
+    for mean_d, median_d in runs[1:]:
+        assert mean_d.tobytes() == runs[0][0].tobytes()
+        assert median_d.tobytes() == runs[0][1].tobytes()
+    other_seed = stats.bootstrap_differences(a, b, 400, seed=12, metric_index=3)
+    other_metric = stats.bootstrap_differences(a, b, 400, seed=11, metric_index=4)
+    assert not np.array_equal(other_seed[0], runs[0][0])
+    assert not np.array_equal(other_metric[1], runs[0][1])
+
+
+def test_bootstrap_resample_follows_the_stream_contract():
+    a = np.array([0.5, 3.0, -1.0, 7.0, 2.0])
+    b = np.array([1.0, 4.0, -2.0, 0.0])
+    mean_d, median_d = stats.bootstrap_differences(a, b, 3, seed=99, metric_index=2)
+    for r in range(3):
+        u = _core.uniforms(99, 7, [2, r], a.size + b.size)
+        ra = a[np.floor(u[: a.size] * a.size).astype(int)]
+        rb = b[np.floor(u[a.size :] * b.size).astype(int)]
+        assert mean_d[r] == pytest.approx(ra.mean() - rb.mean(), rel=1e-14, abs=1e-14)
+        assert median_d[r] == np.median(ra) - np.median(rb)
+
+
+def test_bootstrap_interval_covers_the_true_difference_at_about_the_nominal_rate():
+    rng = np.random.default_rng(2024)
+    replicates, level, truth = 200, 0.9, 0.3
+    covered = 0
+    for rep in range(replicates):
+        a, b = rng.normal(truth, 1.0, 300), rng.normal(0.0, 2.0, 250)
+        mean_d, _ = stats.bootstrap_differences(a, b, 500, seed=rep, metric_index=0)
+        low, high = stats.percentile_interval(mean_d, level)
+        covered += low <= truth <= high
+    tolerance = 3 * math.sqrt(level * (1 - level) / replicates)
+    assert abs(covered / replicates - level) <= tolerance
+
+
+def test_mann_whitney_equals_scipy_with_ties():
+    rng = np.random.default_rng(3)
+    a, b = rng.poisson(3.3, 400).astype(float), rng.poisson(3.0, 300).astype(float)
+    greater, less = stats.mann_whitney(a, b)
+    for alternative, ours in (("greater", greater), ("less", less)):
+        ref = sst.mannwhitneyu(a, b, alternative=alternative, method="asymptotic", use_continuity=False)
+        assert ours == pytest.approx(ref.pvalue, rel=1e-10)
+    assert stats.mann_whitney(np.ones(5), np.ones(4)) == (1.0, 1.0)
+
+
+def test_p1b_p1c_verdicts():
+    rng = np.random.default_rng(4)
+    base = rng.normal(0.0, 1.0, 2000)
+    up = stats.p1b_p1c(base + 0.5, base[::-1].copy(), alpha=0.01, resamples=300, seed=1, metric_index=0)
+    _keys_are_columns(up)
+    assert up["p1b_verdict"] == CONFIRMED and up["p1c_verdict"] == CONFIRMED
+    assert up["p1b_ci_low"] > 0 and up["p1c_ci_low"] > 0
+    assert up["p1b_mean_a"] - up["p1b_mean_b"] == pytest.approx(0.5)
+    down = stats.p1b_p1c(base - 0.5, base, alpha=0.01, resamples=300, seed=1, metric_index=0)
+    assert down["p1b_verdict"] == CONTRAINDICATED and down["p1c_verdict"] == CONTRAINDICATED
+    assert down["p1c_p_mw_less"] < 0.01 < down["p1c_p_mw_greater"]
+    same = stats.p1b_p1c(base, rng.permutation(base), alpha=0.01, resamples=300, seed=1, metric_index=0)
+    assert same["p1b_verdict"] == NOT_SIGNIFICANT and same["p1c_verdict"] == NOT_SIGNIFICANT
+    # the bootstrap intervals are the percentile intervals at level 1 − α
+    mean_d, median_d = stats.bootstrap_differences(base + 0.5, base[::-1].copy(), 300, 1, 0)
+    assert (up["p1b_ci_low"], up["p1b_ci_high"]) == tuple(np.quantile(mean_d, [0.005, 0.995]))
+    assert (up["p1c_ci_low"], up["p1c_ci_high"]) == tuple(np.quantile(median_d, [0.005, 0.995]))
+
+
+# ----------------------------------------------------------------- P1d
+
+
+def _peaks(neg: int, pos: int) -> np.ndarray:
+    """Anchors at ±1 fix lo = −1, hi = 1 (h = 0.02); the peaks sit inside the bins [−0.52, −0.50) and [0.50, 0.52)."""
+    return np.concatenate([np.full(10, -1.0), np.full(10, 1.0), np.full(neg, -0.51), np.full(pos, 0.51)])
+
+
+B_PEAKS = _peaks(100, 100)
+
+
+@pytest.mark.parametrize(
+    "neg_a, pos_a, verdict",
+    [
+        (70, 130, STRONGLY_CONFIRMED),  # (L, H), strong
+        (80, 120, STRONGLY_CONFIRMED),  # boundaries 0.8 and 1.2 included
+        (90, 110, CONFIRMED),  # (L, H)
+        (81, 130, CONFIRMED),  # (L, H), r_neg just above 0.8
+        (90, 100, PARTIAL),  # (L, S)
+        (100, 110, PARTIAL),  # (S, H)
+        (100, 100, SILENT),  # (S, S)
+        (95, 105, SILENT),  # zone S is closed at 0.95 and 1.05
+        (110, 90, CONTRAINDICATED),  # (H, L)
+        (110, 100, CONTRAINDICATED),  # (H, S)
+        (100, 90, CONTRAINDICATED),  # (S, L)
+        (90, 90, ANOMALOUS),  # (L, L)
+        (110, 110, ANOMALOUS),  # (H, H)
+    ],
+)
+def test_p1d_cascade(neg_a, pos_a, verdict):
+    result = stats.p1d(_peaks(neg_a, pos_a), B_PEAKS, signed=True)
+    _keys_are_columns(result)
+    assert (result["p1d_neg_a"], result["p1d_pos_a"]) == (neg_a, pos_a)
+    assert (result["p1d_neg_b"], result["p1d_pos_b"]) == (100, 100)
+    assert result["p1d_ratio_neg"] == neg_a / 100 and result["p1d_ratio_pos"] == pos_a / 100
+    assert result["p1d_verdict"] == verdict
+    assert result["notes"] == []
+
+
+def test_p1d_zones():
+    assert [stats.p1d_zone(r) for r in (0.9499, 0.95, 1.0, 1.05, 1.0501)] == ["L", "S", "S", "S", "H"]
+
+
+def test_p1d_undefined_and_not_applicable():
+    positive = np.concatenate([np.full(100, 0.51), np.full(10, 1.0)])
+    lo_nonneg = stats.p1d(positive, positive + 0.1, signed=True)
+    assert lo_nonneg["p1d_verdict"] == UNDEFINED and "≥ 0" in lo_nonneg["notes"][0]
+    no_neg_b = stats.p1d(_peaks(100, 100), positive, signed=True)
+    assert no_neg_b["p1d_verdict"] == UNDEFINED and "negB = 0" in no_neg_b["notes"][0]
+    no_pos_b = stats.p1d(_peaks(100, 100), -positive, signed=True)
+    assert no_pos_b["p1d_verdict"] == UNDEFINED and "posB = 0" in no_pos_b["notes"][0]
+    unsigned = stats.p1d(_peaks(70, 130), B_PEAKS, signed=False)
+    assert unsigned["p1d_verdict"] == NOT_APPLICABLE and unsigned["notes"] == []
+    _keys_are_columns(unsigned)
+
+
+# ----------------------------------------------------------------- P1e
+
+
+def _signs(neg: int, pos: int, zeros: int = 7) -> np.ndarray:
+    return np.concatenate([-np.linspace(0.1, 2.0, neg), np.zeros(zeros), np.linspace(0.1, 3.0, pos)])
+
+
+@pytest.mark.parametrize(
+    "neg_a, verdict",
+    [
+        (30, STRONGLY_CONFIRMED),
+        (50, STRONGLY_CONFIRMED),  # ρ_A = 0.5ρ_B exactly
+        (51, CONFIRMED),
+        (79, CONFIRMED),
+        (80, TREND),  # ρ_A = 0.8ρ_B is not < 0.8ρ_B
+        (99, TREND),
+        (100, SILENT),
+        (101, CONTRAINDICATED),
+    ],
+)
+def test_p1e_cascade(neg_a, verdict):
+    result = stats.p1e(_signs(neg_a, 100), _signs(200, 200, zeros=50), signed=True)
+    _keys_are_columns(result)
+    assert result["p1e_ratio_a"] == neg_a / 100 and result["p1e_ratio_b"] == 1.0
+    assert result["p1e_verdict"] == verdict
+
+
+def test_p1e_undefined_and_not_applicable():
+    b = _signs(100, 100)
+    no_pos_a = stats.p1e(_signs(10, 0), b, signed=True)
+    assert no_pos_a["p1e_verdict"] == UNDEFINED and "A has no positive" in no_pos_a["notes"][0]
+    no_pos_b = stats.p1e(b, _signs(10, 0), signed=True)
+    assert no_pos_b["p1e_verdict"] == UNDEFINED and "B has no positive" in no_pos_b["notes"][0]
+    no_neg_b = stats.p1e(b, _signs(0, 10), signed=True)
+    assert no_neg_b["p1e_verdict"] == UNDEFINED and "B has no negative" in no_neg_b["notes"][0]
+    assert stats.p1e(b, b, signed=False)["p1e_verdict"] == NOT_APPLICABLE
+    assert stats.neg_pos_ratio([-1.0, 0.0, 2.0, 3.0]) == 0.5
+
+
+# ------------------------------------------------------------------ P2
+
+
+CENTRES = np.linspace(0.15, 0.95, 25)
+LAMBDA_REF = math.exp(np.mean(np.log(CENTRES)))
+
+
+def test_p2_fit_recovers_a_known_slope_and_its_se():
+    rng = np.random.default_rng(7)
+    true_a, true_b = 40.0, -1.3
+    rate = true_a * (CENTRES / LAMBDA_REF) ** true_b
+    slopes, ses = [], []
+    for _ in range(200):
+        a, b, se = stats.fit_power_law(rng.poisson(rate), CENTRES)
+        slopes.append(b)
+        ses.append(se)
+    slopes, ses = np.array(slopes), np.array(ses)
+    assert np.mean(np.abs(slopes - true_b) <= 2 * ses) >= 0.93
+    assert abs(np.mean(ses) / np.std(slopes, ddof=1) - 1) <= 0.15
+
+
+def test_p2_fit_solves_the_score_equations():
+    counts = np.array([5, 9, 0, 14, 22, 30, 41])
+    centres = np.array([0.2, 0.3, 0.35, 0.5, 0.6, 0.8, 0.9])
+    a, b, se = stats.fit_power_law(counts, centres)
+    x = np.log(centres) - np.mean(np.log(centres))
+    mu = a * np.exp(b * x)
+    assert np.sum(counts - mu) == pytest.approx(0, abs=1e-8)
+    assert np.sum(x * (counts - mu)) == pytest.approx(0, abs=1e-8)
+    info = np.array([[mu.sum(), (x * mu).sum()], [(x * mu).sum(), (x * x * mu).sum()]])
+    assert se == pytest.approx(math.sqrt(np.linalg.inv(info)[1, 1]), rel=1e-12)
+    with pytest.raises(ValueError):
+        stats.fit_power_law([0, 0, 9], [0.2, 0.5, 0.9])  # b → +∞: no convergence
+
+
+def _table(top_counts_per_bin: np.ndarray, rng: np.random.Generator, n_bins: int | None = None) -> dict:
+    """A chunk table whose top half (metric 1 + noise) has the given counts per wbin; the rest has metric −1."""
+    n_bins = len(top_counts_per_bin) if n_bins is None else n_bins
+    top = np.repeat(np.arange(len(top_counts_per_bin)), top_counts_per_bin)
+    k = top.size
+    wbin = np.concatenate([top, rng.integers(0, n_bins, k)])
+    metric = np.concatenate([1.0 + rng.random(k), np.full(k, -1.0)])
+    order = rng.permutation(2 * k)
+    return {"chunk": np.arange(2 * k, dtype=np.uint32), "wbin": wbin[order].astype(np.uint16), "metric": metric[order]}
+
+
+def _power_counts(b: float, total: float = 4000.0) -> np.ndarray:
+    shape = (CENTRES / LAMBDA_REF) ** b
+    return np.round(total * shape / shape.sum()).astype(int)
+
+
+@pytest.mark.parametrize(
+    "b_a, b_b, p2a, p2b",
+    [
+        (-1.0, 0.0, SIGNIFICANT, CONFIRMED),
+        (-0.02, 0.0, NOT_SIGNIFICANT, TREND),
+        (1.0, 0.0, SIGNIFICANT, CONTRAINDICATED),
+        (0.0, 0.0, NOT_SIGNIFICANT, SILENT),
+        (0.05, 0.0, NOT_SIGNIFICANT, SILENT),
+    ],
+)
+def test_p2_verdicts(b_a, b_b, p2a, p2b):
+    rng = np.random.default_rng(8)
+    counts_a, counts_b = _power_counts(b_a), _power_counts(b_b)
+    result = stats.p2(_table(counts_a, rng), _table(counts_b, rng), "metric", 0.5, CENTRES, alpha=0.01)
+    _keys_are_columns(result)
+    assert result["p2_k_a"] == counts_a.sum() and result["p2_k_b"] == counts_b.sum()
+    _, slope_a, se_a = stats.fit_power_law(counts_a, CENTRES)
+    _, slope_b, se_b = stats.fit_power_law(counts_b, CENTRES)
+    assert result["p2_slope_a"] == slope_a and result["p2_se_a"] == se_a
+    assert result["p2_slope_b"] == slope_b and result["p2_se_b"] == se_b
+    z = (slope_a - slope_b) / math.hypot(se_a, se_b)
+    assert result["p2_z"] == pytest.approx(z)
+    assert result["p2_p_z"] == pytest.approx(2 * sst.norm.sf(abs(z)))
+    assert (result["p2a_verdict"], result["p2b_verdict"]) == (p2a, p2b)
+
+
+def test_p2_top_chunks_break_ties_by_lower_chunk_and_use_w_data():
+    table = {
+        "chunk": np.array([5, 1, 3, 0, 2, 4]),
+        "wbin": np.array([2, 0, 1, 7, 1, 2]),
+        "metric": np.array([1.0, 1.0, 1.0, 1.0, 0.5, np.nan]),
+    }
+    k, bins, counts = stats.top_counts(table, "metric", 0.5, w_data=[0, 1, 2, 7, 9])
+    assert k == 3  # ⌈0.5·6⌉; chunks 0, 1, 3 among the four tied at 1.0
+    assert bins.tolist() == [0, 1, 2, 7, 9]
+    assert counts.tolist() == [1, 1, 0, 1, 0]
+
+
+def test_p2_undefined():
+    rng = np.random.default_rng(9)
+    good = _table(_power_counts(0.0), rng)
+    few_bins = _table(np.array([30, 40]), rng)
+    result = stats.p2(good, few_bins, "metric", 0.5, CENTRES, alpha=0.01)
+    assert result["p2a_verdict"] == UNDEFINED and result["p2b_verdict"] == UNDEFINED
+    assert result["p2_slope_a"] is not None and result["p2_slope_b"] is None
+    assert "fewer than 3" in result["notes"][0]
+    small_k = stats.p2(good, good, "metric", 9 / (2 * _power_counts(0.0).sum()), CENTRES, alpha=0.01)
+    assert small_k["p2_k_a"] == 9 and small_k["p2a_verdict"] == UNDEFINED
+    assert len(small_k["notes"]) == 2 and "k = 9 < 10" in small_k["notes"][0]
+
+
+# ------------------------------------------------------------ calibrated
+
+
+def test_calibrated_p_counts_ties_as_extreme():
+    s_r = np.arange(20.0)  # R = 20
+    assert stats.calibrated_p(100.0, s_r, "ge") == 1 / 21
+    assert stats.calibrated_p(19.0, s_r, "ge") == 2 / 21
+    assert stats.calibrated_p(-5.0, s_r, "ge") == 1.0
+    assert stats.calibrated_p(-5.0, s_r, "le") == 1 / 21
+    assert stats.calibrated_p(0.0, list(s_r), "le") == 2 / 21
+    with pytest.raises(ValueError):
+        stats.calibrated_p(1.0, [], "ge")
+    with pytest.raises(ValueError):
+        stats.calibrated_p(1.0, s_r, "gt")
+
+
+def test_calibrated_verdict_and_inconclusive():
+    best = stats.calibrated_p(100.0, np.arange(20.0), "ge")
+    assert stats.calibrated_verdict(best, 20, 0.05, True) == SIGNIFICANT
+    assert stats.calibrated_verdict(best, 20, 0.05, False) == NOT_SIGNIFICANT
+    assert stats.calibrated_verdict(3 / 21, 20, 0.05, True) == NOT_SIGNIFICANT
+    assert stats.calibrated_verdict(best, 20, 0.01, True) == INCONCLUSIVE
+    assert stats.calibrated_verdict(1 / 100, 99, 0.01, True) == INCONCLUSIVE  # 1/(R+1) = α
+    assert stats.calibrated_verdict(1 / 101, 100, 0.01, True) == SIGNIFICANT
+
+
+def test_merge_results_joins_notes_and_verdicts_are_the_vocabulary():
+    row = stats.merge_results(
+        stats.p1d(_peaks(1, 1), np.full(5, 1.0), signed=True), stats.p1e([1.0], [1.0], signed=False)
+    )
+    assert set(row) <= COLUMNS and row["notes"].startswith("P1d:")
+    assert stats.merge_results(stats.p1e([1.0], [1.0], signed=False))["notes"] is None
+    assert len(set(stats.VERDICTS)) == 12 and all(v == v.upper() for v in stats.VERDICTS)
