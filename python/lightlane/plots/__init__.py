@@ -7,6 +7,7 @@ writes it atomically as PNG.
 
 from .analysis import p1d_edges, plot_heatmap, plot_metric_histogram, plot_quicklook
 from .lanecount import LanecountTrace, lanecount_window, plot_lanecounts, quartile_bins
+from .run import plot_counts_per_bin, plot_p2_concentration, plot_timescales
 from .save import save_figure
 from .spectrum import SpectrumPanel, fit_label, plot_spectrum_comparison
 from .style import COLOR_A, COLOR_B, DPI, HEIGHT_IN, WIDTH_IN, new_figure, set_title, style_axes, title_for
@@ -33,4 +34,7 @@ __all__ = [
     "p1d_edges",
     "plot_metric_histogram",
     "plot_quicklook",
+    "plot_counts_per_bin",
+    "plot_p2_concentration",
+    "plot_timescales",
 ]
