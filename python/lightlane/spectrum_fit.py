@@ -124,7 +124,7 @@ class SpectrumFit:
         return ApparentSpectrum(
             band=self.band,
             spectrum=self.spectrum,
-            r2=float(self.r2),
+            r2=float(self.r2) if math.isfinite(self.r2) else None,
             flat_warning=bool(self.flat_warning),
             n_events=int(self.n_events),
             exposure_s=float(self.exposure_s),

@@ -46,7 +46,7 @@ class ApparentSpectrum:
 
     band: Band
     spectrum: Spectrum
-    r2: float = spec(finite=False)
+    r2: float | None = None  # null when undefined (a flat spectrum, e.g. after flatten)
     flat_warning: bool = False
     n_events: int = spec(0, check=at_least(0))
     exposure_s: float = spec(0.0, check=at_least(0))
