@@ -155,3 +155,19 @@ def test_failed_run_is_recorded_and_reraised(workspace: Workspace, make_events, 
     # a failed index is not "done": ensure_baseline runs it again
     assert [o.run_index for o in ensure_baseline(workspace, "src_null", 2)] == [1, 2]
     assert [r["status"] for r in _rows(workspace, "SELECT * FROM runs ORDER BY run_index")] == ["done", "done"]
+
+
+def test_run_and_baseline_commands(workspace: Workspace, make_events, capsys) -> None:
+    from lightlane.cli import main
+
+    _setup(workspace, make_events)
+    root = str(workspace.root)
+    assert main(["--workspace", root, "run", "src_null"]) == 5
+    assert "lightlane baseline src_null --runs 100" in capsys.readouterr().err
+    assert main(["--workspace", root, "--quiet", "baseline", "src_null", "--runs", "2"]) == 0
+    assert main(["--workspace", root, "run", "src_null", "--ensure-baseline", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "src_null: run" in out and "A = src_null_a" in out
+    assert all(metric in out for metric in ("ev", "vea", "oec"))
+    done = _rows(workspace, "SELECT kind, COUNT(*) AS n FROM runs WHERE status = 'done' GROUP BY kind")
+    assert {row["kind"]: row["n"] for row in done} == {"baseline": 3, "pipeline": 1}

@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replicate": ("lightlane.cli.replicate", "generate a mimic of a dataset (its spectrum, time span and GTIs)"),
     "analyze": ("lightlane.cli.analyze", "analyse one dataset: binning, chunk metrics, spectrum, plots"),
     "pipeline": ("lightlane.cli.pipeline", "create pipelines: `pipeline create ...`, `pipeline default ...`"),
+    "run": ("lightlane.cli.run", "run pipelines: A and B, analyses, calibrated tests"),
+    "baseline": ("lightlane.cli.baseline", "top a pipeline's baseline up to N null runs (resumable)"),
     "clean": ("lightlane.cli.clean", "remove recomputable files (cache, generated data, results); never raw data"),
     "quickstart": ("lightlane.cli.quickstart", "self-contained demo on the embedded defaults"),
 }
