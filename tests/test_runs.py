@@ -171,3 +171,21 @@ def test_run_and_baseline_commands(workspace: Workspace, make_events, capsys) ->
     assert all(metric in out for metric in ("ev", "vea", "oec"))
     done = _rows(workspace, "SELECT kind, COUNT(*) AS n FROM runs WHERE status = 'done' GROUP BY kind")
     assert {row["kind"]: row["n"] for row in done} == {"baseline": 3, "pipeline": 1}
+
+
+def test_tables_command_after_runs(workspace: Workspace, make_events, capsys) -> None:
+    from lightlane.cli import main
+
+    _setup(workspace, make_events)
+    root = str(workspace.root)
+    assert main(["--workspace", root, "--quiet", "run", "src_null", "--ensure-baseline", "2"]) == 0
+    assert main(["--workspace", root, "tables", "--metrics", "vea", "--format", "tex,md"]) == 0
+    out = capsys.readouterr().out
+    folder = workspace.root / "results" / "tables" / "vea"
+    assert (folder / "p1a_negative_control.tex").is_file() and (folder / "p2_negative_control.md").is_file()
+    assert not list(folder.glob("*.csv"))
+    assert "no results for group test" in out
+    tex = (folder / "p1a_negative_control.tex").read_text()
+    assert "\\toprule" in tex and "src\\_null" in tex
+    assert main(["--workspace", root, "tables", "--metrics", "bogus"]) == 3
+    assert main(["--workspace", root, "tables", "--format", "pdf"]) == 3

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pipeline": ("lightlane.cli.pipeline", "create pipelines: `pipeline create ...`, `pipeline default ...`"),
     "run": ("lightlane.cli.run", "run pipelines: A and B, analyses, calibrated tests"),
     "baseline": ("lightlane.cli.baseline", "top a pipeline's baseline up to N null runs (resumable)"),
+    "tables": ("lightlane.cli.tables", "result tables (LaTeX, CSV, Markdown) of every pipeline"),
     "clean": ("lightlane.cli.clean", "remove recomputable files (cache, generated data, results); never raw data"),
     "quickstart": ("lightlane.cli.quickstart", "self-contained demo on the embedded defaults"),
 }
