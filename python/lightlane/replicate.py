@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .datasets import read_dataset
+from .ingest import EventList
 from .figures import save_lanecount_plot, save_spectrum_plot, spectrum_panel
 from .metadata import DatasetMeta, GenerationParameters, GenerationTime, ProcessingParameters, TaskSpec
 from .plots import title_for
@@ -34,11 +35,12 @@ def new_seed() -> int:
     return secrets.randbits(63)
 
 
-def _dataset_fit(workspace: Workspace, dataset_id: str, processing: ProcessingParameters) -> tuple[DatasetMeta, SpectrumFit]:
+def _dataset_fit(workspace: Workspace, dataset_id: str,
+                 processing: ProcessingParameters) -> tuple[DatasetMeta, EventList, SpectrumFit]:
     meta = workspace.load(DatasetMeta, dataset_id)
     events = read_dataset(workspace, dataset_id, require_xy=processing.crop is not None or processing.mask is not None)
     selected = select_events(events.events, processing, meta.coordinates, meta.event_file)
-    return meta, fit_spectrum(selected["wavelength_nm"].to_numpy(), processing.band, meta.time.exposure_s)
+    return meta, events, fit_spectrum(selected["wavelength_nm"].to_numpy(), processing.band, meta.time.exposure_s)
 
 
 def generate_dataset(workspace: Workspace, generation_id: str, processing_id: str, seed: int | None = None,
@@ -62,8 +64,7 @@ def replicate_dataset(workspace: Workspace, dataset_id: str, generation_id: str,
     time span and GTIs, on the processing band; plus a real-vs-mimic spectrum plot."""
     template = workspace.load(GenerationParameters, generation_id)
     processing = workspace.load(ProcessingParameters, processing_id)
-    real, real_fit = _dataset_fit(workspace, dataset_id, processing)
-    events = read_dataset(workspace, dataset_id)
+    real, events, real_fit = _dataset_fit(workspace, dataset_id, processing)
     gtis = tuple((float(a), float(b)) for a, b in events.gti)
     seed = new_seed() if seed is None else seed
     resolved = replace(
@@ -77,7 +78,7 @@ def replicate_dataset(workspace: Workspace, dataset_id: str, generation_id: str,
     task = TaskSpec.of("generate", generation=generation_id, spectrum_from="input", time_from="input")
     mimic = write_synthetic_dataset(workspace, resolved, photons, processing, tasks=(task,), parent_id=dataset_id,
                                     mjdref=real.time.mjdref, label=f"mimic of {dataset_id}")
-    _, mimic_fit = _dataset_fit(workspace, mimic.id, processing)
+    _, _, mimic_fit = _dataset_fit(workspace, mimic.id, processing)
     folder = workspace.root / "results" / "replicate" / f"{dataset_id}__{mimic.id}"
     spectrum_plot = save_spectrum_plot(
         folder / "spectrum_real_vs_mimic.png",

@@ -37,3 +37,15 @@ pub type CoreResult<T> = Result<T, PyCoreError>;
 pub fn slice<'a, T: numpy::Element>(array: &'a numpy::PyReadonlyArray1<'_, T>, what: &str) -> CoreResult<&'a [T]> {
     Ok(array.as_slice().map_err(|e| CoreError::Data(format!("{what}: {e}")))?)
 }
+
+/// GTIs as (start, stop) pairs from two numpy arrays of equal length.
+pub fn gti_pairs(
+    start: &numpy::PyReadonlyArray1<'_, f64>,
+    stop: &numpy::PyReadonlyArray1<'_, f64>,
+) -> CoreResult<Vec<(f64, f64)>> {
+    let (starts, stops) = (slice(start, "gti_start")?, slice(stop, "gti_stop")?);
+    if starts.len() != stops.len() {
+        return Err(CoreError::Parameter("GTI start and stop arrays differ in length".into()).into());
+    }
+    Ok(starts.iter().copied().zip(stops.iter().copied()).collect())
+}

@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{slice, CoreResult};
+use super::errors::{gti_pairs, slice, CoreResult};
 use super::pool::run_in_pool;
 use crate::event_ops;
 use crate::CoreError;
@@ -33,11 +33,7 @@ fn uniform_times_in_gtis<'py>(
     n: usize,
     seed: u64,
 ) -> CoreResult<F64Array<'py>> {
-    let (starts, stops) = (slice(&gti_start, "gti_start")?, slice(&gti_stop, "gti_stop")?);
-    if starts.len() != stops.len() {
-        return Err(CoreError::Parameter("GTI start and stop arrays differ in length".into()).into());
-    }
-    let gtis: Vec<(f64, f64)> = starts.iter().copied().zip(stops.iter().copied()).collect();
+    let gtis = gti_pairs(&gti_start, &gti_stop)?;
     let times = py.detach(|| run_in_pool(|| event_ops::uniform_times_in_gtis(&gtis, n, seed)))?;
     Ok(times.into_pyarray(py))
 }

@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{slice, CoreResult};
+use super::errors::{gti_pairs, slice, CoreResult};
 use super::pool::run_in_pool;
 use crate::calibration::Calibration;
 use crate::{dither, ingest, rng};
@@ -165,9 +165,7 @@ fn ingest_table<'py>(
             Ok((field(&(*offset, code.clone()))?, kind))
         })
         .collect::<CoreResult<_>>()?;
-    let starts = slice(&gti_start, "gti_start")?;
-    let stops = slice(&gti_stop, "gti_stop")?;
-    let gti: Vec<(f64, f64)> = starts.iter().copied().zip(stops.iter().copied()).collect();
+    let gti = gti_pairs(&gti_start, &gti_stop)?;
     let time = field(&time_field)?;
     let out = py.detach(|| {
         run_in_pool(|| ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti, with_energy, release_input))

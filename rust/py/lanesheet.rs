@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{slice, CoreResult};
+use super::errors::{gti_pairs, slice, CoreResult};
 use super::pool::run_in_pool;
 use crate::calibration::Calibration;
 use crate::crossing;
@@ -117,11 +117,7 @@ fn synthesize<'py>(
     let bins: Vec<BinSpec> = (0..n)
         .map(|w| BinSpec { lo_nm: lo[w], hi_nm: hi[w], spacing: g[w], flux_per_s: flux[w], isotropic: iso[w] })
         .collect();
-    let (starts, stops) = (slice(&gti_start, "gti_start")?, slice(&gti_stop, "gti_stop")?);
-    if starts.len() != stops.len() {
-        return Err(CoreError::Parameter("GTI start and stop arrays differ in length".into()).into());
-    }
-    let gtis: Vec<(f64, f64)> = starts.iter().copied().zip(stops.iter().copied()).collect();
+    let gtis = gti_pairs(&gti_start, &gti_stop)?;
     let smearing = match smear_fwhm_kev {
         Some(fwhm_kev) => Some(Smearing { fwhm_kev, calibration: Calibration::from_name(calibration_name, 0.0, 0.0)? }),
         None => None,
