@@ -4,6 +4,8 @@ Usage::
 
     python benches/bench.py ingest [--events 10000000] [--repeat 3]
     python benches/bench.py simulate [--repeat 3]
+    python benches/bench.py run [--events 1200000] [--repeat 3]
+    python benches/bench.py bootstrap [--repeat 3]
 
 ``ingest`` writes a Chandra-like evt2 file (TIME, PI, X, Y, CCD_ID; two GTIs),
 then times ``lightlane.read_events`` (read, GTI filter, dither, wavelength)
@@ -31,12 +33,40 @@ true energy, smeared PI, x, y and lanecount. Peak memory is the max RSS of one
 
 SPEC §20 targets: sparse ≥ 3·10⁷ photons/s and ≥ 3× the numpy reference;
 dense ≤ 10× the sparse time.
+
+``run`` builds a temporary workspace through the CLI (``init``; a Chandra-like
+evt2 file of ``--events`` rows over 100 ks with a 5 ks GTI gap, ``onboard``; the
+pipeline ``bench_vs_poisson`` = A: select, flatten; B (from A): poissonize, on
+the ``default`` processing; an untimed ``baseline --runs 2``), then times
+``lightlane run bench_vs_poisson --seed S`` in fresh subprocesses, one new seed
+per repeat (so A, B and their chunk tables are never cache hits). Each child
+reports its import time (``lightlane.cli.run``), the time inside ``run`` and its
+own peak memory (VmHWM); the parent adds the wall time of the whole process. An
+import-only child gives the fixed cost of a process. SPEC names no baseline:
+results are ratios to the targets. The command goes through the CLI, so the
+bench measures whatever ``run`` does (plots, Dask options) at the time.
+
+SPEC §20 target: one ``run`` (2 datasets, tests, plots), excluding baseline,
+≤ 15 s; peak memory ≤ 1 GB (10⁹ bytes).
+
+``bootstrap`` makes the chunk tables of two independent 1 M-event data sets
+(the default processing: chunk_count 100 000, L = 12; untimed), then times the
+P1b/P1c step of a run, ``lightlane.stats.p1b_p1c`` with bootstrap_resamples
+(1000) for the 7 default test metrics (A vs B, finite values, as ``run`` calls
+it), and the Rust kernel ``_core.bootstrap_differences`` alone, against a
+vectorised numpy bootstrap of the same statistics (per metric: 1000 resamples of
+A and of B by ``Generator.integers`` index matrices in blocks of 50 resamples,
+Δ of the row means and of ``np.median`` along rows, then the same percentile
+intervals). The three are interleaved metric by metric.
+
+SPEC §20 target: bootstrap 1000 × 7 metrics × 2 datasets ≤ 5 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -458,6 +488,196 @@ def bench_memory(n_events: int) -> None:
     print(result.stdout.strip())
 
 
+# --------------------------------------------------------------------------- run
+
+RUN_PIPELINE = "bench_vs_poisson"
+RUN_SOURCE = "bench"
+RUN_TARGET_S = 15.0
+RUN_TARGET_BYTES = 1e9
+
+
+def _cli(workspace: Path, *arguments: str) -> None:
+    from lightlane.cli import main as lightlane_main
+
+    code = lightlane_main(["--workspace", str(workspace), "--quiet", *arguments])
+    if code != 0:
+        raise SystemExit(f"lightlane {' '.join(arguments)} failed with exit code {code}")
+
+
+def _child_run(workspace: str, seed: int) -> None:
+    """``lightlane run`` (seed ≥ 0) or only its imports (seed < 0); print {import_s, run_s, cpu_s, vm_hwm_mb}."""
+    start = time.perf_counter()
+    import lightlane.cli
+    import lightlane.cli.run  # noqa: F401  (the command's own imports, outside the run timer)
+
+    imported = time.perf_counter()
+    code = 0
+    if seed >= 0:
+        code = lightlane.cli.main(["--workspace", workspace, "--quiet", "run", RUN_PIPELINE, "--seed", str(seed)])
+    finished = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process, since its start
+    print(json.dumps({"code": code, "import_s": imported - start, "run_s": finished - imported,
+                      "cpu_s": usage.ru_utime + usage.ru_stime, "vm_hwm_mb": _vm_hwm_mb()}))
+
+
+def _measure_run(workspace: Path, seed: int) -> dict[str, float]:
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, __file__, "_child_run", str(workspace), str(seed)],
+                            capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if result.returncode != 0 or not result.stdout.strip():
+        raise SystemExit(f"run child failed ({result.returncode}):\n{result.stderr}")
+    row = json.loads(result.stdout.strip().splitlines()[-1])
+    if row["code"] != 0:
+        raise SystemExit(f"lightlane run failed with exit code {row['code']}:\n{result.stderr}")
+    return {**row, "wall_s": wall}
+
+
+def bench_run(events: int, repeat: int) -> None:
+    from lightlane.examples import ExampleObservation, write_chandra_like
+
+    with tempfile.TemporaryDirectory() as scratch:
+        workspace = Path(scratch) / "workspace"
+        start = time.perf_counter()
+        _cli(workspace, "init")
+        path = write_chandra_like(Path(scratch) / "acisf12345_evt2.fits", ExampleObservation(
+            n_events=events, duration_s=100_000.0, gap_s=(40_000.0, 45_000.0), obs_id="12345"))
+        _cli(workspace, "onboard", str(path), "--id", RUN_SOURCE)
+        _cli(workspace, "pipeline", "create", RUN_PIPELINE, "--processing", "default", "--source-dataset",
+             RUN_SOURCE, "--a-tasks", "select,flatten", "--b-tasks", "poissonize", "--b-input", "a")
+        from lightlane.metadata import DatasetMeta
+        from lightlane.workspace import Workspace
+
+        meta = Workspace.at(workspace).load(DatasetMeta, RUN_SOURCE)
+        print(f"workspace: {events:,} rows written, {meta.event_count:,} events onboarded "
+              f"({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        _cli(workspace, "baseline", RUN_PIPELINE, "--runs", "2")
+        print(f"baseline {RUN_PIPELINE} --runs 2 (untimed setup): {time.perf_counter() - start:.1f} s")
+        idle = [_measure_run(workspace, -1) for _ in range(2)]
+        load = os.getloadavg()[0]
+        rows = [_measure_run(workspace, 1_000 + index) for index in range(repeat)]
+        load = (load, os.getloadavg()[0])
+    columns = {key: [row[key] for row in rows] for key in ("wall_s", "import_s", "run_s", "cpu_s", "vm_hwm_mb")}
+    median = {key: statistics.median(values) for key, values in columns.items()}
+    for index, row in enumerate(rows):
+        print(f"[run {index + 1}/{repeat}, seed {1_000 + index}] process wall {row['wall_s']:.2f} s, import "
+              f"{row['import_s']:.2f} s, inside run {row['run_s']:.2f} s, process CPU {row['cpu_s']:.1f} s, "
+              f"peak memory (VmHWM) {row['vm_hwm_mb']:.0f} MiB")
+    idle_wall = statistics.median(row["wall_s"] for row in idle)
+    idle_hwm = max(row["vm_hwm_mb"] for row in idle)
+    idle_import = statistics.median(row["import_s"] for row in idle)
+    print(f"import-only process: wall {idle_wall:.2f} s, import {idle_import:.2f} s, VmHWM {idle_hwm:.0f} MiB")
+    print(f"1-min load average {load[0]:.1f} before, {load[1]:.1f} after the timed runs ({os.cpu_count()} CPUs; "
+          f"other processes inflate wall times, process CPU {median['cpu_s']:.1f} s median less so)")
+    peak_bytes = max(columns["vm_hwm_mb"]) * 2**20
+    print(f"lightlane run {RUN_PIPELINE} ({meta.event_count:,} events; median of {repeat}): process wall "
+          f"{median['wall_s']:.2f} s = {median['wall_s'] / RUN_TARGET_S:.2f}x the 15 s target; inside run "
+          f"{median['run_s']:.2f} s = {median['run_s'] / RUN_TARGET_S:.2f}x the target (import "
+          f"{median['import_s']:.2f} s excluded)")
+    print(f"peak memory (max VmHWM of {repeat} runs) {peak_bytes / 1e9:.3f} GB ({peak_bytes / 2**20:.0f} MiB) "
+          f"= {peak_bytes / RUN_TARGET_BYTES:.2f}x the 1 GB target; median {median['vm_hwm_mb']:.0f} MiB")
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+#: Resamples per block of the numpy reference (index matrix of BLOCK × n int64).
+NUMPY_BOOTSTRAP_BLOCK = 50
+BOOTSTRAP_TARGET_S = 5.0
+
+
+def _bootstrap_inputs():
+    """(processing, {metric: (a, b)}): finite metric values of two default-size chunk tables."""
+    import numpy as np
+
+    from lightlane.binning import bin_events, width_set
+    from lightlane.chunks import WidthCounts, chunk_table
+
+    tables = []
+    for seed in (1, 2):  # A and B: two independent data sets
+        band, processing, times, _, wbin, gti = _binning_inputs(1_000_000, seed)
+        binnings = bin_events(times, wbin, band, width_set(processing), 0, 0.0, 100_000.0, gti,
+                              processing.min_exposure, processing.chunk_length)
+        widths = [WidthCounts(b.width_s, b.origin_s, b.counts, b.valid, b.valid_starts) for b in binnings]
+        tables.append(chunk_table(widths, np.unique(wbin), band, processing.chunk_length, processing.chunk_count,
+                                  seed))
+    values = {}
+    for metric in processing.test_metrics:
+        a, b = (table[metric].to_numpy() for table in tables)
+        values[metric] = (np.ascontiguousarray(a[np.isfinite(a)]), np.ascontiguousarray(b[np.isfinite(b)]))
+    return processing, values
+
+
+def _numpy_bootstrap(a, b, resamples: int, level: float, seed: int) -> tuple[float, float, float, float]:
+    """Vectorised numpy percentile bootstrap of Δ_mean and Δ_med (blocks of resamples)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    mean_diffs = np.empty(resamples)
+    median_diffs = np.empty(resamples)
+    for first in range(0, resamples, NUMPY_BOOTSTRAP_BLOCK):
+        k = min(NUMPY_BOOTSTRAP_BLOCK, resamples - first)
+        ra = a[rng.integers(0, a.size, (k, a.size))]
+        rb = b[rng.integers(0, b.size, (k, b.size))]
+        mean_diffs[first:first + k] = ra.mean(axis=1) - rb.mean(axis=1)
+        median_diffs[first:first + k] = np.median(ra, axis=1) - np.median(rb, axis=1)
+    tail = (1.0 - level) / 2.0
+    mean_low, mean_high = np.quantile(mean_diffs, [tail, 1.0 - tail])
+    med_low, med_high = np.quantile(median_diffs, [tail, 1.0 - tail])
+    return float(mean_low), float(mean_high), float(med_low), float(med_high)
+
+
+def bench_bootstrap(repeat: int) -> None:
+    from lightlane import _core, stats
+    from lightlane.chunks import METRICS
+
+    start = time.perf_counter()
+    processing, values = _bootstrap_inputs()
+    resamples, alpha = processing.bootstrap_resamples, processing.significance_level
+    sizes = ", ".join(f"{metric} {a.size:,}/{b.size:,}" for metric, (a, b) in values.items())
+    print(f"chunk tables (untimed): {time.perf_counter() - start:.1f} s; finite values A/B: {sizes}")
+    print(f"lightlane._core.thread_count() = {_core.thread_count()}")
+
+    def lightlane_metric(metric: str) -> None:
+        a, b = values[metric]
+        stats.p1b_p1c(a, b, alpha, resamples, 0, METRICS.index(metric))
+
+    def kernel_metric(metric: str) -> None:
+        a, b = values[metric]
+        _core.bootstrap_differences(a, b, resamples, 0, METRICS.index(metric))
+
+    def numpy_metric(metric: str) -> None:
+        a, b = values[metric]
+        _numpy_bootstrap(a, b, resamples, 1.0 - alpha, METRICS.index(metric))
+
+    kinds = {"p1b_p1c": lightlane_metric, "kernel": kernel_metric, "numpy": numpy_metric}
+    first = next(iter(values))
+    load = os.getloadavg()[0]
+    for run in kinds.values():  # warm-up
+        run(first)
+    totals: dict[str, list[float]] = {kind: [] for kind in kinds}
+    for _ in range(repeat):
+        elapsed = dict.fromkeys(kinds, 0.0)
+        for metric in values:  # interleaved metric by metric so all three see the same machine state
+            for kind, run in kinds.items():
+                elapsed[kind] += _timed(lambda: run(metric))
+        for kind in kinds:
+            totals[kind].append(elapsed[kind])
+    load = (load, os.getloadavg()[0])
+    median = {kind: statistics.median(times) for kind, times in totals.items()}
+    label = f"{resamples} resamples × {len(values)} metrics × 2 datasets"
+    print(f"[bootstrap {label}] runs: " + "; ".join(
+        f"{kind} " + ", ".join(f"{t:.2f}" for t in times) + " s" for kind, times in totals.items()))
+    print(f"[bootstrap {label}] lightlane.stats.p1b_p1c (bootstrap, intervals, Mann–Whitney): median "
+          f"{median['p1b_p1c']:.2f} s = {median['p1b_p1c'] / BOOTSTRAP_TARGET_S:.2f}x the 5 s target")
+    print(f"[bootstrap {label}] _core.bootstrap_differences alone: median {median['kernel']:.2f} s")
+    print(f"[bootstrap {label}] vectorised numpy bootstrap (baseline): median {median['numpy']:.2f} s → "
+          f"numpy/kernel {median['numpy'] / median['kernel']:.2f}x, numpy/p1b_p1c "
+          f"{median['numpy'] / median['p1b_p1c']:.2f}x")
+    print(f"peak memory of this process (VmHWM): {_vm_hwm_mb():.0f} MiB; 1-min load average {load[0]:.1f} before, "
+          f"{load[1]:.1f} after ({os.cpu_count()} CPUs)")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_child"]:
@@ -468,6 +688,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv[:1] == ["_child_simulate"]:
         _child_simulate(argv[1], int(argv[2]))
+        return 0
+    if argv[:1] == ["_child_run"]:
+        _child_run(argv[1], int(argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="bench", required=True)
@@ -483,6 +706,11 @@ def main(argv: list[str] | None = None) -> int:
     chunks.add_argument("--repeat", type=int, default=5)
     memory = sub.add_parser("memory", help="peak memory of reading, selecting and binning a big file")
     memory.add_argument("--events", type=int, default=100_000_000)
+    run = sub.add_parser("run", help="one `lightlane run` in a fresh process (whatever it does): time and peak memory")
+    run.add_argument("--events", type=int, default=1_200_000)
+    run.add_argument("--repeat", type=int, default=3)
+    bootstrap = sub.add_parser("bootstrap", help="P1b/P1c bootstrap, 1000 × 7 metrics × 2 datasets, vs numpy")
+    bootstrap.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args(argv)
     if options.bench == "ingest":
         bench_ingest(options.events, options.repeat)
@@ -494,6 +722,10 @@ def main(argv: list[str] | None = None) -> int:
         bench_chunks(options.repeat)
     elif options.bench == "memory":
         bench_memory(options.events)
+    elif options.bench == "run":
+        bench_run(options.events, options.repeat)
+    elif options.bench == "bootstrap":
+        bench_bootstrap(options.repeat)
     return 0
 
 

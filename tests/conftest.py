@@ -6,11 +6,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import dataclasses
+
 import numpy as np
 import pytest
 from astropy.io import fits
 
 from lightlane import Workspace
+from lightlane.metadata import Band, DatasetMeta, ListWidths, ProcessingParameters
+from lightlane.onboard import onboard_file
+from lightlane.pipelines import create_pipeline
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -83,3 +88,43 @@ def catalog_rows(ws: Workspace, table: str) -> list[tuple[Any, ...]]:
 
     with sqlite3.connect(ws.catalog_path) as connection:
         return connection.execute(f"SELECT * FROM {table}").fetchall()
+
+
+# ----------------------------------------------------------------------------- a small pipeline
+
+SMALL_N = 3000
+SMALL_DURATION = 3000.0
+
+
+def _small_pipeline(workspace: Workspace, make_events: Callable[..., Path], *, b_tasks=("poissonize",),
+                    b_input="a", a_tasks=("select", "flatten"), pipeline_id: str = "src_null") -> Any:
+    if not workspace.exists(DatasetMeta, "src"):
+        rng = np.random.default_rng(1)
+        times = np.sort(rng.uniform(0.0, SMALL_DURATION, SMALL_N))
+        columns = {"PI": ("J", (1 + 1.239841984 / rng.uniform(0.09, 1.05, SMALL_N) / 0.0146).astype(np.int32))}
+        path = make_events(times=times, columns=columns, gtis=[(0.0, SMALL_DURATION)], header={"TSTOP": SMALL_DURATION})
+        onboard_file(workspace, path, "src")
+        default = workspace.load(ProcessingParameters, "default")
+        small = dataclasses.replace(
+            default, id="small", band=Band(min_nm=0.1, max_nm=1.0, bins=10),
+            time_bins=ListWidths(widths_s=(10.0, 20.0, 30.0)), chunk_count=500, bootstrap_resamples=100,
+            significance_level=0.05, tail_fraction=0.01, top_fraction=0.05,
+            test_metrics=("ev", "vea", "oec"),
+        )
+        workspace.save(small)
+    return create_pipeline(workspace, {
+        "id": pipeline_id, "role": "negative_control", "source": {"dataset": "src"}, "processing": "small",
+        "a_tasks": list(a_tasks), "b_input": b_input, "b_tasks": list(b_tasks), "seed": 3,
+    })
+
+
+@pytest.fixture
+def small_pipeline(make_events: Callable[..., Path]) -> Callable[..., Any]:
+    """``small_pipeline(workspace, **options)``: onboard a 3000-event dataset ``src`` with a small
+    processing ``small`` (once per workspace) and create a pipeline on it (default ``src_null``:
+    select, flatten | a | poissonize)."""
+
+    def make(workspace: Workspace, **options: Any) -> Any:
+        return _small_pipeline(workspace, make_events, **options)
+
+    return make

@@ -80,16 +80,6 @@ def test_threads_must_be_positive(capsys) -> None:
     assert main(["--threads", "0", "init"]) == 2
 
 
-def test_quickstart_runs_and_is_idempotent(tmp_path, capsys) -> None:
-    assert main(["--workspace", str(tmp_path), "quickstart", "demo"]) == 0
-    out = capsys.readouterr().out
-    assert "dataset demo_real:" in out and "2 GTIs" in out
-    meta = Workspace.at(tmp_path / "demo").load(DatasetMeta, "demo_real")
-    assert meta.time.exposure_s == 19_000.0 and 18_000 < meta.event_count < 20_000
-    assert main(["--workspace", str(tmp_path), "quickstart", "demo"]) == 0
-    assert "already onboarded" in capsys.readouterr().out
-
-
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
     from pathlib import Path
 

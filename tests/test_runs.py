@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 
 import numpy as np
@@ -11,36 +12,11 @@ import pytest
 from lightlane import Workspace
 from lightlane.catalog import TEST_RESULT_COLUMNS
 from lightlane.exceptions import DataError, PrerequisiteError
-from lightlane.metadata import Band, DatasetMeta, ListWidths, Pipeline, ProcessingParameters
-from lightlane.onboard import onboard_file
-from lightlane.pipelines import create_pipeline
+from lightlane.metadata import DatasetMeta, Pipeline
 from lightlane.runs import RunOutcome, ensure_baseline, execute_run, run_seed
 from lightlane.stats import VERDICTS
 
-N = 3000
-DURATION = 3000.0
-
-
-def _setup(workspace: Workspace, make_events, *, b_tasks=("poissonize",), b_input="a", a_tasks=("select", "flatten"),
-           pipeline_id: str = "src_null") -> Pipeline:
-    if not workspace.exists(DatasetMeta, "src"):
-        rng = np.random.default_rng(1)
-        times = np.sort(rng.uniform(0.0, DURATION, N))
-        columns = {"PI": ("J", (1 + 1.239841984 / rng.uniform(0.09, 1.05, N) / 0.0146).astype(np.int32))}
-        path = make_events(times=times, columns=columns, gtis=[(0.0, DURATION)], header={"TSTOP": DURATION})
-        onboard_file(workspace, path, "src")
-        default = workspace.load(ProcessingParameters, "default")
-        small = dataclasses.replace(
-            default, id="small", band=Band(min_nm=0.1, max_nm=1.0, bins=10),
-            time_bins=ListWidths(widths_s=(10.0, 20.0, 30.0)), chunk_count=500, bootstrap_resamples=100,
-            significance_level=0.05, tail_fraction=0.01, top_fraction=0.05,
-            test_metrics=("ev", "vea", "oec"),
-        )
-        workspace.save(small)
-    return create_pipeline(workspace, {
-        "id": pipeline_id, "role": "negative_control", "source": {"dataset": "src"}, "processing": "small",
-        "a_tasks": list(a_tasks), "b_input": b_input, "b_tasks": list(b_tasks), "seed": 3,
-    })
+from .conftest import catalog_rows, snapshot
 
 
 def _rows(workspace: Workspace, query: str, *args) -> list[sqlite3.Row]:
@@ -49,14 +25,14 @@ def _rows(workspace: Workspace, query: str, *args) -> list[sqlite3.Row]:
         return connection.execute(query, args).fetchall()
 
 
-def test_run_seed_depends_on_index(workspace: Workspace, make_events) -> None:
-    pipeline = _setup(workspace, make_events)
+def test_run_seed_depends_on_index(workspace: Workspace, small_pipeline) -> None:
+    pipeline = small_pipeline(workspace)
     assert run_seed(pipeline, 0) == run_seed(pipeline, 0) != run_seed(pipeline, 1)
     assert run_seed(dataclasses.replace(pipeline, seed=4), 0) != run_seed(pipeline, 0)
 
 
-def test_baseline_resume_main_run_and_determinism(workspace: Workspace, make_events) -> None:
-    _setup(workspace, make_events)
+def test_baseline_resume_main_run_and_determinism(workspace: Workspace, small_pipeline) -> None:
+    small_pipeline(workspace)
 
     # (1) no baseline: PrerequisiteError quoting the command, nothing written
     with pytest.raises(PrerequisiteError) as info:
@@ -120,14 +96,14 @@ def test_baseline_resume_main_run_and_determinism(workspace: Workspace, make_eve
     assert other.seed == outcome.seed + 1 and other.b_events_hash != outcome.b_events_hash
 
 
-def test_b_without_random_task_fails(workspace: Workspace, make_events) -> None:
-    _setup(workspace, make_events, a_tasks=("select",), b_input="source", b_tasks=("select",), pipeline_id="nornd")
+def test_b_without_random_task_fails(workspace: Workspace, small_pipeline) -> None:
+    small_pipeline(workspace, a_tasks=("select",), b_input="source", b_tasks=("select",), pipeline_id="nornd")
     with pytest.raises(DataError, match="B has no random task; calibration impossible"):
         ensure_baseline(workspace, "nornd", 3)
 
 
-def test_baseline_tests_use_leave_one_out_thresholds(workspace: Workspace, make_events) -> None:
-    _setup(workspace, make_events)
+def test_baseline_tests_use_leave_one_out_thresholds(workspace: Workspace, small_pipeline) -> None:
+    small_pipeline(workspace)
     ensure_baseline(workspace, "src_null", 3)
     q = {(r["run_id"], r["metric"]): r["q"] for r in _rows(workspace, "SELECT run_id, metric, q FROM null_summaries")}
     run_ids = sorted({run_id for run_id, _ in q})
@@ -137,10 +113,10 @@ def test_baseline_tests_use_leave_one_out_thresholds(workspace: Workspace, make_
         assert row["baseline_runs"] == 2 and row["p1a_q_run"] == q[(row["run_id"], row["metric"])]
 
 
-def test_failed_run_is_recorded_and_reraised(workspace: Workspace, make_events, monkeypatch) -> None:
+def test_failed_run_is_recorded_and_reraised(workspace: Workspace, small_pipeline, monkeypatch) -> None:
     import lightlane.runs as runs
 
-    _setup(workspace, make_events)
+    small_pipeline(workspace)
 
     def broken(*args, **kwargs):
         raise DataError("boom")
@@ -157,10 +133,10 @@ def test_failed_run_is_recorded_and_reraised(workspace: Workspace, make_events, 
     assert [r["status"] for r in _rows(workspace, "SELECT * FROM runs ORDER BY run_index")] == ["done", "done"]
 
 
-def test_run_and_baseline_commands(workspace: Workspace, make_events, capsys) -> None:
+def test_run_and_baseline_commands(workspace: Workspace, small_pipeline, capsys) -> None:
     from lightlane.cli import main
 
-    _setup(workspace, make_events)
+    small_pipeline(workspace)
     root = str(workspace.root)
     assert main(["--workspace", root, "run", "src_null"]) == 5
     assert "lightlane baseline src_null --runs 100" in capsys.readouterr().err
@@ -173,10 +149,10 @@ def test_run_and_baseline_commands(workspace: Workspace, make_events, capsys) ->
     assert {row["kind"]: row["n"] for row in done} == {"baseline": 3, "pipeline": 1}
 
 
-def test_tables_command_after_runs(workspace: Workspace, make_events, capsys) -> None:
+def test_tables_command_after_runs(workspace: Workspace, small_pipeline, capsys) -> None:
     from lightlane.cli import main
 
-    _setup(workspace, make_events)
+    small_pipeline(workspace)
     root = str(workspace.root)
     assert main(["--workspace", root, "--quiet", "run", "src_null", "--ensure-baseline", "2"]) == 0
     assert main(["--workspace", root, "tables", "--metrics", "vea", "--format", "tex,md"]) == 0
@@ -189,3 +165,54 @@ def test_tables_command_after_runs(workspace: Workspace, make_events, capsys) ->
     assert "\\toprule" in tex and "src\\_null" in tex
     assert main(["--workspace", root, "tables", "--metrics", "bogus"]) == 3
     assert main(["--workspace", root, "tables", "--format", "pdf"]) == 3
+
+
+
+def _edit_json(workspace: Workspace, kind: str, document_id: str, **changes) -> None:
+    path = workspace.root / "meta" / kind / f"{document_id}.json"
+    document = json.loads(path.read_text())
+    document.update(changes)
+    path.write_text(json.dumps(document))
+
+
+def _state(workspace: Workspace) -> tuple:
+    tables = ("runs", "test_results", "null_summaries", "datasets")
+    return snapshot(workspace.root), {t: catalog_rows(workspace, t) for t in tables}
+
+
+@pytest.mark.parametrize(("changes", "exit_code", "message"), [
+    ({"source": {"dataset": "nowhere"}}, 3, "field 'source.dataset': no dataset 'nowhere'"),
+    ({"b_tasks": [{"task": "poissonize", "window_s": 5}]}, 3, "window_s"),
+    ({"a_tasks": ["select", {"task": "flatten", "min_per_bin": -1}]}, 3, "min_per_bin"),
+    ({"a_tasks": ["select", "shuffle"]}, 3, "shuffle"),
+])
+def test_bad_pipeline_fails_run_and_writes_nothing(workspace: Workspace, small_pipeline, capsys, changes,
+                                                   exit_code, message) -> None:
+    from lightlane.cli import main
+
+    small_pipeline(workspace)
+    root = str(workspace.root)
+    assert main(["--workspace", root, "--quiet", "baseline", "src_null", "--runs", "2"]) == 0
+    _edit_json(workspace, "pipelines", "src_null", **changes)
+    before = _state(workspace)
+    capsys.readouterr()
+    assert main(["--workspace", root, "run", "src_null", "--ensure-baseline", "3"]) == exit_code
+    err = capsys.readouterr().err
+    assert "meta/pipelines/src_null.json" in err and message in err
+    assert _state(workspace) == before
+
+
+def test_processing_changed_since_the_baseline(workspace: Workspace, small_pipeline, capsys) -> None:
+    from lightlane.cli import main
+
+    small_pipeline(workspace)
+    root = str(workspace.root)
+    assert main(["--workspace", root, "--quiet", "baseline", "src_null", "--runs", "2"]) == 0
+    _edit_json(workspace, "processing", "small", chunk_count=600)
+    before = _state(workspace)
+    capsys.readouterr()
+    assert main(["--workspace", root, "run", "src_null"]) == 5
+    err = capsys.readouterr().err
+    assert "lightlane baseline src_null --runs 100" in err
+    assert "Processing 'small' changed since the baseline: its 2 baseline run(s)" in err
+    assert _state(workspace) == before

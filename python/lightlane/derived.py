@@ -24,7 +24,7 @@ import logging
 import os
 import shutil
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,7 +53,8 @@ from .tasks import EventSet
 from .version import CODE_VERSION
 from .workspace import Workspace
 
-__all__ = ["MAX_PIPELINE_ID_LENGTH", "task_output_id", "in_memory_events_hash", "write_task_output"]
+__all__ = ["MAX_PIPELINE_ID_LENGTH", "task_output_id", "in_memory_events_hash", "write_task_output", "TaskOutput",
+           "stage_task_output", "record_task_output"]
 
 log = logging.getLogger("lightlane.derived")
 
@@ -213,7 +214,36 @@ def _existing_synthetic(workspace: Workspace, dataset_id: str, ev_hash: str) -> 
     return meta
 
 
-def write_task_output(
+@dataclass(frozen=True)
+class TaskOutput:
+    """A written task output and the catalog row that registers it (None: already registered)."""
+
+    meta: DatasetMeta
+    catalog_row: dict[str, Any] | None
+
+
+def record_task_output(catalog: Catalog, cursor: Any, output: TaskOutput) -> None:
+    """Register a staged task output inside the caller's catalog transaction."""
+    if output.catalog_row is not None:
+        catalog.insert(cursor, "datasets", output.catalog_row, replace=True)  # a re-run replaces the row
+
+
+def stage_task_output(workspace: Workspace, events: EventSet, **options: Any) -> TaskOutput:
+    """:func:`write_task_output` without the catalog write, for Dask workers (SPEC §19).
+
+    The files are installed; the client registers them with
+    :func:`record_task_output` in the transaction that records the run. Until then a
+    synthetic output counts as incomplete and a derived one is simply rewritten.
+    """
+    return _write_task_output(workspace, events, register=False, **options)
+
+
+def write_task_output(workspace: Workspace, events: EventSet, **options: Any) -> DatasetMeta:
+    """Write the final event set of an A or B chain as a dataset (SPEC §8, §9); see :func:`_write_task_output`."""
+    return _write_task_output(workspace, events, register=True, **options).meta
+
+
+def _write_task_output(
     workspace: Workspace,
     events: EventSet,
     *,
@@ -224,7 +254,8 @@ def write_task_output(
     run_index: int = 0,
     parent_id: str | None,
     label: str = "",
-) -> DatasetMeta:
+    register: bool,
+) -> TaskOutput:
     """Write the final event set of an A or B chain as a dataset (SPEC §8, §9).
 
     Parameters
@@ -250,12 +281,15 @@ def write_task_output(
         The source dataset (None for a generation source).
     label
         Display name stored in the DatasetMeta.
+    register
+        Also write the catalog row (a failure then restores the previous files).
 
     Returns
     -------
-    DatasetMeta
-        The metadata now in ``meta/datasets/<id>.json``. For a chain with ``generate``
-        whose provenance is already stored (same events), the existing metadata.
+    TaskOutput
+        The metadata now in ``meta/datasets/<id>.json`` and its catalog row. For a chain
+        with ``generate`` whose provenance is already stored (same events), the existing
+        metadata and no row.
 
     Raises
     ------
@@ -296,7 +330,7 @@ def write_task_output(
         if exists:
             existing = _existing_synthetic(workspace, dataset_id, ev_hash)
             if existing is not None:
-                return existing
+                return TaskOutput(existing, None)
         resolved = replace(events.generation, id=dataset_id)
         kind: Literal["derived", "synthetic"] = "synthetic"
         event_file = f"data/synthetic/{dataset_id}.fits"
@@ -351,9 +385,12 @@ def write_task_output(
         "events_hash": ev_hash, "parent_id": parent_id, "generation_id": generation_id,
         "tasks_json": json.dumps(task_json, sort_keys=True), "seed": seed, "created_at": meta.created_at,
     }
-    with _installed(staged), Catalog.open(workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-        catalog.insert(cursor, "datasets", row, replace=True)  # a re-run replaces the row (deleted_at cleared)
-    return meta
+    output = TaskOutput(meta, row)
+    with _installed(staged):
+        if register:
+            with Catalog.open(workspace.catalog_path) as catalog, catalog.transaction() as cursor:
+                record_task_output(catalog, cursor, output)
+    return output
 
 
 def _task_meta(back: EventList, events: EventSet, *, dataset_id: str, kind: Literal["derived", "synthetic"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from .metadata import DatasetMeta, GenerationParameters, ProcessingParameters
 from .plots import (
@@ -21,12 +22,16 @@ from .plots import (
 from .simulate import generation_band, lanecount_trace, lanesheet_bins
 from .spectrum_fit import SpectrumFit
 
-__all__ = ["save_lanecount_plot", "save_spectrum_plot", "spectrum_panel", "median_binning", "save_analysis_plots"]
+__all__ = ["lanecount_figure", "save_lanecount_plot", "save_spectrum_plot", "spectrum_panel", "median_binning",
+           "heatmap_figure", "save_analysis_plots"]
 
 
-def save_lanecount_plot(path: Path, meta: DatasetMeta, generation: GenerationParameters,
-                        processing: ProcessingParameters, dpi: int = 150) -> Path:
-    """``lanecount_<dataset>.png``: N(t) of 4 bins at the band quartiles over the first min(D, 2000 s)."""
+def lanecount_figure(dataset: str, generation: GenerationParameters, processing: ProcessingParameters,
+                     run_id: str | None = None) -> Figure | None:
+    """N(t) of 4 bins at the band quartiles over the first min(D, 2000 s); None if all of them are isotropic.
+
+    Shared by ``generate``/``replicate`` and ``run`` so the lanecount figure looks the same everywhere.
+    """
     band = generation_band(generation, processing)
     bins = lanesheet_bins(generation, band)
     t0, t1 = lanecount_window(generation.time.tstart_s, generation.time.tstop_s)
@@ -38,9 +43,22 @@ def save_lanecount_plot(path: Path, meta: DatasetMeta, generation: GenerationPar
         traces.append(LanecountTrace(bin=w, wavelength_nm=float(bins.centre_nm[w]), times_s=trace["time_s"].to_numpy(),
                                      counts=trace["lanecount"].to_numpy(), mean_lanecount=float(bins.mean_lanecount[w])))
     if not traces:
+        return None
+    return plot_lanecounts(traces, tstart_s=generation.time.tstart_s,
+                           title="lanecount · " + title_for([dataset], processing.id, run_id))
+
+
+def save_lanecount_plot(path: Path, meta: DatasetMeta | str, generation: GenerationParameters,
+                        processing: ProcessingParameters, dpi: int = 150, *, run_id: str | None = None) -> Path:
+    """``lanecount_<dataset>.png``: N(t) of 4 bins at the band quartiles over the first min(D, 2000 s).
+
+    ``meta`` is the dataset's metadata or just its name (a run's in-memory B has no metadata).
+    Nothing is written when every quartile bin is isotropic; ``path`` is returned all the same.
+    """
+    name = meta if isinstance(meta, str) else meta.id
+    figure = lanecount_figure(name, generation, processing, run_id)
+    if figure is None:
         return path
-    figure = plot_lanecounts(traces, tstart_s=generation.time.tstart_s,
-                             title="lanecount · " + title_for([meta.id], processing.id, None))
     return save_figure(figure, path, dpi=dpi)
 
 
@@ -60,9 +78,20 @@ def median_binning(binnings):
     return sorted(usable, key=lambda b: b.width_s)[len(usable) // 2]
 
 
+def heatmap_figure(analysis, title: str) -> Figure:
+    """Counts per (median-width time bin × wavelength bin) of one analysis; ``title`` names datasets and ids."""
+    from .plots import plot_heatmap
+
+    binning = median_binning(analysis.binnings)
+    band = analysis.processing.band
+    prefix = f"counts per {binning.width_s:.1f} s × {band.width_nm:.4g} nm · "
+    return plot_heatmap(binning.counts, binning.exposure, binning.valid, binning.edges - binning.tstart_s,
+                        band.edges_nm(), title=prefix + title)
+
+
 def save_analysis_plots(folder: Path, analysis, metrics, quicklook_bin: int | None = None, dpi: int = 150) -> list[Path]:
     """``analyze`` figures: spectrum, heatmap, one histogram per metric, quicklook (SPEC §14)."""
-    from .plots import plot_heatmap, plot_metric_histogram, plot_quicklook
+    from .plots import plot_metric_histogram, plot_quicklook
 
     processing = analysis.processing
     name = analysis.dataset_id
@@ -73,9 +102,7 @@ def save_analysis_plots(folder: Path, analysis, metrics, quicklook_bin: int | No
                                           "apparent spectrum · " + title, dpi))
     binning = median_binning(analysis.binnings)
     band = processing.band
-    written.append(save_figure(plot_heatmap(
-        binning.counts, binning.exposure, binning.valid, binning.edges - binning.tstart_s, band.edges_nm(),
-        title=f"counts per {binning.width_s:.1f} s × {band.width_nm:.4g} nm · " + title), folder / "heatmap.png", dpi=dpi))
+    written.append(save_figure(heatmap_figure(analysis, title), folder / "heatmap.png", dpi=dpi))
     for metric in metrics:
         values = analysis.chunks[metric].drop_nulls().to_numpy()
         written.append(save_figure(plot_metric_histogram(values, None, metric=metric, labels=(name, ""),

@@ -14,16 +14,19 @@ same pipeline, index, processing hash and package version therefore replaces
 its previous row (and its test results / null summaries); runs made under
 another processing or version keep their own rows.
 
-Catalog writes
---------------
-A ``runs`` row with status ``running`` is written when the work starts (one
-transaction). When the run has finished, ONE transaction writes the final
-``runs`` row (status ``done``), its ``test_results`` rows (one per test
-metric) and, for a baseline run, its ``null_summaries`` rows. When the run
-fails after it started, the row is set to status ``failed`` with the error
-text and the exception is re-raised. A main run whose baseline set is empty
-fails with :class:`~lightlane.exceptions.PrerequisiteError` *before* it
-starts: nothing is written.
+Plan, compute, record (SPEC §19)
+--------------------------------
+The client makes a :class:`RunPlan` (run id, seed, the baseline set read from
+the catalog); :func:`compute_run` turns it into a :class:`ComputedRun` anywhere
+— inline or on a Dask worker — writing only the run's own files (event files,
+cache, plots); the client then records it. A ``runs`` row with status
+``running`` is written when a unit starts (one transaction). When it has
+finished, ONE transaction writes the datasets' catalog rows, the final ``runs``
+row (status ``done``), its ``test_results`` rows (one per test metric) and, for
+a baseline run, its ``null_summaries`` rows. A failed run is set to status
+``failed`` with the error text and the exception is re-raised. A main run whose
+baseline set is empty fails with :class:`~lightlane.exceptions.PrerequisiteError`
+*before* anything starts: nothing is written.
 
 The caller holds the workspace lock (as for
 :func:`lightlane.derived.write_task_output`); this module never takes it.
@@ -31,6 +34,7 @@ The caller holds the workspace lock (as for
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -38,6 +42,7 @@ import sqlite3
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -49,12 +54,14 @@ from .baselines import NullSummary
 from .binning import width_set
 from .catalog import TEST_RESULT_COLUMNS, Catalog, utc_now
 from .chunks import METRICS
-from .derived import in_memory_events_hash, write_task_output
-from .exceptions import CacheMissError, DataError, LightlaneWarning
+from .derived import TaskOutput, in_memory_events_hash, record_task_output, stage_task_output
+from .exceptions import CacheMissError, DataError, LightlaneWarning, PrerequisiteError
 from .metadata import Pipeline, ProcessingParameters
-from .pipelines import load_pipeline, task_json
-from .tasks import EventSet, apply_chain
+from .metadata.pipeline import Outputs
 from .metadata.values import MAX_SEED
+from .pipelines import load_pipeline, task_json
+from .scale import Execution, run_units
+from .tasks import EventSet, apply_chain
 from .version import CODE_VERSION
 from .workspace import Workspace
 
@@ -63,11 +70,20 @@ __all__ = [
     "SIGNED_METRICS",
     "NO_RANDOM_TASK_MESSAGE",
     "RunOutcome",
+    "RunPlan",
+    "ComputedRun",
     "run_seed",
     "run_id_for",
+    "run_folder",
+    "plan_run",
+    "compute_run",
     "execute_run",
+    "execute_runs",
+    "stored_outcome",
+    "retest_run",
     "result_rows",
     "recompute_baseline_tests",
+    "ensure_baselines",
     "ensure_baseline",
 ]
 
@@ -107,6 +123,8 @@ class RunOutcome:
     null_summaries
         metric → B's :class:`~lightlane.baselines.NullSummary` (baseline runs; empty
         for a main run).
+    plots
+        Paths of the figures drawn (SPEC §14).
     """
 
     run_id: str
@@ -119,6 +137,7 @@ class RunOutcome:
     b_events_hash: str
     rows: tuple[dict[str, Any], ...] = ()
     null_summaries: Mapping[str, NullSummary] = field(default_factory=dict)
+    plots: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------- seeds and ids
@@ -282,37 +301,197 @@ def _null_summaries(processing: ProcessingParameters, b_table: pl.DataFrame) -> 
     return out
 
 
-# ----------------------------------------------------------------------------- catalog helpers
+# ----------------------------------------------------------------------------- plans and results
 
 
-def _write_final(catalog: Catalog, run_row: dict[str, Any], rows: Sequence[Mapping[str, Any]],
-                 summaries: Mapping[str, NullSummary] | None) -> None:
-    run_id = run_row["run_id"]
-    with catalog.transaction() as cursor:
-        cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
-        cursor.execute("DELETE FROM null_summaries WHERE run_id = ?", (run_id,))
-        catalog.insert(cursor, "runs", run_row, replace=True)
-        for row in rows:
-            catalog.insert(cursor, "test_results", row)
-        if summaries:
-            baselines.store_null_summaries(catalog, cursor, run_id, summaries)
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a worker needs to compute one run; made by the client (picklable).
+
+    The baseline set is read by the client when the plan is made, so the result
+    does not depend on when or where the unit runs. Baseline runs carry an empty
+    set: their tests are recomputed with leave-one-out thresholds once the
+    baseline is complete (:func:`recompute_baseline_tests`).
+    """
+
+    root: str
+    pipeline_id: str
+    kind: Literal["pipeline", "baseline"]
+    run_index: int
+    run_id: str
+    seed: int
+    processing_hash: str
+    keep: bool
+    plots: bool
+    summaries: Mapping[str, tuple[NullSummary, ...]] = field(default_factory=dict)
+
+    def running_row(self, processing_id: str) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "kind": self.kind, "pipeline_id": self.pipeline_id,
+            "processing_id": processing_id, "processing_hash": self.processing_hash,
+            "run_index": int(self.run_index), "seed": int(self.seed), "status": "running",
+            "started_at": utc_now(),
+        }
 
 
-def _mark_running(catalog: Catalog, run_row: dict[str, Any]) -> None:
-    run_id = run_row["run_id"]
-    with catalog.transaction() as cursor:
-        cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
-        cursor.execute("DELETE FROM null_summaries WHERE run_id = ?", (run_id,))
-        catalog.insert(cursor, "runs", run_row, replace=True)
+@dataclass(frozen=True)
+class ComputedRun:
+    """What a worker returns: the outcome, the catalog rows to write and the files it wrote."""
+
+    outcome: RunOutcome
+    run_fields: dict[str, Any]
+    datasets: tuple[TaskOutput, ...]
+    outputs: Outputs | None
+    plots: tuple[str, ...]
 
 
-def _mark_failed(catalog: Catalog, run_id: str, error: BaseException) -> None:
-    with catalog.transaction() as cursor:
-        cursor.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
-                       (f"{type(error).__name__}: {error}", utc_now(), run_id))
+def plan_run(
+    workspace: Workspace,
+    pipeline_id: str,
+    *,
+    run_index: int = 0,
+    kind: Literal["pipeline", "baseline"] = "pipeline",
+    seed: int | None = None,
+    keep_data: bool | None = None,
+    plots: bool | None = None,
+) -> RunPlan:
+    """The plan of one run (see :func:`execute_run` for the parameters).
+
+    Raises
+    ------
+    PrerequisiteError
+        A main run whose baseline set is empty (SPEC §11.1); nothing is written.
+    """
+    if kind not in ("pipeline", "baseline"):
+        raise ValueError(f"run kind must be 'pipeline' or 'baseline', got {kind!r}")
+    if kind == "pipeline" and run_index != 0:
+        raise ValueError("the main run has index 0")
+    if kind == "baseline" and run_index < 1:
+        raise ValueError("baseline runs have indices 1, 2, …")
+    pipeline = load_pipeline(workspace, pipeline_id)
+    processing = workspace.load(ProcessingParameters, pipeline.processing)
+    p_hash = processing.processing_hash()
+    rseed = run_seed(pipeline, run_index) if seed is None else int(seed)
+    if not 0 <= rseed <= MAX_SEED:
+        raise ValueError(f"run seed must be in [0, 2^63 − 1], got {rseed!r}")
+    run_id = run_id_for(pipeline.id, kind, run_index, p_hash)
+    summaries: dict[str, list[NullSummary]] = {}
+    if kind == "pipeline":
+        with Catalog.open(workspace.catalog_path) as catalog:
+            summaries = baselines.load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run_id)
+            if not summaries:
+                _require_baseline(catalog, pipeline, processing, p_hash)
+    keep = (kind == "pipeline") if keep_data is None else bool(keep_data)
+    draw = (kind == "pipeline") if plots is None else bool(plots)
+    return RunPlan(root=str(workspace.root), pipeline_id=pipeline.id, kind=kind, run_index=int(run_index),
+                   run_id=run_id, seed=rseed, processing_hash=p_hash, keep=keep, plots=draw,
+                   summaries={m: tuple(v) for m, v in summaries.items()})
 
 
-# ----------------------------------------------------------------------------- execution
+def _require_baseline(catalog: Catalog, pipeline: Pipeline, processing: ProcessingParameters, p_hash: str) -> None:
+    """The SPEC §11.1 error, saying so when the baseline was made under another processing."""
+    try:
+        baselines.require_baseline(0, pipeline.id, processing.id, p_hash)
+    except PrerequisiteError as error:
+        other = catalog.connection.execute(
+            "SELECT processing_hash, COUNT(*) FROM runs WHERE kind = 'baseline' AND status = 'done' "
+            "AND pipeline_id = ? AND processing_hash != ? GROUP BY processing_hash ORDER BY 2 DESC",
+            (pipeline.id, p_hash)).fetchone()
+        if other is None:
+            raise
+        raise PrerequisiteError(
+            f"{error}. Processing '{processing.id}' changed since the baseline: its {other[1]} baseline run(s) "
+            f"were made with processing hash {other[0][:8]}") from None
+
+
+def compute_run(plan: RunPlan) -> ComputedRun:
+    """Compute one run without writing the catalog (runs inline or on a Dask worker, SPEC §19).
+
+    Writes only the run's own files: A and B event files when kept, chunk tables in the
+    cache and the plots of SPEC §14.
+    """
+    workspace = Workspace.at(plan.root)
+    pipeline = load_pipeline(workspace, plan.pipeline_id)
+    processing = workspace.load(ProcessingParameters, pipeline.processing)
+    if processing.processing_hash() != plan.processing_hash:
+        raise DataError(f"processing '{processing.id}' changed while the run was scheduled; run it again")
+    widths = width_set(processing)
+    source_generation = pipeline.source.generation
+    source = (EventSet.from_dataset(workspace, pipeline.source.dataset) if pipeline.source.dataset is not None
+              else EventSet.empty())
+    a_events = apply_chain(pipeline.a_tasks, source, processing, plan.seed, 0, width_set=widths,
+                           workspace=workspace, source_generation=source_generation,
+                           where=f"pipeline {pipeline.id!r} a_tasks")
+    b_input = a_events if pipeline.b_input == "a" else source
+    b_events = apply_chain(pipeline.b_tasks, b_input, processing, plan.seed, 1, width_set=widths,
+                           workspace=workspace, source_generation=source_generation,
+                           where=f"pipeline {pipeline.id!r} b_tasks")
+    if b_events.count and abs(a_events.count - b_events.count) / b_events.count > 0.01:
+        warnings.warn(f"pipeline {pipeline.id!r} run {plan.run_index}: A has {a_events.count} events, B has "
+                      f"{b_events.count} (more than 1 % apart)", LightlaneWarning, stacklevel=2)
+    a_hash, b_hash = in_memory_events_hash(a_events), in_memory_events_hash(b_events)
+    written: list[TaskOutput] = []
+    if plan.keep:
+        for side, events in (("a", a_events), ("b", b_events)):
+            written.append(stage_task_output(workspace, events, pipeline_id=pipeline.id, side=side,
+                                             processing=processing, run_seed=plan.seed, run_index=plan.run_index,
+                                             parent_id=pipeline.source.dataset))
+    a_id, b_id = (written[0].meta.id, written[1].meta.id) if written else (None, None)
+    a_analysis = _analyse(a_events, processing, plan.seed, a_id or f"{pipeline.id}_a_r{plan.run_index}",
+                          workspace, a_hash)
+    b_analysis = _analyse(b_events, processing, plan.seed, b_id or f"{pipeline.id}_b_r{plan.run_index}",
+                          workspace, b_hash)
+    rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.seed, plan.summaries,
+                       n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
+    nulls = _null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
+    plots = _draw(workspace, pipeline, plan, a_events, b_events, a_analysis, b_analysis, rows) if plan.plots else ()
+
+    resolved = {
+        "width_set_s": [float(w) for w in widths],
+        "a_tasks": task_json(a_events.tasks),
+        "b_tasks": task_json(b_events.tasks),
+        "b_input": pipeline.b_input,
+        "analysis_seed": str(plan.seed),
+        "generations": {"a": _generation_id(a_events), "b": _generation_id(b_events)},
+    }
+    run_fields = {
+        "a_dataset": a_id, "b_dataset": b_id, "a_events_hash": a_hash, "b_events_hash": b_hash,
+        "a_chunks_key": a_analysis.chunks_key, "b_chunks_key": b_analysis.chunks_key,
+        "resolved_json": json.dumps(resolved, sort_keys=True), "error": None,
+    }
+    outputs = None
+    if plan.kind == "pipeline" and a_id is not None and b_id is not None:
+        generated = tuple(o.meta.id for o in written if o.meta.synthetic)
+        outputs = Outputs(run_id=plan.run_id, a=a_id, b=b_id, generated=generated)
+    outcome = RunOutcome(run_id=plan.run_id, kind=plan.kind, run_index=plan.run_index, seed=plan.seed,
+                         a_dataset=a_id, b_dataset=b_id, a_events_hash=a_hash, b_events_hash=b_hash,
+                         rows=tuple(rows), null_summaries=dict(nulls), plots=plots)
+    return ComputedRun(outcome, run_fields, tuple(written), outputs, plots)
+
+
+def run_folder(workspace: Workspace, pipeline_id: str, run_id: str) -> Path:
+    """``results/pipelines/<pipeline>/run-<run_id>/`` (SPEC §14)."""
+    return workspace.root / "results" / "pipelines" / pipeline_id / f"run-{run_id}"
+
+
+def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, a_events: EventSet, b_events: EventSet,
+          a: Analysis, b: Analysis, rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The SPEC §14 run figures; lanecount for the synthetic datasets among A, B and the source."""
+    from .metadata import DatasetMeta, GenerationParameters
+    from .run_figures import save_run_plots
+
+    synthetic: list[tuple[str, GenerationParameters]] = []
+    for name, events in ((a.dataset_id, a_events), (b.dataset_id, b_events)):
+        if events.generation is not None:
+            synthetic.append((name, events.generation))
+    source = pipeline.source.dataset
+    if not synthetic and source is not None:
+        meta = workspace.load(DatasetMeta, source)
+        if meta.synthetic and meta.generation_id and workspace.exists(GenerationParameters, meta.generation_id):
+            synthetic.append((source, workspace.load(GenerationParameters, meta.generation_id)))
+    paths = save_run_plots(run_folder(workspace, pipeline.id, plan.run_id), run_id=plan.run_id, a=a, b=b,
+                           rows=rows, synthetic=synthetic)
+    return tuple(str(p) for p in paths)
 
 
 def _analyse(events: EventSet, processing: ProcessingParameters, seed: int, dataset_id: str,
@@ -323,6 +502,78 @@ def _analyse(events: EventSet, processing: ProcessingParameters, seed: int, data
                           events_hash=events_hash)
 
 
+def _generation_id(events: EventSet) -> str | None:
+    generation = events.generation
+    return None if generation is None else getattr(generation, "id", None)
+
+
+# ----------------------------------------------------------------------------- client side: the catalog
+
+
+class _Recorder:
+    """The client's catalog writes for run units: running, done (one transaction), failed."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self._processing_ids: dict[str, str] = {}
+
+    def _processing_id(self, pipeline_id: str) -> str:
+        if pipeline_id not in self._processing_ids:
+            self._processing_ids[pipeline_id] = load_pipeline(self.workspace, pipeline_id).processing
+        return self._processing_ids[pipeline_id]
+
+    def start(self, plan: RunPlan) -> None:
+        row = plan.running_row(self._processing_id(plan.pipeline_id))
+        with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
+            _clear_results(cursor, plan.run_id)
+            catalog.insert(cursor, "runs", row, replace=True)
+
+    def done(self, plan: RunPlan, computed: ComputedRun) -> None:
+        row = {**plan.running_row(self._processing_id(plan.pipeline_id)), **computed.run_fields,
+               "status": "done", "finished_at": utc_now()}
+        with Catalog.open(self.workspace.catalog_path) as catalog:
+            started = catalog.connection.execute("SELECT started_at FROM runs WHERE run_id = ?",
+                                                 (plan.run_id,)).fetchone()
+            if started is not None:
+                row["started_at"] = started[0]
+            with catalog.transaction() as cursor:
+                for output in computed.datasets:
+                    record_task_output(catalog, cursor, output)
+                _clear_results(cursor, plan.run_id)
+                catalog.insert(cursor, "runs", row, replace=True)
+                for result in computed.outcome.rows:
+                    catalog.insert(cursor, "test_results", result)
+                if computed.outcome.null_summaries:
+                    baselines.store_null_summaries(catalog, cursor, plan.run_id, computed.outcome.null_summaries)
+        if computed.outputs is not None:
+            pipeline = load_pipeline(self.workspace, plan.pipeline_id)
+            self.workspace.save(dataclasses.replace(pipeline, outputs=computed.outputs))
+
+    def fail(self, plan: RunPlan, error: BaseException) -> None:
+        with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
+            cursor.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
+                           (f"{type(error).__name__}: {error}", utc_now(), plan.run_id))
+
+
+def _clear_results(cursor: sqlite3.Cursor, run_id: str) -> None:
+    cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
+    cursor.execute("DELETE FROM null_summaries WHERE run_id = ?", (run_id,))
+
+
+def _run_plans(workspace: Workspace, plans: Sequence[RunPlan], execution: Execution, *,
+               progress: str | None = None, after: Any = None) -> list[RunOutcome]:
+    recorder = _Recorder(workspace)
+
+    def record(plan: RunPlan, computed: ComputedRun) -> None:
+        recorder.done(plan, computed)
+        if after is not None:
+            after(plan)
+
+    computed = run_units(plans, compute_run, record, execution, start=recorder.start, fail=recorder.fail,
+                         progress=progress)
+    return [c.outcome for c in computed]
+
+
 def execute_run(
     workspace: Workspace,
     pipeline_id: str,
@@ -331,8 +582,9 @@ def execute_run(
     kind: Literal["pipeline", "baseline"] = "pipeline",
     seed: int | None = None,
     keep_data: bool | None = None,
+    plots: bool | None = None,
 ) -> RunOutcome:
-    """Execute one run of a pipeline and record it (SPEC §9).
+    """Execute one run of a pipeline in this process and record it (SPEC §9).
 
     Parameters
     ----------
@@ -350,6 +602,8 @@ def execute_run(
     keep_data
         Write A and B as datasets. Default: True for a main run, False for a
         baseline run (ids ``<pipeline>_<side>`` / ``<pipeline>_<side>_r<index>``).
+    plots
+        Draw the SPEC §14 run figures. Default: True for a main run only.
 
     Returns
     -------
@@ -362,122 +616,60 @@ def execute_run(
     DataError, MetadataError
         From the chains, the analysis or the tests (the run is recorded as failed).
     """
-    if kind not in ("pipeline", "baseline"):
-        raise ValueError(f"run kind must be 'pipeline' or 'baseline', got {kind!r}")
-    if kind == "pipeline" and run_index != 0:
-        raise ValueError("the main run has index 0")
-    if kind == "baseline" and run_index < 1:
-        raise ValueError("baseline runs have indices 1, 2, …")
-    keep = (kind == "pipeline") if keep_data is None else bool(keep_data)
-    pipeline = load_pipeline(workspace, pipeline_id)
-    processing = workspace.load(ProcessingParameters, pipeline.processing)
-    p_hash = processing.processing_hash()
-    rseed = run_seed(pipeline, run_index) if seed is None else int(seed)
-    if not 0 <= rseed <= MAX_SEED:
-        raise ValueError(f"run seed must be in [0, 2^63 − 1], got {rseed!r}")
-    run_id = run_id_for(pipeline.id, kind, run_index, p_hash)
-
-    with Catalog.open(workspace.catalog_path) as catalog:
-        summaries = baselines.load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run_id)
-        if kind == "pipeline":
-            R = max((len(v) for v in summaries.values()), default=0)
-            baselines.require_baseline(R, pipeline.id, processing.id, p_hash)
-        started = utc_now()
-        base_row: dict[str, Any] = {
-            "run_id": run_id, "kind": kind, "pipeline_id": pipeline.id, "processing_id": processing.id,
-            "processing_hash": p_hash, "run_index": int(run_index), "seed": int(rseed),
-            "status": "running", "started_at": started,
-        }
-        _mark_running(catalog, base_row)
-        try:
-            outcome, final_row, rows, nulls = _execute(workspace, pipeline, processing, rseed, run_index, kind,
-                                                       keep, run_id, summaries)
-            final_row = {**base_row, **final_row, "status": "done", "finished_at": utc_now()}
-            _write_final(catalog, final_row, rows, nulls)
-        except BaseException as error:
-            try:
-                _mark_failed(catalog, run_id, error)
-            finally:
-                raise
-    return outcome
+    plan = plan_run(workspace, pipeline_id, run_index=run_index, kind=kind, seed=seed, keep_data=keep_data,
+                    plots=plots)
+    return _run_plans(workspace, [plan], Execution())[0]
 
 
-def _execute(workspace: Workspace, pipeline: Pipeline, processing: ProcessingParameters, rseed: int,
-             run_index: int, kind: str, keep: bool, run_id: str,
-             summaries: Mapping[str, Sequence[NullSummary]]):
-    widths = width_set(processing)
-    source_generation = pipeline.source.generation
-    if pipeline.source.dataset is not None:
-        source = EventSet.from_dataset(workspace, pipeline.source.dataset)
-    else:
-        source = EventSet.empty()
-    a_events = apply_chain(pipeline.a_tasks, source, processing, rseed, 0, width_set=widths,
-                           workspace=workspace, source_generation=source_generation,
-                           where=f"pipeline {pipeline.id!r} a_tasks")
-    b_input = a_events if pipeline.b_input == "a" else source
-    b_events = apply_chain(pipeline.b_tasks, b_input, processing, rseed, 1, width_set=widths,
-                           workspace=workspace, source_generation=source_generation,
-                           where=f"pipeline {pipeline.id!r} b_tasks")
-    if b_events.count and abs(a_events.count - b_events.count) / b_events.count > 0.01:
-        warnings.warn(f"pipeline {pipeline.id!r} run {run_index}: A has {a_events.count} events, B has "
-                      f"{b_events.count} (more than 1 % apart)", LightlaneWarning, stacklevel=3)
-    a_hash, b_hash = in_memory_events_hash(a_events), in_memory_events_hash(b_events)
-    a_id = b_id = None
-    generated: list[str] = []
-    if keep:
-        metas = []
-        for side, events in (("a", a_events), ("b", b_events)):
-            meta = write_task_output(workspace, events, pipeline_id=pipeline.id, side=side,
-                                     processing=processing, run_seed=rseed, run_index=run_index,
-                                     parent_id=pipeline.source.dataset)
-            metas.append(meta)
-            if meta.synthetic:
-                generated.append(meta.id)
-        a_id, b_id = metas[0].id, metas[1].id
-    a_name = a_id or f"{pipeline.id}_a_r{run_index}"
-    b_name = b_id or f"{pipeline.id}_b_r{run_index}"
-    a_analysis = _analyse(a_events, processing, rseed, a_name, workspace, a_hash)
-    b_analysis = _analyse(b_events, processing, rseed, b_name, workspace, b_hash)
-
-    rows = result_rows(run_id, processing, a_analysis.chunks, b_analysis.chunks, rseed, summaries,
-                     n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
-    nulls = _null_summaries(processing, b_analysis.chunks) if kind == "baseline" else {}
-
-    resolved = {
-        "width_set_s": [float(w) for w in widths],
-        "a_tasks": task_json(a_events.tasks),
-        "b_tasks": task_json(b_events.tasks),
-        "b_input": pipeline.b_input,
-        "analysis_seed": str(rseed),
-        "generations": {"a": _generation_id(a_events), "b": _generation_id(b_events)},
-    }
-    final_row = {
-        "a_dataset": a_id, "b_dataset": b_id, "a_events_hash": a_hash, "b_events_hash": b_hash,
-        "a_chunks_key": a_analysis.chunks_key, "b_chunks_key": b_analysis.chunks_key,
-        "resolved_json": json.dumps(resolved, sort_keys=True), "error": None,
-    }
-    if kind == "pipeline" and a_id is not None and b_id is not None:
-        _record_outputs(workspace, pipeline, run_id, a_id, b_id, generated)
-    outcome = RunOutcome(run_id=run_id, kind=kind, run_index=int(run_index), seed=int(rseed), a_dataset=a_id,
-                         b_dataset=b_id, a_events_hash=a_hash, b_events_hash=b_hash, rows=tuple(rows),
-                         null_summaries=dict(nulls))
-    return outcome, final_row, rows, nulls
+def _current_main_run(catalog: Catalog, plan: RunPlan) -> bool:
+    """True when the plan's main run is done with this seed and the same baseline set size."""
+    row = catalog.connection.execute("SELECT status, seed FROM runs WHERE run_id = ?", (plan.run_id,)).fetchone()
+    if row is None or row[0] != "done" or int(row[1]) != plan.seed:
+        return False
+    used = catalog.connection.execute("SELECT MAX(baseline_runs) FROM test_results WHERE run_id = ?",
+                                      (plan.run_id,)).fetchone()[0]
+    wanted = max((len(v) for v in plan.summaries.values()), default=0)
+    return used is not None and int(used) == wanted
 
 
-def _generation_id(events: EventSet) -> str | None:
-    generation = events.generation
-    return None if generation is None else getattr(generation, "id", None)
+def execute_runs(
+    workspace: Workspace,
+    pipeline_ids: Sequence[str],
+    execution: Execution = Execution(),
+    *,
+    seed: int | None = None,
+    plots: bool = True,
+    skip_current: bool = False,
+    progress: bool = False,
+) -> list[RunOutcome]:
+    """The main runs of several pipelines, as independent units (``run``, ``run --all``; SPEC §19).
+
+    Every plan is made (and every baseline checked) before any run starts, so a missing
+    baseline fails the command with nothing written. With ``skip_current`` a pipeline
+    whose main run is already done with the same seed and baseline set is skipped
+    (``run --all`` resumes); its stored outcome is returned instead.
+    """
+    plans = [plan_run(workspace, p, seed=seed, plots=plots) for p in pipeline_ids]
+    done: dict[str, RunOutcome] = {}
+    if skip_current:
+        with Catalog.open(workspace.catalog_path) as catalog:
+            done = {p.run_id: stored_outcome(catalog, p.run_id) for p in plans if _current_main_run(catalog, p)}
+    todo = [p for p in plans if p.run_id not in done]
+    outcomes = _run_plans(workspace, todo, execution, progress="runs" if progress and len(todo) > 1 else None)
+    fresh = {o.run_id: o for o in outcomes}
+    return [done.get(p.run_id) or fresh[p.run_id] for p in plans]
 
 
-def _record_outputs(workspace: Workspace, pipeline: Pipeline, run_id: str, a_id: str, b_id: str,
-                    generated: Sequence[str]) -> None:
-    """Record ``outputs`` in the pipeline JSON (SPEC §5.5)."""
-    import dataclasses
-
-    from .metadata.pipeline import Outputs
-
-    outputs = Outputs(run_id=run_id, a=a_id, b=b_id, generated=tuple(generated))
-    workspace.save(dataclasses.replace(pipeline, outputs=outputs))
+def stored_outcome(catalog: Catalog, run_id: str) -> RunOutcome:
+    """A finished run as recorded in the catalog (rows without null summaries)."""
+    run = catalog.connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    if run is None:
+        raise DataError(f"run {run_id!r} is not in the catalog")
+    cursor = catalog.connection.execute("SELECT * FROM test_results WHERE run_id = ? ORDER BY metric", (run_id,))
+    rows = tuple(dict(r) for r in cursor.fetchall())
+    return RunOutcome(run_id=run_id, kind=run["kind"], run_index=int(run["run_index"]), seed=int(run["seed"]),
+                      a_dataset=run["a_dataset"], b_dataset=run["b_dataset"], a_events_hash=run["a_events_hash"],
+                      b_events_hash=run["b_events_hash"], rows=rows)
 
 
 # ----------------------------------------------------------------------------- baselines
@@ -502,20 +694,30 @@ def _cached_table(digest: str | None, workspace: Workspace, what: str) -> pl.Dat
     return table
 
 
+def _retest(catalog: Catalog, workspace: Workspace, processing: ProcessingParameters, run: sqlite3.Row,
+            summaries: Mapping[str, Sequence[NullSummary]]) -> list[dict[str, Any]]:
+    """Recompute one run's tests from its cached chunk tables; replace its rows (one transaction)."""
+    run_id = run["run_id"]
+    a_table = _cached_table(run["a_chunks_key"], workspace, f"run {run_id} A")
+    b_table = _cached_table(run["b_chunks_key"], workspace, f"run {run_id} B")
+    old = catalog.connection.execute("SELECT n_a, n_b FROM test_results WHERE run_id = ? LIMIT 1",
+                                     (run_id,)).fetchone()
+    n_a, n_b = (old[0], old[1]) if old is not None else (None, None)
+    rows = result_rows(run_id, processing, a_table, b_table, int(run["seed"]), summaries, n_a=n_a, n_b=n_b)
+    with catalog.transaction() as cursor:
+        cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
+        for row in rows:
+            catalog.insert(cursor, "test_results", row)
+    return rows
+
+
 def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[list[dict[str, Any]]]:
     """Recompute the tests of every baseline run with leave-one-out thresholds (SPEC §9, §11.1).
 
-    For each done baseline run of the pipeline (current processing hash and
-    package version), its A and B chunk tables are read from the cache and the
-    tests are computed against the baseline set *excluding the run itself*; its
+    For each done baseline run of the pipeline (current processing hash and package
+    version), its A and B chunk tables are read from the cache and the tests are
+    computed against the baseline set *excluding the run itself*; its
     ``test_results`` rows are replaced (one transaction per run).
-
-    Parameters
-    ----------
-    workspace
-        The workspace (the caller holds its lock).
-    pipeline_id
-        The pipeline.
 
     Returns
     -------
@@ -533,21 +735,32 @@ def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[lis
     results = []
     with Catalog.open(workspace.catalog_path) as catalog:
         for run in _baseline_runs(catalog.connection, pipeline.id, p_hash):
-            run_id = run["run_id"]
-            a_table = _cached_table(run["a_chunks_key"], workspace, f"baseline run {run_id} A")
-            b_table = _cached_table(run["b_chunks_key"], workspace, f"baseline run {run_id} B")
-            summaries = baselines.load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run_id)
-            old = {r["metric"]: (r["n_a"], r["n_b"]) for r in catalog.connection.execute(
-                "SELECT metric, n_a, n_b FROM test_results WHERE run_id = ?", (run_id,)).fetchall()}
-            n_a, n_b = next(iter(old.values()), (None, None))
-            seed = int(run["seed"])
-            rows = result_rows(run_id, processing, a_table, b_table, seed, summaries, n_a=n_a, n_b=n_b)
-            with catalog.transaction() as cursor:
-                cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
-                for row in rows:
-                    catalog.insert(cursor, "test_results", row)
-            results.append(rows)
+            summaries = baselines.load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run["run_id"])
+            results.append(_retest(catalog, workspace, processing, run, summaries))
     return results
+
+
+def retest_run(workspace: Workspace, pipeline_id: str) -> RunOutcome:
+    """``run --retest``: the main run's tests from its cached chunk tables and the current baseline.
+
+    Raises
+    ------
+    PrerequisiteError
+        No done main run for the current processing and version, or no baseline.
+    CacheMissError
+        The run's chunk tables were cleaned from the cache.
+    """
+    plan = plan_run(workspace, pipeline_id, plots=False)
+    pipeline = load_pipeline(workspace, pipeline_id)
+    processing = workspace.load(ProcessingParameters, pipeline.processing)
+    with Catalog.open(workspace.catalog_path) as catalog:
+        run = catalog.connection.execute("SELECT * FROM runs WHERE run_id = ? AND status = 'done'",
+                                         (plan.run_id,)).fetchone()
+        if run is None:
+            raise PrerequisiteError(f"pipeline '{pipeline_id}' has no finished main run for processing "
+                                    f"'{processing.id}' to retest; run `lightlane run {pipeline_id}` first")
+        _retest(catalog, workspace, processing, run, plan.summaries)
+        return stored_outcome(catalog, plan.run_id)
 
 
 def _check_random_b(workspace: Workspace, pipeline_id: str, processing_hash: str) -> None:
@@ -557,65 +770,74 @@ def _check_random_b(workspace: Workspace, pipeline_id: str, processing_hash: str
         raise DataError(f"pipeline {pipeline_id!r}: {NO_RANDOM_TASK_MESSAGE}")
 
 
-def ensure_baseline(
+def ensure_baselines(
     workspace: Workspace,
-    pipeline_id: str,
+    pipeline_ids: Sequence[str],
     runs: int,
+    execution: Execution = Execution(),
     *,
     keep_data: bool = False,
+    plots: bool = False,
     progress: bool = False,
 ) -> list[RunOutcome]:
-    """Top the baseline of a pipeline up to ``runs`` runs (SPEC §9); resumable.
+    """Top the baselines of pipelines up to ``runs`` runs each (SPEC §9); resumable.
 
-    Baseline indices 1…``runs`` that are already done for this pipeline,
-    processing hash and package version are skipped; the others are executed
-    in order. Then every baseline run's tests are recomputed with
+    Baseline indices 1…``runs`` already done for a pipeline, its processing hash and
+    the package version are skipped; the others are independent units (Dask when
+    ``execution`` says so). Then every baseline run's tests are recomputed with
     leave-one-out thresholds (:func:`recompute_baseline_tests`).
-
-    Parameters
-    ----------
-    workspace
-        The workspace (the caller holds its lock).
-    pipeline_id
-        The pipeline.
-    runs
-        The number of baseline runs wanted (N ≥ 1).
-    keep_data
-        Write the baseline A and B event files (``<pipeline>_<side>_r<index>``).
-    progress
-        Show a tqdm progress bar (stderr, TTY only).
 
     Returns
     -------
     list of RunOutcome
-        The runs executed by this call (empty when the baseline was complete).
+        The runs executed by this call (empty when the baselines were complete).
 
     Raises
     ------
     DataError
-        "B has no random task; calibration impossible" when the B outputs of
-        all baseline runs (at least 2) have the same events_hash. The check is
-        made as soon as 2 runs exist, so at most 2 runs are spent.
+        "B has no random task; calibration impossible" when the B outputs of all
+        baseline runs (at least 2) of a pipeline have the same events_hash. Checked as
+        each run is recorded, so few runs are spent.
     """
     if isinstance(runs, bool) or int(runs) < 1:
         raise ValueError(f"baseline runs must be ≥ 1, got {runs!r}")
-    pipeline = load_pipeline(workspace, pipeline_id)
-    processing = workspace.load(ProcessingParameters, pipeline.processing)
-    p_hash = processing.processing_hash()
-    with Catalog.open(workspace.catalog_path) as catalog:
-        done = {int(r["run_index"]) for r in _baseline_runs(catalog.connection, pipeline.id, p_hash)}
-    missing = [i for i in range(1, int(runs) + 1) if i not in done]
-    iterator: Any = missing
-    if progress and missing:
-        import sys
-
-        from tqdm import tqdm
-
-        iterator = tqdm(missing, desc=f"baseline {pipeline.id}", disable=not sys.stderr.isatty(), file=sys.stderr)
-    outcomes = []
-    _check_random_b(workspace, pipeline.id, p_hash)
-    for index in iterator:
-        outcomes.append(execute_run(workspace, pipeline.id, run_index=index, kind="baseline", keep_data=keep_data))
+    plans = []
+    hashes = {}
+    for pipeline_id in pipeline_ids:
+        pipeline = load_pipeline(workspace, pipeline_id)
+        processing = workspace.load(ProcessingParameters, pipeline.processing)
+        hashes[pipeline.id] = p_hash = processing.processing_hash()
         _check_random_b(workspace, pipeline.id, p_hash)
-    recompute_baseline_tests(workspace, pipeline.id)
+        with Catalog.open(workspace.catalog_path) as catalog:
+            done = {int(r["run_index"]) for r in _baseline_runs(catalog.connection, pipeline.id, p_hash)}
+        plans += [plan_run(workspace, pipeline.id, run_index=i, kind="baseline", keep_data=keep_data, plots=plots)
+                  for i in range(1, int(runs) + 1) if i not in done]
+    label = f"baseline {pipeline_ids[0]}" if len(pipeline_ids) == 1 else "baseline runs"
+    outcomes = _run_plans(workspace, plans, execution, progress=label if progress else None,
+                          after=lambda plan: _check_random_b(workspace, plan.pipeline_id, hashes[plan.pipeline_id]))
+    for pipeline_id in pipeline_ids:
+        if _loo_stale(workspace, pipeline_id, hashes[pipeline_id]):
+            recompute_baseline_tests(workspace, pipeline_id)
     return outcomes
+
+
+def _loo_stale(workspace: Workspace, pipeline_id: str, processing_hash: str) -> bool:
+    """Whether some baseline run's tests were not made against the other R − 1 runs (new runs, or a
+    command interrupted before the recomputation)."""
+    with Catalog.open(workspace.catalog_path) as catalog:
+        runs = _baseline_runs(catalog.connection, pipeline_id, processing_hash)
+        ids = [r["run_id"] for r in runs]
+        if not ids:
+            return False
+        marks = ", ".join("?" for _ in ids)
+        stale = catalog.connection.execute(
+            f"SELECT COUNT(*) FROM test_results WHERE run_id IN ({marks}) "
+            f"AND (baseline_runs IS NULL OR baseline_runs != ?)", (*ids, len(ids) - 1)).fetchone()[0]
+    return stale > 0
+
+
+def ensure_baseline(workspace: Workspace, pipeline_id: str, runs: int, *, keep_data: bool = False,
+                    progress: bool = False, execution: Execution = Execution(), plots: bool = False) -> list[RunOutcome]:
+    """:func:`ensure_baselines` for one pipeline."""
+    return ensure_baselines(workspace, [pipeline_id], runs, execution, keep_data=keep_data, plots=plots,
+                            progress=progress)

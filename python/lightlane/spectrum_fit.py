@@ -246,9 +246,12 @@ def fit_spectrum(
 
     # The SPEC §12 start first. At low counts the optimiser can collapse onto A = 0, where
     # λ0 and σ lose their gradient; then a few more peak positions and widths are tried
-    # and the best likelihood wins (the SPEC start wins ties).
+    # and the best likelihood wins (the SPEC start wins ties) — unless the collapsed (flat)
+    # fit already describes the counts within 3σ of the deviance's χ² spread: then there is
+    # no peak to find (flattened task outputs are exactly flat).
     candidates = [fit_from(start)]
-    collapsed = _on_bound(candidates[0][0], lower[0], upper[0], scale[0])
+    collapsed = _on_bound(candidates[0][0], lower[0], upper[0], scale[0]) and not _fits_within_noise(
+        candidates[0], k, exposure_width, centres)
     for quantile in (0.2, 0.4, 0.6, 0.8) if collapsed else ():
         for sigma in (0.15, 0.4):
             alternative = start.copy()
@@ -369,6 +372,13 @@ def _wls_objective(
         return value, grad, None
     hess = np.einsum("wi,wj->ij", jac, jac) + np.einsum("w,wij->ij", r / y_err, hess_f[0])
     return value, grad, hess
+
+
+def _fits_within_noise(theta: np.ndarray, k: np.ndarray, exposure_width: np.ndarray, lam: np.ndarray) -> bool:
+    """Poisson deviance ≤ dof + 3·√(2·dof) (dof = bins − 1 for the flat model)."""
+    dof = max(k.size - 1, 1)
+    mu = exposure_width * _model(theta, lam)[0] + _MU_EPSILON
+    return _poisson_deviance(k, mu) <= dof + 3.0 * math.sqrt(2.0 * dof)
 
 
 def _poisson_deviance(k: np.ndarray, mu: np.ndarray) -> float:

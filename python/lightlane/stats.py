@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,10 @@ __all__ = [
     "p1e",
     "neg_pos_ratio",
     "fit_power_law",
+    "top_chunks",
     "top_counts",
+    "P2Fit",
+    "p2_fit",
     "p2_slope",
     "p2",
     "calibrated_p",
@@ -572,6 +576,35 @@ def _column(table: Any, name: str) -> np.ndarray:
     return np.asarray(table[name]).ravel()
 
 
+def top_chunks(table: Any, metric: str, top_fraction: float) -> np.ndarray:
+    """Row positions of the k = ⌈top_fraction·m⌉ top chunks by ``metric`` (SPEC §11.6).
+
+    The one place the P2 ranking is defined, so that the test and the run
+    figures (concentration, timescales) always look at the same chunks.
+
+    Parameters
+    ----------
+    table
+        A chunk table (polars DataFrame or any mapping of column → array) with
+        columns ``chunk`` and ``metric``.
+    metric
+        The metric column ranking the chunks (non-finite values rank last).
+    top_fraction
+        The fraction of chunks kept.
+
+    Returns
+    -------
+    np.ndarray
+        k row positions, best first; ties broken by the lower ``chunk`` index.
+    """
+    values = _column(table, metric).astype(np.float64)
+    chunk = _column(table, "chunk").astype(np.int64)
+    m = values.size
+    k = min(_ceil_index(top_fraction * m), m)
+    ranked = np.where(np.isfinite(values), values, -np.inf)
+    return np.lexsort((chunk, -ranked))[:k]
+
+
 def top_counts(
     table: Any, metric: str, top_fraction: float, w_data: Any | None = None
 ) -> tuple[int, np.ndarray, np.ndarray]:
@@ -596,18 +629,75 @@ def top_counts(
     (k, bins, counts)
         bins = sorted W_data; counts[j] = number of top chunks in bins[j].
     """
-    values = _column(table, metric).astype(np.float64)
-    chunk = _column(table, "chunk").astype(np.int64)
+    order = top_chunks(table, metric, top_fraction)
+    k = int(order.size)
     wbin = _column(table, "wbin").astype(np.int64)
-    m = values.size
-    k = min(_ceil_index(top_fraction * m), m)
-    ranked = np.where(np.isfinite(values), values, -np.inf)
-    order = np.lexsort((chunk, -ranked))[:k]
     bins = np.unique(wbin) if w_data is None else np.unique(np.asarray(w_data, dtype=np.int64))
     top = wbin[order]
     top = top[np.isin(top, bins)]
     counts = np.bincount(np.searchsorted(bins, top), minlength=bins.size).astype(np.int64)
     return k, bins, counts
+
+
+@dataclass(frozen=True, eq=False)
+class P2Fit:
+    """One dataset's P2 top-chunk counts and power-law fit (SPEC §11.6).
+
+    Attributes
+    ----------
+    k
+        Number of top chunks.
+    bins
+        Sorted W_data (wavelength-bin indices).
+    counts
+        Top chunks per bin of ``bins``.
+    lambda_ref_nm
+        Geometric mean of the centres of ``bins`` (None without bins).
+    a, b, se_b
+        The fit c = a·(λ/λ_ref)^b and se(b); all None when UNDEFINED.
+    reason
+        Why the fit is UNDEFINED, else None.
+    """
+
+    k: int
+    bins: np.ndarray
+    counts: np.ndarray
+    lambda_ref_nm: float | None
+    a: float | None
+    b: float | None
+    se_b: float | None
+    reason: str | None
+
+
+def p2_fit(
+    table: Any, metric: str, top_fraction: float, wavelength_centres: Any, w_data: Any | None = None
+) -> P2Fit:
+    """One dataset's P2 counts and fit, with the amplitude a that plots need.
+
+    Same selection and UNDEFINED rules as :func:`p2_slope` (fewer than 3 bins,
+    k < 10, or no convergence), which is built on it.
+
+    Returns
+    -------
+    P2Fit
+    """
+    k, bins, counts = top_counts(table, metric, top_fraction, w_data)
+    all_centres = np.asarray(wavelength_centres, dtype=np.float64)
+    in_band = bins.size > 0 and bins.max() < all_centres.size
+    ref = float(np.exp(np.mean(np.log(all_centres[bins])))) if in_band else None
+
+    def undefined(reason: str) -> P2Fit:
+        return P2Fit(k, bins, counts, ref, None, None, None, reason)
+
+    if bins.size < 3:
+        return undefined(f"fewer than 3 wavelength bins ({bins.size})")
+    if k < 10:
+        return undefined(f"k = {k} < 10 top chunks")
+    try:
+        a, slope, se = fit_power_law(counts, all_centres[bins])
+    except ValueError as err:
+        return undefined(str(err))
+    return P2Fit(k, bins, counts, ref, a, slope, se, None)
 
 
 def p2_slope(
@@ -621,17 +711,8 @@ def p2_slope(
         b and se_b are None with a reason when the slope is UNDEFINED
         (fewer than 3 bins, k < 10, or no convergence).
     """
-    k, bins, counts = top_counts(table, metric, top_fraction, w_data)
-    if bins.size < 3:
-        return k, None, None, f"fewer than 3 wavelength bins ({bins.size})"
-    if k < 10:
-        return k, None, None, f"k = {k} < 10 top chunks"
-    centres = np.asarray(wavelength_centres, dtype=np.float64)[bins]
-    try:
-        _, slope, se = fit_power_law(counts, centres)
-    except ValueError as err:
-        return k, None, None, str(err)
-    return k, slope, se, None
+    fit = p2_fit(table, metric, top_fraction, wavelength_centres, w_data)
+    return fit.k, fit.b, fit.se_b, fit.reason
 
 
 def p2(

@@ -30,6 +30,7 @@ from .metadata import (
     GenerationParameters,
     ProcessingParameters,
     TaskSpec,
+    is_valid_id,
     to_json,
 )
 from .spectrum_fit import fit_spectrum
@@ -67,6 +68,22 @@ def synthetic_id(workspace: Workspace, digest: str) -> tuple[str, bool]:
     raise DataError(f"no free synthetic id in digest {digest}")  # 8 clashes of 32-bit prefixes
 
 
+def _named_id_is_free_or_same(workspace: Workspace, dataset_id: str, digest: str) -> bool:
+    """True when ``dataset_id`` already holds this provenance, False when it is free."""
+    if not is_valid_id(dataset_id):
+        raise DataError(f"invalid dataset id {dataset_id!r} (expected [a-z0-9_-]{{1,64}})")
+    existing = _existing_digest(workspace, dataset_id)
+    if existing == digest:
+        return True
+    if existing is not None:
+        raise DataError(f"dataset {dataset_id!r} already exists with another provenance; remove it first "
+                        f"(`lightlane clean --generated`)")
+    if workspace.exists(GenerationParameters, dataset_id):
+        raise DataError(f"generation {dataset_id!r} already exists; it would be overwritten by the resolved "
+                        f"generation of dataset {dataset_id!r}")
+    return False
+
+
 def _analysis_wavelengths(photons: pl.DataFrame, resolved: GenerationParameters, dataset_id: str) -> np.ndarray:
     """The wavelengths the analysis will read back: dithered PI when smeared, else stored."""
     if "pi" not in photons.columns:
@@ -86,15 +103,25 @@ def write_synthetic_dataset(
     parent_id: str | None = None,
     mjdref: float | None = None,
     label: str = "",
+    dataset_id: str | None = None,
 ) -> DatasetMeta:
     """Write a generated dataset: resolved generation, FITS file, DatasetMeta, catalog row.
 
     ``resolved`` must have every "from input" choice filled in (spectrum, time and GTIs,
     band, seed). Writing the same provenance twice returns the existing dataset.
     Any failure removes what this call wrote.
+
+    ``dataset_id`` replaces the hex id by a readable one (demos, documentation): the
+    dataset and its resolved generation are then saved under that id. Because a
+    readable id does not encode the provenance, an existing dataset or generation of
+    that id with another provenance raises :class:`DataError` instead of being
+    replaced silently.
     """
     digest = provenance_digest(resolved, tasks)
-    dataset_id, exists = synthetic_id(workspace, digest)
+    if dataset_id is None:
+        dataset_id, exists = synthetic_id(workspace, digest)
+    else:
+        exists = _named_id_is_free_or_same(workspace, dataset_id, digest)
     if exists:
         return workspace.load(DatasetMeta, dataset_id)
     resolved = replace(resolved, id=dataset_id)

@@ -61,6 +61,7 @@ __all__ = [
     "empty_groups",
     "write_tables",
     "write_metric_tables",
+    "write_workspace_tables",
     "table_to_latex",
     "table_to_csv",
     "table_to_markdown",
@@ -724,3 +725,41 @@ def write_metric_tables(
     tables = build_tables(results, metric)
     paths = write_tables(tables, Path(tables_root) / metric, formats, metric=metric)
     return paths, empty_groups(tables)
+
+
+def write_workspace_tables(
+    workspace: Any,
+    metrics: Sequence[str] | None = None,
+    formats: Sequence[str] = FORMATS,
+    runs: Literal["all", "main", "baseline"] = "all",
+) -> dict[str, tuple[list[Path], list[str]]]:
+    """Every pipeline's tables under ``results/tables/`` (the ``tables`` command; caller holds the lock).
+
+    Parameters
+    ----------
+    workspace
+        A :class:`lightlane.workspace.Workspace`.
+    metrics
+        The metrics to tabulate (default: every pipeline's test metrics).
+    formats, runs
+        As :func:`write_metric_tables` / :func:`load_results`.
+
+    Returns
+    -------
+    dict
+        metric → (written paths, empty groups).
+    """
+    from .catalog import Catalog
+    from .metadata import Pipeline, ProcessingParameters
+
+    pipelines, wanted = {}, set()
+    for pipeline_id in workspace.ids(Pipeline):
+        pipeline = workspace.load(Pipeline, pipeline_id)
+        processing = workspace.load(ProcessingParameters, pipeline.processing)
+        pipelines[pipeline_id] = (pipeline.role, processing.processing_hash())
+        wanted.update(processing.test_metrics)
+    chosen = sorted(wanted if metrics is None else set(metrics))
+    with Catalog.open(workspace.catalog_path) as catalog:
+        results = load_results(catalog.connection, pipelines, chosen, runs)
+    root = workspace.root / "results" / "tables"
+    return {metric: write_metric_tables(results, metric, root, formats) for metric in chosen}

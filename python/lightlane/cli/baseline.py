@@ -1,12 +1,15 @@
-"""``lightlane baseline PIPELINE --runs N [--keep-data]`` (SPEC §18): resumable null runs."""
+"""``lightlane baseline PIPELINE --runs N [--jobs J] [--keep-data] [--plots]`` (SPEC §18): resumable null runs."""
 
 # No `from __future__ import annotations`: argparse-dataclass reads field types at runtime.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Optional
 
 from ..runs import ensure_baseline
 from .common import GlobalOptions, run_command, say
+from ..scale import Execution
+from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
 
 @dataclass(frozen=True)
@@ -16,14 +19,18 @@ class Options:
     pipeline: str = field(metadata={"args": ["pipeline"], "help": "pipeline id"})
     runs: int = field(metadata={"help": "baseline runs wanted in total"})
     keep_data: bool = field(default=False, metadata={"help": "keep the event files of the baseline runs"})
+    plots: bool = field(default=False, metadata={"help": "draw the run figures of every baseline run"})
+    jobs: int = field(default=1, metadata={"help": JOBS_HELP})
+    scheduler: Optional[str] = field(default=None, metadata={"help": SCHEDULER_HELP})
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
     workspace = globals_.ws
     workspace.require_initialised()
+    execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)
     with workspace.lock():
         new = ensure_baseline(workspace, options.pipeline, options.runs, keep_data=options.keep_data,
-                              progress=not globals_.quiet)
+                              plots=options.plots, execution=execution, progress=not globals_.quiet)
     say(f"{options.pipeline}: {len(new)} new baseline run(s); {options.runs} wanted in total")
     return 0
 

@@ -1,4 +1,4 @@
-"""``lightlane run PIPELINE... [--seed S] [--ensure-baseline N]`` (SPEC §18)."""
+"""``lightlane run (PIPELINE... | --all) [--seed S] [--ensure-baseline N] [--retest] [--no-plots] [--jobs J]``."""
 
 # No `from __future__ import annotations`: argparse-dataclass reads field types at runtime.
 
@@ -6,34 +6,66 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..runs import ensure_baseline, execute_run
+from ..exceptions import MetadataError
+from ..metadata import Pipeline
+from ..runs import ensure_baselines, execute_runs, retest_run, run_folder
+from ..summary import verdict_summary
 from .common import GlobalOptions, run_command, say
+from ..scale import Execution
+from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
 
 @dataclass(frozen=True)
 class Options:
     """Run pipelines: build A and B, analyse both, run every test against the baseline."""
 
-    pipelines: str = field(metadata={"args": ["pipelines"], "nargs": "+", "type": str, "help": "pipeline ids"})
+    pipelines: str = field(default=None, metadata={"args": ["pipelines"], "nargs": "*", "type": str,
+                                                   "help": "pipeline ids"})
+    all: bool = field(default=False, metadata={"help": "every pipeline of the workspace (finished runs are skipped)"})
     seed: Optional[int] = field(default=None, metadata={"help": "override the run seed (recorded)"})
-    ensure_baseline: int = field(default=0, metadata={"help": "first top the baseline up to N runs"})
+    ensure_baseline: int = field(default=0, metadata={"help": "first top the baselines up to N runs"})
+    retest: bool = field(default=False, metadata={"help": "recompute the tests from cached chunk tables (no new run)"})
+    no_plots: bool = field(default=False, metadata={"help": "draw no figures"})
+    jobs: int = field(default=1, metadata={"help": JOBS_HELP})
+    scheduler: Optional[str] = field(default=None, metadata={"help": SCHEDULER_HELP})
+
+
+def _pipelines(options: Options, globals_: GlobalOptions) -> list[str]:
+    named = list(options.pipelines or [])
+    if options.all == bool(named):
+        raise MetadataError("name the pipelines to run, or give --all (not both)")
+    if options.all:
+        ids = globals_.ws.ids(Pipeline)
+        if not ids:
+            raise MetadataError("--all: the workspace has no pipelines (create them with `lightlane pipeline`)")
+        return ids
+    return named
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
     workspace = globals_.ws
     workspace.require_initialised()
+    if options.retest and (options.ensure_baseline or options.seed is not None):
+        raise MetadataError("--retest recomputes stored runs: it takes neither --seed nor --ensure-baseline")
+    execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)
     with workspace.lock():
-        for pipeline_id in options.pipelines:
+        pipeline_ids = _pipelines(options, globals_)
+        if options.retest:
+            outcomes = [retest_run(workspace, p) for p in pipeline_ids]
+        else:
             if options.ensure_baseline:
-                ensure_baseline(workspace, pipeline_id, options.ensure_baseline, progress=not globals_.quiet)
-            outcome = execute_run(workspace, pipeline_id, seed=options.seed)
-            say(f"{pipeline_id}: run {outcome.run_id} (seed {outcome.seed}), A = {outcome.a_dataset}, B = {outcome.b_dataset}")
-            say(f"  {'metric':<8} {'P1a cal.':<16} {'p_cal':>9} {'P1b':<16} {'P1d':<18} {'P2b':<16}")
-            for row in outcome.rows:
-                p_cal = row.get("p1a_p_calibrated")
-                say(f"  {row['metric']:<8} {str(row.get('p1a_verdict_calibrated')):<16} "
-                    f"{(f'{p_cal:.3g}' if p_cal is not None else 'n/a'):>9} {str(row.get('p1b_verdict')):<16} "
-                    f"{str(row.get('p1d_verdict')):<18} {str(row.get('p2b_verdict')):<16}")
+                ensure_baselines(workspace, pipeline_ids, options.ensure_baseline, execution,
+                                 progress=not globals_.quiet)
+            outcomes = execute_runs(workspace, pipeline_ids, execution, seed=options.seed,
+                                    plots=not options.no_plots, skip_current=options.all,
+                                    progress=not globals_.quiet)
+    for pipeline_id, outcome in zip(pipeline_ids, outcomes):
+        say(f"{pipeline_id}: run {outcome.run_id} (seed {outcome.seed}), A = {outcome.a_dataset}, "
+            f"B = {outcome.b_dataset}")
+        if outcome.plots:
+            say(f"  plots: {run_folder(workspace, pipeline_id, outcome.run_id)}")
+    say("")
+    say(verdict_summary((p, o.run_id, o.rows) for p, o in zip(pipeline_ids, outcomes)))
     return 0
 
 

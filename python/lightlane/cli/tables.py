@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
-from ..catalog import Catalog
 from ..exceptions import MetadataError
-from ..metadata import METRICS, Pipeline, ProcessingParameters
-from ..tables import FORMATS, load_results, write_metric_tables
+from ..metadata import METRICS
+from ..tables import FORMATS, write_workspace_tables
 from .common import GlobalOptions, run_command, say
 
 
@@ -29,26 +28,19 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise MetadataError(f"--format: expected a comma list of {', '.join(FORMATS)}, got {options.format!r}")
-    pipelines, metrics = {}, set()
-    for pipeline_id in workspace.ids(Pipeline):
-        pipeline = workspace.load(Pipeline, pipeline_id)
-        processing = workspace.load(ProcessingParameters, pipeline.processing)
-        pipelines[pipeline_id] = (pipeline.role, processing.processing_hash())
-        metrics.update(processing.test_metrics)
+    metrics = None
     if options.metrics is not None:
-        metrics = {m.strip() for m in options.metrics.split(",") if m.strip()}
-        bad = sorted(metrics - set(METRICS))
+        metrics = sorted({m.strip() for m in options.metrics.split(",") if m.strip()})
+        bad = sorted(set(metrics) - set(METRICS))
         if bad or not metrics:
             raise MetadataError(f"--metrics: unknown metric(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METRICS)}")
-    with workspace.lock(), Catalog.open(workspace.catalog_path) as catalog:
-        results = load_results(catalog.connection, pipelines, sorted(metrics), options.runs)
-        root = workspace.root / "results" / "tables"
-        for metric in sorted(metrics):
-            written, empty = write_metric_tables(results, metric, root, formats)
-            for path in written:
-                say(f"wrote {workspace.relative(path)}")
-            for group in empty:
-                say(f"{metric}: no results for group {group}; no table written")
+    with workspace.lock():
+        tables = write_workspace_tables(workspace, metrics, formats, options.runs)
+    for metric, (written, empty) in tables.items():
+        for path in written:
+            say(f"wrote {workspace.relative(path)}")
+        for group in empty:
+            say(f"{metric}: no results for group {group}; no table written")
     return 0
 
 

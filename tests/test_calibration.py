@@ -1,0 +1,193 @@
+"""Calibrated p-values end to end (SPEC §11.1, §21 properties 9 and 10).
+
+Property 9 (calibration part): under a true null the calibrated P1a p-values of
+the baseline runs are uniform. Property 10: the lanesheet positive control is
+detected with R = 100. The quickstart itself (SPEC §18): its positive control is
+detected with R = 20 and its negative control is not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from lightlane import Workspace
+from lightlane.metadata import Band, ListWidths, ProcessingParameters
+from lightlane.onboard import onboard_file
+from lightlane.pipelines import create_pipeline
+from lightlane.runs import ensure_baseline, execute_run
+from lightlane.stats import NOT_SIGNIFICANT, SIGNIFICANT
+
+BASELINE_RUNS = 60
+N_EVENTS = 4000
+DURATION_S = 4000.0
+
+
+def _p1a_rows(workspace: Workspace, where: str, *args) -> list[sqlite3.Row]:
+    with sqlite3.connect(workspace.catalog_path) as connection:
+        connection.row_factory = sqlite3.Row
+        return connection.execute(
+            "SELECT t.run_id, t.metric, t.baseline_runs, t.p1a_p_calibrated, t.p1a_verdict_calibrated "
+            "FROM test_results t JOIN runs r ON r.run_id = t.run_id WHERE " + where, args).fetchall()
+
+
+def _null_pipeline(workspace: Workspace, make_events) -> str:
+    """A poissonize negative control on a small homogeneous-Poisson dataset.
+
+    A = select, flatten, poissonize and B = poissonize of A: A and every B are
+    homogeneous Poisson in time with the same per-bin counts, so A's statistic is
+    exchangeable with the baseline runs' B statistics and p_cal is (discrete)
+    uniform by construction, whatever the chunk overlap.
+    """
+    rng = np.random.default_rng(7)
+    times = np.sort(rng.uniform(0.0, DURATION_S, N_EVENTS))
+    channels = (1 + 1.239841984 / rng.uniform(0.09, 1.05, N_EVENTS) / 0.0146).astype(np.int32)
+    path = make_events(times=times, columns={"PI": ("J", channels)}, gtis=[(0.0, DURATION_S)],
+                       header={"TSTOP": DURATION_S})
+    onboard_file(workspace, path, "poisson")
+    default = workspace.load(ProcessingParameters, "default")
+    # small enough for ≲ 1 s per baseline run; tail_fraction 0.02 puts ~40 chunks
+    # in the tail, so the P1a counts S_r are spread out and rarely tie (see below)
+    workspace.save(dataclasses.replace(
+        default, id="tiny", band=Band(min_nm=0.1, max_nm=1.0, bins=10),
+        time_bins=ListWidths(widths_s=(10.0, 20.0, 40.0)), chunk_count=2000, bootstrap_resamples=100,
+        tail_fraction=0.02, top_fraction=0.05, significance_level=0.05, test_metrics=("ev", "vea", "vesa"),
+    ))
+    create_pipeline(workspace, {
+        "id": "poisson_null", "role": "negative_control", "source": {"dataset": "poisson"}, "processing": "tiny",
+        "a_tasks": ["select", "flatten", "poissonize"], "b_input": "a", "b_tasks": ["poissonize"], "seed": 11,
+    })
+    return "poisson_null"
+
+
+def test_calibrated_p_values_of_a_null_are_uniform(workspace: Workspace, make_events) -> None:
+    """SPEC §21 property 9: leave-one-out calibrated P1a p-values ~ U(0, 1) (KS p > 10⁻³).
+
+    Discreteness. With N baseline runs each run is tested against the R = N − 1
+    others, so p_cal = (1 + k)/(R + 1) lives on the grid {1/N, …, N/N}. Under
+    the null it is *discrete* uniform on that grid (A's statistic is one of N
+    exchangeable values), not continuous: a KS test of the raw values against
+    U(0, 1) compares a step function with a line and has no exact null
+    distribution. We therefore use the randomised p-value
+    p̃ = p_cal − V/(R + 1), V ~ U(0, 1) independent (fixed seed): if p_cal is
+    discrete uniform on the grid, p̃ is exactly continuous U(0, 1), and the
+    standard KS test applies. Ties S_r = x (integer counts) make p_cal
+    stochastically *larger* than discrete uniform (conservative); with ~40 tail
+    chunks per run ties are rare, and a conservative shift that matters would
+    show up as a KS failure, which is the honest outcome.
+
+    Dependence. The N p-values share one baseline set (run r uses all runs but
+    r), so they are not independent: p_r is close to the empirical survival
+    function of the S_j evaluated at x_r, and the KS distance between {p_r} and
+    U(0, 1) behaves like a two-sample KS distance between {x_r} and {S_j}, whose
+    null scale is √(N/2), not √N. We assert the KS p-value computed on that
+    effective sample size (the one-sample kstest p-value is reported in the
+    failure message: it is the stricter, anti-conservative number).
+
+    Why this can fail. A broken calibration is not uniform: e.g. counting S_r
+    from each run's own quantile q_r instead of the leave-one-out threshold makes
+    every S_r ≈ m·p0, so p_cal collapses onto ~1/N or ~1 (D ≈ 0.5); comparing A
+    against a threshold from another processing, or using the naive binomial
+    p-value, piles p-values near 0. (Checked once by making
+    ``baselines.p1a_null_counts`` count from the own q_r in a local run: the test
+    failed on ev with D = 0.535, KS p = 7e-8, p_cal all ≈ 1/60 or 1.)
+    """
+    pipeline_id = _null_pipeline(workspace, make_events)
+    with workspace.lock():
+        ensure_baseline(workspace, pipeline_id, BASELINE_RUNS)
+    rows = _p1a_rows(workspace, "r.pipeline_id = ? AND r.kind = 'baseline'", pipeline_id)
+    rng = np.random.default_rng(20_240_917)
+    for metric in ("ev", "vea", "vesa"):
+        chosen = [r for r in rows if r["metric"] == metric]
+        assert len(chosen) == BASELINE_RUNS
+        assert {r["baseline_runs"] for r in chosen} == {BASELINE_RUNS - 1}
+        p = np.array([r["p1a_p_calibrated"] for r in chosen], dtype=np.float64)
+        grid = p * BASELINE_RUNS
+        assert np.allclose(grid, np.round(grid), atol=1e-9) and grid.min() >= 1 and grid.max() <= BASELINE_RUNS
+        randomised = p - rng.uniform(size=p.size) / BASELINE_RUNS
+        naive = scipy_stats.kstest(randomised, "uniform")
+        effective_p = float(scipy_stats.kstwobign.sf(naive.statistic * np.sqrt(p.size / 2)))
+        assert effective_p > 1e-3, (
+            f"{metric}: calibrated P1a p-values are not uniform: D = {naive.statistic:.3f}, KS p = {effective_p:.2e} "
+            f"(one-sample kstest p = {naive.pvalue:.2e}); p_cal quantiles "
+            f"{np.quantile(p, [0.1, 0.25, 0.5, 0.75, 0.9]).round(3).tolist()}")
+
+
+def _summary_verdicts(out: str) -> dict[tuple[str, str], str]:
+    """(pipeline, metric) → calibrated P1a verdict, from the printed verdict summary."""
+    verdicts = {}
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0].startswith("demo_") and words[1] in ("vea", "vesa"):
+            verdicts[(words[0], words[1])] = words[2]
+    return verdicts
+
+
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, str]:
+    """One ``lightlane quickstart`` (SPEC §18), shared by the tests below (it takes a minute or two)."""
+    from lightlane.cli import main
+
+    root = tmp_path_factory.mktemp("quickstart")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--workspace", str(root), "quickstart", "demo"]) == 0
+    return Workspace.at(root / "demo"), out.getvalue()
+
+
+def test_quickstart_detects_the_positive_control_only(quickstart: tuple[Workspace, str]) -> None:
+    """The quickstart's positive control is SIGNIFICANT on the calibrated P1a for vea and vesa
+    (R = 20, α = 0.05); its negative control is not. Paths of plots and tables are printed."""
+    workspace, out = quickstart
+    verdicts = _summary_verdicts(out)
+    assert verdicts == {("demo_lane_vs_poisson", "vea"): SIGNIFICANT, ("demo_lane_vs_poisson", "vesa"): SIGNIFICANT,
+                        ("demo_real_vs_poisson", "vea"): NOT_SIGNIFICANT,
+                        ("demo_real_vs_poisson", "vesa"): NOT_SIGNIFICANT}, out
+    folders = [Path(line.split(": ", 1)[1]) for line in out.splitlines() if line.strip().startswith("plots of ")]
+    assert len(folders) == 2
+    for folder in folders:
+        assert (folder / "spectrum_a_vs_b.png").is_file() and (folder / "heatmap_a.png").is_file()
+        assert (folder / "p2_concentration_vesa.png").is_file() and (folder / "timescales_vea_b.png").is_file()
+    assert list(folders[0].glob("lanecount_*.png")) and not list(folders[1].glob("lanecount_*.png"))
+    tables = workspace.root / "results" / "tables" / "vesa"
+    for group in ("positive_control", "negative_control"):
+        assert (tables / f"p1a_{group}.tex").is_file() and (tables / f"p1a_{group}.md").is_file()
+    assert not (tables / "p1a_test.csv").exists()  # no test pipeline: empty groups write nothing
+
+
+def test_quickstart_again_reuses_every_run(quickstart: tuple[Workspace, str]) -> None:
+    from lightlane.cli import main
+
+    workspace, out = quickstart
+    with sqlite3.connect(workspace.catalog_path) as connection:
+        before = connection.execute("SELECT run_id, started_at FROM runs ORDER BY run_id").fetchall()
+    again = io.StringIO()
+    with contextlib.redirect_stdout(again):
+        assert main(["--workspace", str(workspace.root.parent), "quickstart", "demo"]) == 0
+    with sqlite3.connect(workspace.catalog_path) as connection:
+        assert connection.execute("SELECT run_id, started_at FROM runs ORDER BY run_id").fetchall() == before
+    assert len(before) == 2 * (20 + 1)
+    assert _summary_verdicts(again.getvalue()) == _summary_verdicts(out)
+
+
+@pytest.mark.slow
+def test_positive_control_with_100_baseline_runs(quickstart: tuple[Workspace, str]) -> None:
+    """SPEC §21 property 10: ``sparse`` lanesheet data vs poissonize gives calibrated P1a SIGNIFICANT
+    for vea and vesa with R = 100 at the quickstart size (α = 0.05, so p_cal ≤ 4/101 is needed)."""
+    workspace, _ = quickstart
+    with workspace.lock():
+        ensure_baseline(workspace, "demo_lane_vs_poisson", 100)
+        outcome = execute_run(workspace, "demo_lane_vs_poisson", plots=False)
+    by_metric = {row["metric"]: row for row in outcome.rows}
+    for metric in ("vea", "vesa"):
+        row = by_metric[metric]
+        assert row["baseline_runs"] == 100
+        assert row["p1a_verdict_calibrated"] == SIGNIFICANT, (
+            metric, row["p1a_p_calibrated"], row["p1a_exceedances"], row["p1a_expected"])
