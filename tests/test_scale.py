@@ -145,3 +145,28 @@ def test_killed_baseline_resumes_without_duplicates_or_losses(tmp_path: Path, sm
     assert {r["status"] for r in rows} == {"done"}
     for table, order in (("runs", "run_id"), ("test_results", "run_id, metric"), ("null_summaries", "run_id, metric")):
         assert _table(killed.root, table, order) == _table(reference.root, table, order), table
+
+
+def test_existing_scheduler_via_option_and_environment(tmp_path: Path, small_pipeline, monkeypatch) -> None:
+    from distributed import LocalCluster
+
+    inline, remote = Workspace.at(tmp_path / "inline"), Workspace.at(tmp_path / "remote")
+    for workspace in (inline, remote):
+        workspace.init()
+        small_pipeline(workspace)
+    assert main(["--workspace", str(inline.root), "--quiet", "baseline", "src_null", "--runs", "3"]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
+    try:
+        argv = ["--workspace", str(remote.root), "--quiet", "baseline", "src_null"]
+        assert main([*argv, "--runs", "2", "--scheduler", cluster.scheduler_address]) == 0
+        monkeypatch.setenv("LIGHTLANE_DASK_SCHEDULER", cluster.scheduler_address)
+        assert Execution.from_options(1, None, None).scheduler == cluster.scheduler_address
+        assert main([*argv, "--runs", "3"]) == 0
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cluster.close()
+    for table, order in (("runs", "run_id"), ("test_results", "run_id, metric"), ("null_summaries", "run_id, metric")):
+        assert _table(inline.root, table, order) == _table(remote.root, table, order), table

@@ -145,6 +145,8 @@ def run_units(
         recorded; no further unit is started after an error.
     """
     units = list(units)
+    if not units:
+        return []  # no cluster is started for nothing
     bar = _progress(len(units), progress)
     try:
         if execution.inline:
