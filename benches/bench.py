@@ -6,6 +6,8 @@ Usage::
     python benches/bench.py simulate [--repeat 3]
     python benches/bench.py run [--events 1200000] [--repeat 3]
     python benches/bench.py bootstrap [--repeat 3]
+    python benches/bench.py search [--trials 12]
+    python benches/bench.py video [--frames 240] [--memory-frames 240 2400] [--memory-size 640x360]
 
 ``ingest`` writes a Chandra-like evt2 file (TIME, PI, X, Y, CCD_ID; two GTIs),
 then times ``lightlane.read_events`` (read, GTI filter, dither, wavelength)
@@ -60,6 +62,22 @@ A and of B by ``Generator.integers`` index matrices in blocks of 50 resamples,
 intervals). The three are interleaved metric by metric.
 
 SPEC §20 target: bootstrap 1000 × 7 metrics × 2 datasets ≤ 5 s.
+
+``search`` builds the quickstart demo in a temporary workspace (processing
+``quick``, target ``demo_lane``, template ``sparse``), runs one untimed warm-up
+trial (it caches the target's chunk table), then times ``--trials`` search
+trials of a new study with ``--jobs 1`` (inline) and ``--jobs 2`` (an embedded
+Dask LocalCluster, its start-up included) and prints trials per minute for both.
+
+``video`` builds the quickstart demo in a temporary workspace and renders
+``demo_lane`` on ``quick`` (span 0–100 s) in fresh subprocesses: ``--frames``
+frames at 1280×720 streamed into ffmpeg (libx264, yuv420p) against the baseline
+of rendering the same frames with the same renderer without encoding (the pixels
+are only touched), giving frames/s of both and the encoding overhead. Memory:
+``--memory-frames`` videos at ``--memory-size``, each child resetting its VmHWM
+after loading the data, so the peak is that of rendering and streaming alone;
+flat memory means the peaks agree within allocator noise (SPEC §16: frames are
+never accumulated).
 """
 
 from __future__ import annotations
@@ -678,6 +696,100 @@ def bench_bootstrap(repeat: int) -> None:
           f"{load[1]:.1f} after ({os.cpu_count()} CPUs)")
 
 
+def bench_search(trials: int) -> None:
+    """Search trials per minute at the quickstart size, ``--jobs 1`` then ``--jobs 2`` (same run)."""
+    from lightlane import Workspace
+    from lightlane.demo import DEMO_LANE, DEMO_PROCESSING, build_demo
+    from lightlane.scale import Execution
+    from lightlane.search import open_study, run_study
+
+    with tempfile.TemporaryDirectory(prefix="lightlane-bench-search-") as folder:
+        workspace = Workspace.at(Path(folder) / "ws")
+        workspace.init()
+        build_demo(workspace)
+
+        def study(name: str):
+            return open_study(workspace, name, target=DEMO_LANE, processing=DEMO_PROCESSING, generation="sparse",
+                              seed=1)
+
+        start = time.perf_counter()
+        run_study(workspace, study("warm"), "search", 1, Execution(1))  # the target's chunk table, cached
+        print(f"[search] warm-up trial (incl. the target analysis): {time.perf_counter() - start:.2f} s")
+        load = os.getloadavg()[0]
+        rates = {}
+        for jobs in (1, 2):
+            start = time.perf_counter()
+            run_study(workspace, study(f"jobs{jobs}"), "search", trials, Execution(jobs))
+            elapsed = time.perf_counter() - start
+            rates[jobs] = 60.0 * trials / elapsed
+            print(f"[search] --jobs {jobs}: {trials} trials in {elapsed:.2f} s (incl. cluster start-up) → "
+                  f"{rates[jobs]:.1f} trials/min")
+        print(f"[search] --jobs 2 / --jobs 1: {rates[2] / rates[1]:.2f}x; target {DEMO_LANE}, processing "
+              f"{DEMO_PROCESSING}, template sparse; 1-min load {load:.1f} before ({os.cpu_count()} CPUs)")
+
+
+def _child_video(workspace: str, frames: int, size: str, mode: str) -> None:
+    """Render ``frames`` frames of demo_lane (mode ``encode`` or ``render``); print {seconds, vm_hwm_mb, ...}."""
+    import numpy as np
+
+    from lightlane import Workspace
+    from lightlane.video import FrameRenderer, VideoOptions, parse_size, plan_video, render_video
+
+    options = VideoOptions(fps=24.0, duration_s=frames / 24.0, span_s=(0.0, 100.0), size_px=parse_size(size), seed=1)
+    plan = plan_video(Workspace.at(workspace), "demo_lane", "quick", options=options)
+    loaded_mb = _vm_hwm_mb()
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM from here on: rendering (and streaming) only
+    start = time.perf_counter()
+    if mode == "encode":
+        with tempfile.TemporaryDirectory(prefix="lightlane-bench-video-") as folder:
+            render_video(plan, Path(folder) / "bench.mp4")
+    else:
+        renderer = FrameRenderer(plan)
+        checksum = 0
+        for t in plan.frame_times():
+            checksum += int(np.ascontiguousarray(renderer.frame(t))[::97, ::89].sum())
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "frames": plan.options.frame_count, "vm_hwm_mb": _vm_hwm_mb(),
+                      "loaded_vm_hwm_mb": loaded_mb}))
+
+
+def _measure_video(workspace: Path, frames: int, size: str, mode: str) -> dict[str, float]:
+    result = subprocess.run([sys.executable, __file__, "_child_video", str(workspace), str(frames), size, mode],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench_video(frames: int, memory_frames: list[int], memory_size: str) -> None:
+    """Video frames/s at 1280×720 (encode vs render-only baseline) and peak memory vs frame count."""
+    from lightlane import Workspace
+    from lightlane.demo import build_demo
+
+    with tempfile.TemporaryDirectory(prefix="lightlane-bench-video-") as folder:
+        workspace = Workspace.at(Path(folder) / "ws")
+        workspace.init()
+        build_demo(workspace)
+        load = os.getloadavg()[0]
+        speed = {mode: _measure_video(workspace.root, frames, "1280x720", mode) for mode in ("render", "encode")}
+        fps = {mode: r["frames"] / r["seconds"] for mode, r in speed.items()}
+        print(f"[video 1280x720] render only (baseline): {frames} frames in {speed['render']['seconds']:.2f} s → "
+              f"{fps['render']:.1f} frames/s")
+        print(f"[video 1280x720] render + libx264 stream: {frames} frames in {speed['encode']['seconds']:.2f} s → "
+              f"{fps['encode']:.1f} frames/s = {fps['encode'] / fps['render']:.2f}x the render-only rate")
+        peaks = {n: _measure_video(workspace.root, n, memory_size, "encode") for n in memory_frames}
+        for n, r in peaks.items():
+            print(f"[video {memory_size}] {n} frames: {r['seconds']:.1f} s, peak while rendering (VmHWM, reset after "
+                  f"loading) {r['vm_hwm_mb']:.1f} MiB (loading peaked at {r['loaded_vm_hwm_mb']:.1f} MiB)")
+        first, last = memory_frames[0], memory_frames[-1]
+        print(f"[video {memory_size}] peak difference {last} − {first} frames: "
+              f"{peaks[last]['vm_hwm_mb'] - peaks[first]['vm_hwm_mb']:+.1f} MiB (keeping the extra frames would cost "
+              f"{(last - first) * _frame_mb(memory_size):.0f} MiB); 1-min load {load:.1f} before ({os.cpu_count()} CPUs)")
+
+
+def _frame_mb(size: str) -> float:
+    width, height = (int(v) for v in size.lower().split("x"))
+    return width * height * 3 / 2**20
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_child"]:
@@ -691,6 +803,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv[:1] == ["_child_run"]:
         _child_run(argv[1], int(argv[2]))
+        return 0
+    if argv[:1] == ["_child_video"]:
+        _child_video(argv[1], int(argv[2]), argv[3], argv[4])
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="bench", required=True)
@@ -711,6 +826,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--repeat", type=int, default=3)
     bootstrap = sub.add_parser("bootstrap", help="P1b/P1c bootstrap, 1000 × 7 metrics × 2 datasets, vs numpy")
     bootstrap.add_argument("--repeat", type=int, default=3)
+    search = sub.add_parser("search", help="search trials per minute at the quickstart size, --jobs 1 and 2")
+    search.add_argument("--trials", type=int, default=12)
+    video = sub.add_parser("video", help="video frames/s at 1280x720 (vs render only) and peak memory vs frames")
+    video.add_argument("--frames", type=int, default=240)
+    video.add_argument("--memory-frames", type=int, nargs="+", default=[240, 2400])
+    video.add_argument("--memory-size", default="640x360")
     options = parser.parse_args(argv)
     if options.bench == "ingest":
         bench_ingest(options.events, options.repeat)
@@ -726,6 +847,10 @@ def main(argv: list[str] | None = None) -> int:
         bench_run(options.events, options.repeat)
     elif options.bench == "bootstrap":
         bench_bootstrap(options.repeat)
+    elif options.bench == "search":
+        bench_search(options.trials)
+    elif options.bench == "video":
+        bench_video(options.frames, options.memory_frames, options.memory_size)
     return 0
 
 

@@ -112,6 +112,20 @@ impl Lattice {
         }
     }
 
+    /// The lattice points strictly within `radius` of (px, py), rows ascending and
+    /// x ascending within a row: a fixed order, so an index drawn into it is reproducible.
+    pub fn points_within(&self, px: f64, py: f64, radius: f64) -> Vec<(f64, f64)> {
+        let mut inside = Vec::new();
+        let r2 = radius * radius;
+        self.for_each_point_in_box(px - radius, px + radius, py - radius, py + radius, |x, y| {
+            let (dx, dy) = (x - px, y - py);
+            if dx * dx + dy * dy < r2 {
+                inside.push((x, y));
+            }
+        });
+        inside
+    }
+
     /// Number of lattice points strictly within `radius` of (px, py) (brute force).
     pub fn count_within(&self, px: f64, py: f64, radius: f64) -> u32 {
         let mut count = 0;
@@ -189,6 +203,16 @@ mod tests {
                 }
             });
             assert!(near.len() >= expected);
+        }
+    }
+
+    #[test]
+    fn points_within_matches_count_within() {
+        let lattice = Lattice::new(0.9).unwrap();
+        for (px, py) in [(0.0, 0.0), (0.45, 0.2), (-3.7, 11.3)] {
+            let inside = lattice.points_within(px, py, 1.3);
+            assert_eq!(inside.len() as u32, lattice.count_within(px, py, 1.3));
+            assert!(inside.iter().all(|&(x, y)| (x - px).powi(2) + (y - py).powi(2) < 1.3 * 1.3));
         }
     }
 

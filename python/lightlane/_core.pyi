@@ -96,6 +96,22 @@ def synthesize(
     npt.NDArray[np.uint16],
     npt.NDArray[np.int64],
 ]: ...
+def lattice_points(
+    spacing: float, centre: tuple[float, float], half_width: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def path_positions(
+    path: tuple[float, float, float, float, float, float],
+    receiving_radius: float,
+    tau: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def flash_points(
+    spacing: float,
+    receiving_radius: float,
+    path: tuple[float, float, float, float, float, float],
+    tau: npt.NDArray[np.float64],
+    event_index: npt.NDArray[np.uint64],
+    seed: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def uniform_times_in_gtis(
     gti_start: npt.NDArray[np.float64], gti_stop: npt.NDArray[np.float64], n: int, seed: int
 ) -> npt.NDArray[np.float64]: ...
@@ -139,3 +155,12 @@ def sample_chunks(
 def bootstrap_differences(
     a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], resamples: int, analysis_seed: int, metric_index: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def wasserstein_1(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float: ...
+def binned_distances(
+    a_values: npt.NDArray[np.float64],
+    a_bins: npt.NDArray[np.uint32],
+    b_values: npt.NDArray[np.float64],
+    b_bins: npt.NDArray[np.uint32],
+    n_bins: int,
+    min_count: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...

@@ -9,6 +9,7 @@ use crate::calibration::Calibration;
 use crate::crossing;
 use crate::lattice::{Lattice, SpacingModel};
 use crate::path::TelescopePath;
+use crate::rng::{self, domain};
 use crate::synth::{self, BinSpec, Generation, Smearing, Spectrum};
 use crate::CoreError;
 
@@ -21,6 +22,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mean_lanecount, m)?)?;
     m.add_function(wrap_pyfunction!(lanecount_trace, m)?)?;
     m.add_function(wrap_pyfunction!(synthesize, m)?)?;
+    m.add_function(wrap_pyfunction!(lattice_points, m)?)?;
+    m.add_function(wrap_pyfunction!(path_positions, m)?)?;
+    m.add_function(wrap_pyfunction!(flash_points, m)?)?;
     Ok(())
 }
 
@@ -145,4 +149,82 @@ fn synthesize<'py>(
         photons.bin.into_pyarray(py),
         photons.lanecount.into_pyarray(py),
     ))
+}
+
+/// Bounds the points one video window may hold, so a bad `view` cannot exhaust memory.
+const MAX_WINDOW_POINTS: f64 = 4.0e6;
+
+fn checked_window(lattice: &Lattice, half_width: f64) -> CoreResult<()> {
+    if !(half_width >= 0.0 && half_width.is_finite()) {
+        return Err(CoreError::Parameter(format!("window half-width must be finite and ≥ 0, got {half_width}")).into());
+    }
+    let per_axis = 2.0 * half_width / lattice.g + 2.0;
+    if per_axis * per_axis > MAX_WINDOW_POINTS {
+        return Err(CoreError::Parameter(format!(
+            "a window of half-width {half_width} holds ~{:.0} lattice points of spacing {} (limit {MAX_WINDOW_POINTS:.0})",
+            per_axis * per_axis, lattice.g
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Lattice points (x, y) in the square of half-width `half_width` around `centre`.
+#[pyfunction]
+fn lattice_points<'py>(py: Python<'py>, spacing: f64, centre: (f64, f64), half_width: f64) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
+    let lattice = Lattice::new(spacing)?;
+    checked_window(&lattice, half_width)?;
+    if !(centre.0.is_finite() && centre.1.is_finite()) {
+        return Err(CoreError::Parameter("window centre must be finite".into()).into());
+    }
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    lattice.for_each_point_in_box(centre.0 - half_width, centre.0 + half_width, centre.1 - half_width, centre.1 + half_width, |x, y| {
+        xs.push(x);
+        ys.push(y);
+    });
+    Ok((xs.into_pyarray(py), ys.into_pyarray(py)))
+}
+
+/// Telescope positions p(τ), τ in s since tstart.
+#[pyfunction]
+fn path_positions<'py>(py: Python<'py>, path: PathSpec, receiving_radius: f64, tau: PyReadonlyArray1<'py, f64>) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
+    let path = telescope_path(path, receiving_radius)?;
+    let (xs, ys): (Vec<f64>, Vec<f64>) = slice(&tau, "tau")?.iter().map(|&t| path.position(t)).unzip();
+    Ok((xs.into_pyarray(py), ys.into_pyarray(py)))
+}
+
+/// Per photon, a lattice point inside the receiving circle at its τ, picked by the first
+/// uniform of stream(seed, VIDEO, event index); NaN where the circle holds no point.
+#[pyfunction]
+fn flash_points<'py>(
+    py: Python<'py>,
+    spacing: f64,
+    receiving_radius: f64,
+    path: PathSpec,
+    tau: PyReadonlyArray1<'py, f64>,
+    event_index: PyReadonlyArray1<'py, u64>,
+    seed: u64,
+) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
+    let lattice = Lattice::new(spacing)?;
+    checked_window(&lattice, receiving_radius)?;
+    let path = telescope_path(path, receiving_radius)?;
+    let (taus, indices) = (slice(&tau, "tau")?, slice(&event_index, "event_index")?);
+    if taus.len() != indices.len() {
+        return Err(CoreError::Parameter("tau and event_index must have equal lengths".into()).into());
+    }
+    let (xs, ys): (Vec<f64>, Vec<f64>) = py.detach(|| {
+        taus.iter()
+            .zip(indices)
+            .map(|(&t, &index)| {
+                let (px, py_) = path.position(t);
+                let inside = lattice.points_within(px, py_, receiving_radius);
+                if inside.is_empty() {
+                    return (f64::NAN, f64::NAN);
+                }
+                let u = rng::uniform(&mut rng::stream(seed, domain::VIDEO, &[index]));
+                inside[((u * inside.len() as f64) as usize).min(inside.len() - 1)]
+            })
+            .unzip()
+    });
+    Ok((xs.into_pyarray(py), ys.into_pyarray(py)))
 }

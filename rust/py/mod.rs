@@ -7,6 +7,7 @@ mod errors;
 mod event_ops;
 mod functions;
 mod lanesheet;
+mod objective;
 mod pool;
 
 use pyo3::prelude::*;
@@ -22,5 +23,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     binning::register(m)?;
     chunks::register(m)?;
     event_ops::register(m)?;
+    objective::register(m)?;
     bootstrap::register(m)
 }

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("lightlane.cli.download", "fetch an archive staging directory and onboard its evt2 files"),
     "generate": ("lightlane.cli.generate", "generate a synthetic lanesheet dataset from a generation"),
     "replicate": ("lightlane.cli.replicate", "generate a mimic of a dataset (its spectrum, time span and GTIs)"),
+    "search": ("lightlane.cli.search", "search generation parameters that mimic a target (resumable study)"),
     "analyze": ("lightlane.cli.analyze", "analyse one dataset: binning, chunk metrics, spectrum, plots"),
     "pipeline": ("lightlane.cli.pipeline", "create pipelines: `pipeline create ...`, `pipeline default ...`"),
     "run": ("lightlane.cli.run", "run pipelines: A and B, analyses, calibrated tests"),
@@ -31,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tables": ("lightlane.cli.tables", "result tables (LaTeX, CSV, Markdown) of every pipeline"),
     "clean": ("lightlane.cli.clean", "remove recomputable files (cache, generated data, results); never raw data"),
     "quickstart": ("lightlane.cli.quickstart", "self-contained demo on the embedded defaults"),
+    "video": ("lightlane.cli.video", "render a lanesheet video: scrolling lattice, photon flashes, light curve"),
 }
 
 
