@@ -52,7 +52,8 @@ def plot_search_progress(indices: Sequence[int], objectives: Sequence[float | No
         best = np.minimum.accumulate(np.where(finite, j, np.inf))
         shown = np.isfinite(best)
         ax.step(index[shown], best[shown], where="post", color=COLOR_A, lw=1.2, label="running best")
-        ax.legend(loc="upper right", fontsize=9, frameon=False)
+        # below the axes: any corner of the data area can hold a trial
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, fontsize=9, frameon=False)
     ax.set_xlabel("trial index")
     ax.set_ylabel("J = D_var + D_spec")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
