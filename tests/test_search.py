@@ -190,6 +190,10 @@ def test_search_command_best_and_materialize(workspace: Workspace, capsys) -> No
     out = capsys.readouterr().out
     assert "3 trial(s) computed" in out and "D_spec" in out and "trial 1: dataset" in out
     assert (workspace.root / "results/search/cli/search_progress_cli.png").is_file()
+    with sqlite3.connect(workspace.catalog_path) as connection:
+        linked = connection.execute("SELECT t.trial_index, r.kind, r.status, r.run_index FROM trials t JOIN runs r "
+                                    "ON r.run_id = t.run_id WHERE t.study_id = 'cli' ORDER BY 1").fetchall()
+    assert linked == [(i, "trial", "done", i) for i in range(3)]
     assert main(base + ["--mode", "refine", "--trials", "4"]) == 5  # refine needs 10 done trials
     assert "--mode search --trials 10" in capsys.readouterr().err
     # refine on a study that does not exist yet: the error, and no studies row left behind

@@ -384,38 +384,46 @@ def _finished(row: Any) -> bool:
 
 
 class _Recorder:
-    """Client-side trial rows: running on start, done/failed when finished (one transaction each)."""
+    """Client-side rows of a trial, in one transaction each time: the ``trials`` row and its ``runs``
+    row (kind ``trial``, run id ``<study>-trial-<index>``) — running on start, done/failed when finished."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.path = workspace.catalog_path
+        self._started: dict[int, str] = {}
 
-    def _write(self, row: dict[str, Any]) -> None:
+    def _write(self, plan: TrialPlan, status: str, **trial: Any) -> None:
+        run_id = f"{plan.study_id}-trial-{plan.trial_index}"
+        started = self._started.setdefault(plan.trial_index, utc_now())
+        finished = None if status == "running" else utc_now()
+        run = {"run_id": run_id, "kind": "trial", "processing_id": plan.processing.id,
+               "processing_hash": plan.processing.processing_hash(), "run_index": plan.trial_index,
+               "seed": int(plan.generation.seed), "a_dataset": plan.target, "status": status,
+               "error": trial.get("error"), "resolved_json": _canonical({"generation": to_json(plan.generation)}),
+               "started_at": started, "finished_at": finished}
+        row = {"study_id": plan.study_id, "trial_index": plan.trial_index, "mode": plan.mode,
+               "params_json": _canonical(dict(plan.params)), "generation_json": _canonical(to_json(plan.generation)),
+               "status": status, "run_id": run_id, "started_at": started, "finished_at": finished,
+               **{k: v for k, v in trial.items() if k != "error"}}
         with Catalog.open(self.path) as catalog, catalog.transaction() as cursor:
+            catalog.insert(cursor, "runs", run, replace=True)
             catalog.insert(cursor, "trials", row, replace=True)
 
-    def _base(self, plan: TrialPlan) -> dict[str, Any]:
-        return {"study_id": plan.study_id, "trial_index": plan.trial_index, "mode": plan.mode,
-                "params_json": _canonical(dict(plan.params)), "generation_json": _canonical(to_json(plan.generation))}
-
     def start(self, plan: TrialPlan) -> None:
-        self._started = getattr(self, "_started", {})
         self._started[plan.trial_index] = utc_now()
-        self._write({**self._base(plan), "status": "running", "started_at": self._started[plan.trial_index]})
+        self._write(plan, "running")
 
     def done(self, plan: TrialPlan, result: TrialResult) -> None:
         objective = result.objective
-        failed = result.error is not None
-        components = objective.components() if objective is not None else {"error": result.error}
-        if failed:
+        components = objective.components() if objective is not None else {}
+        if result.error is not None:
             components["error"] = result.error
-        self._write({**self._base(plan), "status": "failed" if failed else "done",
-                     "objective": math.inf if failed else objective.j,  # type: ignore[union-attr]
-                     "components_json": _canonical(components),
-                     "started_at": self._started.get(plan.trial_index), "finished_at": utc_now()})
+            self._write(plan, "failed", objective=math.inf, components_json=_canonical(components), error=result.error)
+        else:
+            self._write(plan, "done", objective=objective.j,  # type: ignore[union-attr]
+                        components_json=_canonical(components))
 
     def fail(self, plan: TrialPlan, error: BaseException) -> None:
-        self._write({**self._base(plan), "status": "failed", "started_at": self._started.get(plan.trial_index),
-                     "finished_at": utc_now()})
+        self._write(plan, "failed", error=f"{type(error).__name__}: {error}")
 
 
 def plan_trials(study: Study, mode: Mode, trials: int, existing: Mapping[int, Any]) -> list[TrialPlan]:
