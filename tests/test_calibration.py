@@ -22,7 +22,8 @@ from lightlane import Workspace
 from lightlane.metadata import Band, ListWidths, ProcessingParameters
 from lightlane.onboard import onboard_file
 from lightlane.pipelines import create_pipeline
-from lightlane.runs import ensure_baseline, execute_run
+from lightlane.baseline_runs import ensure_baseline
+from lightlane.runs import execute_run
 from lightlane.stats import NOT_SIGNIFICANT, SIGNIFICANT
 
 BASELINE_RUNS = 60

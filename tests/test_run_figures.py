@@ -23,7 +23,7 @@ from lightlane.baselines import NullSummary
 from lightlane.metadata import (
     Band, GenerationParameters, GenerationTime, ListWidths, ProcessingParameters, parse_document,
 )
-from lightlane.runs import result_rows
+from lightlane.run_results import result_rows
 from lightlane.run_figures import save_run_plots
 from lightlane.tasks import EventSet
 

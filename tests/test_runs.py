@@ -13,7 +13,8 @@ from lightlane import Workspace
 from lightlane.catalog import TEST_RESULT_COLUMNS
 from lightlane.exceptions import DataError, PrerequisiteError
 from lightlane.metadata import DatasetMeta, Pipeline
-from lightlane.runs import RunOutcome, ensure_baseline, execute_run, run_seed
+from lightlane.baseline_runs import ensure_baseline
+from lightlane.runs import RunOutcome, execute_run, run_seed
 from lightlane.stats import VERDICTS
 
 from .conftest import catalog_rows, snapshot

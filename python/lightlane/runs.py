@@ -1,4 +1,4 @@
-"""Pipeline runs and baseline runs (SPEC §9, §11, §4.4).
+"""Pipeline runs (SPEC §9, §11, §4.4, §19): plan, compute anywhere, record in the client.
 
 A *run* executes a pipeline's A and B task chains with one run seed, analyses
 both outputs with the same processing and analysis seed = run seed (common
@@ -28,6 +28,8 @@ a baseline run, its ``null_summaries`` rows. A failed run is set to status
 baseline set is empty fails with :class:`~lightlane.exceptions.PrerequisiteError`
 *before* anything starts: nothing is written.
 
+The tests of a run are :mod:`lightlane.run_results`; baselines (topping up,
+leave-one-out recomputation, ``--retest``) are :mod:`lightlane.baseline_runs`.
 The caller holds the workspace lock (as for
 :func:`lightlane.derived.write_task_output`); this module never takes it.
 """
@@ -37,7 +39,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import sqlite3
 import warnings
 from collections.abc import Mapping, Sequence
@@ -45,21 +46,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-import polars as pl
-
-from . import _core, baselines, cache, stats
+from . import _core, baselines
 from .analysis import Analysis, analyze_events
 from .baselines import NullSummary
 from .binning import width_set
-from .catalog import TEST_RESULT_COLUMNS, Catalog, utc_now
-from .chunks import METRICS
+from .catalog import Catalog, utc_now
 from .derived import TaskOutput, in_memory_events_hash, record_task_output, stage_task_output
-from .exceptions import CacheMissError, DataError, LightlaneWarning, PrerequisiteError
+from .exceptions import DataError, LightlaneWarning, PrerequisiteError
 from .metadata import Pipeline, ProcessingParameters
 from .metadata.pipeline import Outputs
 from .metadata.values import MAX_SEED
 from .pipelines import load_pipeline, task_json
+from .run_results import null_summaries, result_rows
 from .scale import Execution, run_units
 from .tasks import EventSet, apply_chain
 from .version import CODE_VERSION
@@ -67,8 +65,6 @@ from .workspace import Workspace
 
 __all__ = [
     "RUN_DOMAIN",
-    "SIGNED_METRICS",
-    "NO_RANDOM_TASK_MESSAGE",
     "RunOutcome",
     "RunPlan",
     "ComputedRun",
@@ -80,23 +76,10 @@ __all__ = [
     "execute_run",
     "execute_runs",
     "stored_outcome",
-    "retest_run",
-    "result_rows",
-    "recompute_baseline_tests",
-    "ensure_baselines",
-    "ensure_baseline",
 ]
 
 #: RNG domain of run seeds (SPEC §9: key(pipeline.seed, RUN, run_index)).
 RUN_DOMAIN = 10
-
-#: Metrics whose sign carries meaning (SPEC §10.5): P1d and P1e apply to them only.
-SIGNED_METRICS: frozenset[str] = frozenset({"ev", "evs", "fel", "feg", "vea", "vesa", "nxs"})
-
-#: The error of a baseline whose B replicates are all identical (SPEC §9).
-NO_RANDOM_TASK_MESSAGE = "B has no random task; calibration impossible"
-
-_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in TEST_RESULT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -186,121 +169,6 @@ def run_id_for(pipeline_id: str, kind: str, run_index: int, processing_hash: str
     return f"{pipeline_id}-{kind}-{int(run_index)}-{tag}"
 
 
-# ----------------------------------------------------------------------------- tests
-
-
-def _finite(values: np.ndarray) -> np.ndarray:
-    return values[np.isfinite(values)]
-
-
-def _column(table: pl.DataFrame, metric: str) -> np.ndarray:
-    return table[metric].to_numpy().astype(np.float64, copy=False)
-
-
-def result_rows(
-    run_id: str,
-    processing: ProcessingParameters,
-    a_table: pl.DataFrame,
-    b_table: pl.DataFrame,
-    analysis_seed: int,
-    summaries: Mapping[str, Sequence[NullSummary]],
-    *,
-    n_a: int | None,
-    n_b: int | None,
-) -> list[dict[str, Any]]:
-    """The ``test_results`` rows of one run, one per test metric (SPEC §11.2–§11.7).
-
-    Parameters
-    ----------
-    run_id
-        The run.
-    processing
-        The processing (test metrics, p0, α, ci_level, bootstrap_resamples, top_fraction, band).
-    a_table, b_table
-        A's and B's chunk tables.
-    analysis_seed
-        The analysis seed (bootstrap stream).
-    summaries
-        metric → the baseline set's null summaries (excluding this run). An empty
-        set leaves P1a and the calibrated columns NULL, with a note.
-    n_a, n_b
-        Selected event counts of A and B (stored as ``n_a``/``n_b``).
-
-    Returns
-    -------
-    list of dict
-        Keys ``run_id``, ``metric`` and every column of
-        :data:`lightlane.catalog.TEST_RESULT_COLUMNS` (missing ones None).
-    """
-    p0 = processing.tail_fraction
-    alpha = processing.significance_level
-    centres = processing.band.centres_nm()
-    rows = []
-    for metric in processing.test_metrics:
-        signed = metric in SIGNED_METRICS
-        a_all, b_all = _column(a_table, metric), _column(b_table, metric)
-        a, b = _finite(a_all), _finite(b_all)
-        notes: list[str] = []
-        if a.size < a_all.size or b.size < b_all.size:
-            notes.append(f"{a_all.size - a.size} A and {b_all.size - b.size} B chunks with non-finite "
-                         f"{metric} ignored")
-        if a.size == 0 or b.size == 0:
-            row: dict[str, Any] = {"notes": "; ".join(notes + ["A or B has no finite value; all tests UNDEFINED"])}
-            for name in _COLUMN_NAMES:
-                if name.endswith("verdict") or name.endswith("verdict_calibrated"):
-                    row.setdefault(name, stats.UNDEFINED)
-        else:
-            own = NullSummary.from_values(metric, b, p0)
-            parts: list[Mapping[str, Any]] = [
-                {"notes": notes, "p1a_q_run": own.q},
-                stats.p1b_p1c(a, b, alpha, processing.bootstrap_resamples, analysis_seed, METRICS.index(metric)),
-                stats.p1d(a, b, signed),
-                stats.p1e(a, b, signed),
-                stats.p2(a_table, b_table, metric, processing.top_fraction, centres, alpha),
-            ]
-            merged_p2 = stats.merge_results(parts[-1])
-            reference = NullSummary.from_values(
-                metric, b, p0, (merged_p2.get("p2_slope_b"), merged_p2.get("p2_se_b")))
-            baseline_set = list(summaries.get(metric, ()))
-            if baseline_set:
-                calibrated = baselines.calibrated_columns(
-                    a, baseline_set, p0=p0, alpha=alpha, signed=signed,
-                    p2_slope_a=merged_p2.get("p2_slope_a"), reference=reference)
-                naive = stats.p1a(a, calibrated["p1a_threshold"], p0, alpha, processing.ci_level)
-                parts += [naive, calibrated]
-            else:
-                parts.append({"baseline_runs": 0, "notes": ["no baseline runs: P1a and calibrated p-values not computed"]})
-            row = stats.merge_results(*parts)
-        out = {"run_id": run_id, "metric": metric}
-        out.update({name: row.get(name) for name in _COLUMN_NAMES})
-        out["n_a"] = None if n_a is None else int(n_a)
-        out["n_b"] = None if n_b is None else int(n_b)
-        rows.append({k: _plain(v) for k, v in out.items()})
-    return rows
-
-
-def _plain(value: Any) -> Any:
-    """Numpy scalars → Python scalars; NaN → None (SQLite NULL)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def _null_summaries(processing: ProcessingParameters, b_table: pl.DataFrame) -> dict[str, NullSummary]:
-    """B's per-metric null summaries, with B's own P2 slope (SPEC §9, §11.1)."""
-    centres = processing.band.centres_nm()
-    out = {}
-    for metric in processing.test_metrics:
-        values = _finite(_column(b_table, metric))
-        if values.size == 0:
-            raise DataError(f"baseline B has no finite {metric} value; no null summary")
-        _, slope, se, _reason = stats.p2_slope(b_table, metric, processing.top_fraction, centres)
-        out[metric] = NullSummary.from_values(metric, values, processing.tail_fraction, (slope, se))
-    return out
-
-
 # ----------------------------------------------------------------------------- plans and results
 
 
@@ -311,7 +179,7 @@ class RunPlan:
     The baseline set is read by the client when the plan is made, so the result
     does not depend on when or where the unit runs. Baseline runs carry an empty
     set: their tests are recomputed with leave-one-out thresholds once the
-    baseline is complete (:func:`recompute_baseline_tests`).
+    baseline is complete (:func:`lightlane.baseline_runs.recompute_baseline_tests`).
     """
 
     root: str
@@ -443,7 +311,7 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                           workspace, b_hash)
     rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.seed, plan.summaries,
                        n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
-    nulls = _null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
+    nulls = null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
     plots = _draw(workspace, pipeline, plan, a_events, b_events, a_analysis, b_analysis, rows) if plan.plots else ()
 
     resolved = {
@@ -670,174 +538,3 @@ def stored_outcome(catalog: Catalog, run_id: str) -> RunOutcome:
     return RunOutcome(run_id=run_id, kind=run["kind"], run_index=int(run["run_index"]), seed=int(run["seed"]),
                       a_dataset=run["a_dataset"], b_dataset=run["b_dataset"], a_events_hash=run["a_events_hash"],
                       b_events_hash=run["b_events_hash"], rows=rows)
-
-
-# ----------------------------------------------------------------------------- baselines
-
-
-def _baseline_runs(connection: sqlite3.Connection, pipeline_id: str, processing_hash: str) -> list[sqlite3.Row]:
-    cursor = connection.execute(
-        "SELECT * FROM runs WHERE kind = 'baseline' AND status = 'done' AND pipeline_id = ? "
-        "AND processing_hash = ? AND code_version = ? ORDER BY run_index, run_id",
-        (pipeline_id, processing_hash, CODE_VERSION))
-    cursor.row_factory = sqlite3.Row
-    return cursor.fetchall()
-
-
-def _cached_table(digest: str | None, workspace: Workspace, what: str) -> pl.DataFrame:
-    if digest is None:
-        raise CacheMissError(f"{what}: no chunk-table key recorded")
-    table = cache.load(cache.CacheKey("chunks", {}, digest), workspace.root / "cache")
-    if table is None:
-        raise CacheMissError(f"{what}: chunk table {digest[:12]}… is not in the cache (cleaned?); "
-                             f"re-run the baseline")
-    return table
-
-
-def _retest(catalog: Catalog, workspace: Workspace, processing: ProcessingParameters, run: sqlite3.Row,
-            summaries: Mapping[str, Sequence[NullSummary]]) -> list[dict[str, Any]]:
-    """Recompute one run's tests from its cached chunk tables; replace its rows (one transaction)."""
-    run_id = run["run_id"]
-    a_table = _cached_table(run["a_chunks_key"], workspace, f"run {run_id} A")
-    b_table = _cached_table(run["b_chunks_key"], workspace, f"run {run_id} B")
-    old = catalog.connection.execute("SELECT n_a, n_b FROM test_results WHERE run_id = ? LIMIT 1",
-                                     (run_id,)).fetchone()
-    n_a, n_b = (old[0], old[1]) if old is not None else (None, None)
-    rows = result_rows(run_id, processing, a_table, b_table, int(run["seed"]), summaries, n_a=n_a, n_b=n_b)
-    with catalog.transaction() as cursor:
-        cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
-        for row in rows:
-            catalog.insert(cursor, "test_results", row)
-    return rows
-
-
-def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[list[dict[str, Any]]]:
-    """Recompute the tests of every baseline run with leave-one-out thresholds (SPEC §9, §11.1).
-
-    For each done baseline run of the pipeline (current processing hash and package
-    version), its A and B chunk tables are read from the cache and the tests are
-    computed against the baseline set *excluding the run itself*; its
-    ``test_results`` rows are replaced (one transaction per run).
-
-    Returns
-    -------
-    list
-        The new rows of each baseline run, in run-index order.
-
-    Raises
-    ------
-    CacheMissError
-        A baseline run's chunk table was cleaned from the cache.
-    """
-    pipeline = load_pipeline(workspace, pipeline_id)
-    processing = workspace.load(ProcessingParameters, pipeline.processing)
-    p_hash = processing.processing_hash()
-    results = []
-    with Catalog.open(workspace.catalog_path) as catalog:
-        for run in _baseline_runs(catalog.connection, pipeline.id, p_hash):
-            summaries = baselines.load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run["run_id"])
-            results.append(_retest(catalog, workspace, processing, run, summaries))
-    return results
-
-
-def retest_run(workspace: Workspace, pipeline_id: str) -> RunOutcome:
-    """``run --retest``: the main run's tests from its cached chunk tables and the current baseline.
-
-    Raises
-    ------
-    PrerequisiteError
-        No done main run for the current processing and version, or no baseline.
-    CacheMissError
-        The run's chunk tables were cleaned from the cache.
-    """
-    plan = plan_run(workspace, pipeline_id, plots=False)
-    pipeline = load_pipeline(workspace, pipeline_id)
-    processing = workspace.load(ProcessingParameters, pipeline.processing)
-    with Catalog.open(workspace.catalog_path) as catalog:
-        run = catalog.connection.execute("SELECT * FROM runs WHERE run_id = ? AND status = 'done'",
-                                         (plan.run_id,)).fetchone()
-        if run is None:
-            raise PrerequisiteError(f"pipeline '{pipeline_id}' has no finished main run for processing "
-                                    f"'{processing.id}' to retest; run `lightlane run {pipeline_id}` first")
-        _retest(catalog, workspace, processing, run, plan.summaries)
-        return stored_outcome(catalog, plan.run_id)
-
-
-def _check_random_b(workspace: Workspace, pipeline_id: str, processing_hash: str) -> None:
-    with Catalog.open(workspace.catalog_path) as catalog:
-        hashes = [r["b_events_hash"] for r in _baseline_runs(catalog.connection, pipeline_id, processing_hash)]
-    if len(hashes) >= 2 and len(set(hashes)) == 1:
-        raise DataError(f"pipeline {pipeline_id!r}: {NO_RANDOM_TASK_MESSAGE}")
-
-
-def ensure_baselines(
-    workspace: Workspace,
-    pipeline_ids: Sequence[str],
-    runs: int,
-    execution: Execution = Execution(),
-    *,
-    keep_data: bool = False,
-    plots: bool = False,
-    progress: bool = False,
-) -> list[RunOutcome]:
-    """Top the baselines of pipelines up to ``runs`` runs each (SPEC §9); resumable.
-
-    Baseline indices 1…``runs`` already done for a pipeline, its processing hash and
-    the package version are skipped; the others are independent units (Dask when
-    ``execution`` says so). Then every baseline run's tests are recomputed with
-    leave-one-out thresholds (:func:`recompute_baseline_tests`).
-
-    Returns
-    -------
-    list of RunOutcome
-        The runs executed by this call (empty when the baselines were complete).
-
-    Raises
-    ------
-    DataError
-        "B has no random task; calibration impossible" when the B outputs of all
-        baseline runs (at least 2) of a pipeline have the same events_hash. Checked as
-        each run is recorded, so few runs are spent.
-    """
-    if isinstance(runs, bool) or int(runs) < 1:
-        raise ValueError(f"baseline runs must be ≥ 1, got {runs!r}")
-    plans = []
-    hashes = {}
-    for pipeline_id in pipeline_ids:
-        pipeline = load_pipeline(workspace, pipeline_id)
-        processing = workspace.load(ProcessingParameters, pipeline.processing)
-        hashes[pipeline.id] = p_hash = processing.processing_hash()
-        _check_random_b(workspace, pipeline.id, p_hash)
-        with Catalog.open(workspace.catalog_path) as catalog:
-            done = {int(r["run_index"]) for r in _baseline_runs(catalog.connection, pipeline.id, p_hash)}
-        plans += [plan_run(workspace, pipeline.id, run_index=i, kind="baseline", keep_data=keep_data, plots=plots)
-                  for i in range(1, int(runs) + 1) if i not in done]
-    label = f"baseline {pipeline_ids[0]}" if len(pipeline_ids) == 1 else "baseline runs"
-    outcomes = _run_plans(workspace, plans, execution, progress=label if progress else None,
-                          after=lambda plan: _check_random_b(workspace, plan.pipeline_id, hashes[plan.pipeline_id]))
-    for pipeline_id in pipeline_ids:
-        if _loo_stale(workspace, pipeline_id, hashes[pipeline_id]):
-            recompute_baseline_tests(workspace, pipeline_id)
-    return outcomes
-
-
-def _loo_stale(workspace: Workspace, pipeline_id: str, processing_hash: str) -> bool:
-    """Whether some baseline run's tests were not made against the other R − 1 runs (new runs, or a
-    command interrupted before the recomputation)."""
-    with Catalog.open(workspace.catalog_path) as catalog:
-        runs = _baseline_runs(catalog.connection, pipeline_id, processing_hash)
-        ids = [r["run_id"] for r in runs]
-        if not ids:
-            return False
-        marks = ", ".join("?" for _ in ids)
-        stale = catalog.connection.execute(
-            f"SELECT COUNT(*) FROM test_results WHERE run_id IN ({marks}) "
-            f"AND (baseline_runs IS NULL OR baseline_runs != ?)", (*ids, len(ids) - 1)).fetchone()[0]
-    return stale > 0
-
-
-def ensure_baseline(workspace: Workspace, pipeline_id: str, runs: int, *, keep_data: bool = False,
-                    progress: bool = False, execution: Execution = Execution(), plots: bool = False) -> list[RunOutcome]:
-    """:func:`ensure_baselines` for one pipeline."""
-    return ensure_baselines(workspace, [pipeline_id], runs, execution, keep_data=keep_data, plots=plots,
-                            progress=progress)

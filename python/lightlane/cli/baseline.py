@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..runs import ensure_baseline
+from ..baseline_runs import ensure_baseline
 from .common import GlobalOptions, run_command, say
 from ..scale import Execution
 from .scale_options import JOBS_HELP, SCHEDULER_HELP

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Optional
 
 from ..demo import build_demo
-from ..runs import ensure_baselines, execute_runs, run_folder
+from ..baseline_runs import ensure_baselines
+from ..runs import execute_runs, run_folder
 from ..scale import Execution
 from ..summary import verdict_summary
 from ..tables import write_workspace_tables

@@ -8,7 +8,8 @@ from typing import Optional
 
 from ..exceptions import MetadataError
 from ..metadata import Pipeline
-from ..runs import ensure_baselines, execute_runs, retest_run, run_folder
+from ..baseline_runs import ensure_baselines, retest_run
+from ..runs import execute_runs, run_folder
 from ..summary import verdict_summary
 from .common import GlobalOptions, run_command, say
 from ..scale import Execution

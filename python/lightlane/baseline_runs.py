@@ -1,0 +1,200 @@
+"""Baselines of a pipeline (SPEC §9, §11.1): topping them up, leave-one-out tests, retests.
+
+Baseline runs are ordinary run units (:mod:`lightlane.runs`) with indices 1, 2, …;
+this module decides which are missing, schedules them together, and recomputes
+every baseline run's tests against the other runs once the set has changed.
+The caller holds the workspace lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from . import baselines, cache
+from .baselines import NullSummary
+from .catalog import Catalog
+from .exceptions import CacheMissError, DataError, PrerequisiteError
+from .metadata import ProcessingParameters
+from .pipelines import load_pipeline
+from .run_results import result_rows
+from .runs import RunOutcome, _run_plans, plan_run, stored_outcome
+from .scale import Execution
+from .version import CODE_VERSION
+from .workspace import Workspace
+
+__all__ = ["NO_RANDOM_TASK_MESSAGE", "recompute_baseline_tests", "retest_run", "ensure_baselines", "ensure_baseline"]
+
+#: The error of a baseline whose B replicates are all identical (SPEC §9).
+NO_RANDOM_TASK_MESSAGE = "B has no random task; calibration impossible"
+
+
+def _baseline_runs(connection: sqlite3.Connection, pipeline_id: str, processing_hash: str) -> list[sqlite3.Row]:
+    cursor = connection.execute(
+        "SELECT * FROM runs WHERE kind = 'baseline' AND status = 'done' AND pipeline_id = ? "
+        "AND processing_hash = ? AND code_version = ? ORDER BY run_index, run_id",
+        (pipeline_id, processing_hash, CODE_VERSION))
+    cursor.row_factory = sqlite3.Row
+    return cursor.fetchall()
+
+
+def _cached_table(digest: str | None, workspace: Workspace, what: str) -> pl.DataFrame:
+    if digest is None:
+        raise CacheMissError(f"{what}: no chunk-table key recorded")
+    table = cache.load(cache.CacheKey("chunks", {}, digest), workspace.root / "cache")
+    if table is None:
+        raise CacheMissError(f"{what}: chunk table {digest[:12]}… is not in the cache (cleaned?); "
+                             f"re-run the baseline")
+    return table
+
+
+def _retest(catalog: Catalog, workspace: Workspace, processing: ProcessingParameters, run: sqlite3.Row,
+            summaries: Mapping[str, Sequence[NullSummary]]) -> list[dict[str, Any]]:
+    """Recompute one run's tests from its cached chunk tables; replace its rows (one transaction)."""
+    run_id = run["run_id"]
+    a_table = _cached_table(run["a_chunks_key"], workspace, f"run {run_id} A")
+    b_table = _cached_table(run["b_chunks_key"], workspace, f"run {run_id} B")
+    old = catalog.connection.execute("SELECT n_a, n_b FROM test_results WHERE run_id = ? LIMIT 1",
+                                     (run_id,)).fetchone()
+    n_a, n_b = (old[0], old[1]) if old is not None else (None, None)
+    rows = result_rows(run_id, processing, a_table, b_table, int(run["seed"]), summaries, n_a=n_a, n_b=n_b)
+    with catalog.transaction() as cursor:
+        cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
+        for row in rows:
+            catalog.insert(cursor, "test_results", row)
+    return rows
+
+
+def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[list[dict[str, Any]]]:
+    """Recompute the tests of every baseline run with leave-one-out thresholds (SPEC §9, §11.1).
+
+    For each done baseline run of the pipeline (current processing hash and package
+    version), its A and B chunk tables are read from the cache and the tests are
+    computed against the baseline set *excluding the run itself*; its
+    ``test_results`` rows are replaced (one transaction per run).
+
+    Returns
+    -------
+    list
+        The new rows of each baseline run, in run-index order.
+
+    Raises
+    ------
+    CacheMissError
+        A baseline run's chunk table was cleaned from the cache.
+    """
+    pipeline = load_pipeline(workspace, pipeline_id)
+    processing = workspace.load(ProcessingParameters, pipeline.processing)
+    p_hash = processing.processing_hash()
+    results = []
+    with Catalog.open(workspace.catalog_path) as catalog:
+        for run in _baseline_runs(catalog.connection, pipeline.id, p_hash):
+            summaries = baselines.load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run["run_id"])
+            results.append(_retest(catalog, workspace, processing, run, summaries))
+    return results
+
+
+def retest_run(workspace: Workspace, pipeline_id: str) -> RunOutcome:
+    """``run --retest``: the main run's tests from its cached chunk tables and the current baseline.
+
+    Raises
+    ------
+    PrerequisiteError
+        No done main run for the current processing and version, or no baseline.
+    CacheMissError
+        The run's chunk tables were cleaned from the cache.
+    """
+    plan = plan_run(workspace, pipeline_id, plots=False)
+    pipeline = load_pipeline(workspace, pipeline_id)
+    processing = workspace.load(ProcessingParameters, pipeline.processing)
+    with Catalog.open(workspace.catalog_path) as catalog:
+        run = catalog.connection.execute("SELECT * FROM runs WHERE run_id = ? AND status = 'done'",
+                                         (plan.run_id,)).fetchone()
+        if run is None:
+            raise PrerequisiteError(f"pipeline '{pipeline_id}' has no finished main run for processing "
+                                    f"'{processing.id}' to retest; run `lightlane run {pipeline_id}` first")
+        _retest(catalog, workspace, processing, run, plan.summaries)
+        return stored_outcome(catalog, plan.run_id)
+
+
+def _check_random_b(workspace: Workspace, pipeline_id: str, processing_hash: str) -> None:
+    with Catalog.open(workspace.catalog_path) as catalog:
+        hashes = [r["b_events_hash"] for r in _baseline_runs(catalog.connection, pipeline_id, processing_hash)]
+    if len(hashes) >= 2 and len(set(hashes)) == 1:
+        raise DataError(f"pipeline {pipeline_id!r}: {NO_RANDOM_TASK_MESSAGE}")
+
+
+def ensure_baselines(
+    workspace: Workspace,
+    pipeline_ids: Sequence[str],
+    runs: int,
+    execution: Execution = Execution(),
+    *,
+    keep_data: bool = False,
+    plots: bool = False,
+    progress: bool = False,
+) -> list[RunOutcome]:
+    """Top the baselines of pipelines up to ``runs`` runs each (SPEC §9); resumable.
+
+    Baseline indices 1…``runs`` already done for a pipeline, its processing hash and
+    the package version are skipped; the others are independent units (Dask when
+    ``execution`` says so). Then every baseline run's tests are recomputed with
+    leave-one-out thresholds (:func:`recompute_baseline_tests`).
+
+    Returns
+    -------
+    list of RunOutcome
+        The runs executed by this call (empty when the baselines were complete).
+
+    Raises
+    ------
+    DataError
+        "B has no random task; calibration impossible" when the B outputs of all
+        baseline runs (at least 2) of a pipeline have the same events_hash. Checked as
+        each run is recorded, so few runs are spent.
+    """
+    if isinstance(runs, bool) or int(runs) < 1:
+        raise ValueError(f"baseline runs must be ≥ 1, got {runs!r}")
+    plans = []
+    hashes = {}
+    for pipeline_id in pipeline_ids:
+        pipeline = load_pipeline(workspace, pipeline_id)
+        processing = workspace.load(ProcessingParameters, pipeline.processing)
+        hashes[pipeline.id] = p_hash = processing.processing_hash()
+        _check_random_b(workspace, pipeline.id, p_hash)
+        with Catalog.open(workspace.catalog_path) as catalog:
+            done = {int(r["run_index"]) for r in _baseline_runs(catalog.connection, pipeline.id, p_hash)}
+        plans += [plan_run(workspace, pipeline.id, run_index=i, kind="baseline", keep_data=keep_data, plots=plots)
+                  for i in range(1, int(runs) + 1) if i not in done]
+    label = f"baseline {pipeline_ids[0]}" if len(pipeline_ids) == 1 else "baseline runs"
+    outcomes = _run_plans(workspace, plans, execution, progress=label if progress else None,
+                          after=lambda plan: _check_random_b(workspace, plan.pipeline_id, hashes[plan.pipeline_id]))
+    for pipeline_id in pipeline_ids:
+        if _loo_stale(workspace, pipeline_id, hashes[pipeline_id]):
+            recompute_baseline_tests(workspace, pipeline_id)
+    return outcomes
+
+
+def _loo_stale(workspace: Workspace, pipeline_id: str, processing_hash: str) -> bool:
+    """Whether some baseline run's tests were not made against the other R − 1 runs (new runs, or a
+    command interrupted before the recomputation)."""
+    with Catalog.open(workspace.catalog_path) as catalog:
+        runs = _baseline_runs(catalog.connection, pipeline_id, processing_hash)
+        ids = [r["run_id"] for r in runs]
+        if not ids:
+            return False
+        marks = ", ".join("?" for _ in ids)
+        stale = catalog.connection.execute(
+            f"SELECT COUNT(*) FROM test_results WHERE run_id IN ({marks}) "
+            f"AND (baseline_runs IS NULL OR baseline_runs != ?)", (*ids, len(ids) - 1)).fetchone()[0]
+    return stale > 0
+
+
+def ensure_baseline(workspace: Workspace, pipeline_id: str, runs: int, *, keep_data: bool = False,
+                    progress: bool = False, execution: Execution = Execution(), plots: bool = False) -> list[RunOutcome]:
+    """:func:`ensure_baselines` for one pipeline."""
+    return ensure_baselines(workspace, [pipeline_id], runs, execution, keep_data=keep_data, plots=plots,
+                            progress=progress)

@@ -1,0 +1,141 @@
+"""The ``test_results`` rows of one run and B's null summaries (SPEC §11.2–§11.7, §9).
+
+Pure functions of two chunk tables and the baseline set: they are computed on
+whichever process runs the unit and recomputed from cached chunk tables by
+``run --retest`` and the leave-one-out pass of a baseline.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import baselines, stats
+from .baselines import NullSummary
+from .catalog import TEST_RESULT_COLUMNS
+from .chunks import METRICS
+from .exceptions import DataError
+from .metadata import ProcessingParameters
+
+__all__ = ["SIGNED_METRICS", "result_rows", "null_summaries"]
+
+#: Metrics whose sign carries meaning (SPEC §10.5): P1d and P1e apply to them only.
+SIGNED_METRICS: frozenset[str] = frozenset({"ev", "evs", "fel", "feg", "vea", "vesa", "nxs"})
+
+_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in TEST_RESULT_COLUMNS)
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]
+
+
+def _column(table: pl.DataFrame, metric: str) -> np.ndarray:
+    return table[metric].to_numpy().astype(np.float64, copy=False)
+
+
+def result_rows(
+    run_id: str,
+    processing: ProcessingParameters,
+    a_table: pl.DataFrame,
+    b_table: pl.DataFrame,
+    analysis_seed: int,
+    summaries: Mapping[str, Sequence[NullSummary]],
+    *,
+    n_a: int | None,
+    n_b: int | None,
+) -> list[dict[str, Any]]:
+    """The ``test_results`` rows of one run, one per test metric (SPEC §11.2–§11.7).
+
+    Parameters
+    ----------
+    run_id
+        The run.
+    processing
+        The processing (test metrics, p0, α, ci_level, bootstrap_resamples, top_fraction, band).
+    a_table, b_table
+        A's and B's chunk tables.
+    analysis_seed
+        The analysis seed (bootstrap stream).
+    summaries
+        metric → the baseline set's null summaries (excluding this run). An empty
+        set leaves P1a and the calibrated columns NULL, with a note.
+    n_a, n_b
+        Selected event counts of A and B (stored as ``n_a``/``n_b``).
+
+    Returns
+    -------
+    list of dict
+        Keys ``run_id``, ``metric`` and every column of
+        :data:`lightlane.catalog.TEST_RESULT_COLUMNS` (missing ones None).
+    """
+    p0 = processing.tail_fraction
+    alpha = processing.significance_level
+    centres = processing.band.centres_nm()
+    rows = []
+    for metric in processing.test_metrics:
+        signed = metric in SIGNED_METRICS
+        a_all, b_all = _column(a_table, metric), _column(b_table, metric)
+        a, b = _finite(a_all), _finite(b_all)
+        notes: list[str] = []
+        if a.size < a_all.size or b.size < b_all.size:
+            notes.append(f"{a_all.size - a.size} A and {b_all.size - b.size} B chunks with non-finite "
+                         f"{metric} ignored")
+        if a.size == 0 or b.size == 0:
+            row: dict[str, Any] = {"notes": "; ".join(notes + ["A or B has no finite value; all tests UNDEFINED"])}
+            for name in _COLUMN_NAMES:
+                if name.endswith("verdict") or name.endswith("verdict_calibrated"):
+                    row.setdefault(name, stats.UNDEFINED)
+        else:
+            own = NullSummary.from_values(metric, b, p0)
+            parts: list[Mapping[str, Any]] = [
+                {"notes": notes, "p1a_q_run": own.q},
+                stats.p1b_p1c(a, b, alpha, processing.bootstrap_resamples, analysis_seed, METRICS.index(metric)),
+                stats.p1d(a, b, signed),
+                stats.p1e(a, b, signed),
+                stats.p2(a_table, b_table, metric, processing.top_fraction, centres, alpha),
+            ]
+            merged_p2 = stats.merge_results(parts[-1])
+            reference = NullSummary.from_values(
+                metric, b, p0, (merged_p2.get("p2_slope_b"), merged_p2.get("p2_se_b")))
+            baseline_set = list(summaries.get(metric, ()))
+            if baseline_set:
+                calibrated = baselines.calibrated_columns(
+                    a, baseline_set, p0=p0, alpha=alpha, signed=signed,
+                    p2_slope_a=merged_p2.get("p2_slope_a"), reference=reference)
+                naive = stats.p1a(a, calibrated["p1a_threshold"], p0, alpha, processing.ci_level)
+                parts += [naive, calibrated]
+            else:
+                parts.append({"baseline_runs": 0, "notes": ["no baseline runs: P1a and calibrated p-values not computed"]})
+            row = stats.merge_results(*parts)
+        out = {"run_id": run_id, "metric": metric}
+        out.update({name: row.get(name) for name in _COLUMN_NAMES})
+        out["n_a"] = None if n_a is None else int(n_a)
+        out["n_b"] = None if n_b is None else int(n_b)
+        rows.append({k: _plain(v) for k, v in out.items()})
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars → Python scalars; NaN → None (SQLite NULL)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def null_summaries(processing: ProcessingParameters, b_table: pl.DataFrame) -> dict[str, NullSummary]:
+    """B's per-metric null summaries, with B's own P2 slope (SPEC §9, §11.1)."""
+    centres = processing.band.centres_nm()
+    out = {}
+    for metric in processing.test_metrics:
+        values = _finite(_column(b_table, metric))
+        if values.size == 0:
+            raise DataError(f"baseline B has no finite {metric} value; no null summary")
+        _, slope, se, _reason = stats.p2_slope(b_table, metric, processing.top_fraction, centres)
+        out[metric] = NullSummary.from_values(metric, values, processing.tail_fraction, (slope, se))
+    return out
