@@ -30,9 +30,10 @@ from .style import (
     COLOR_B,
     FIT_LINESTYLE,
     FONT_SIZE,
-    legend_columns,
+    bottom_legend,
     new_figure,
     set_title,
+    vector,
 )
 
 __all__ = [
@@ -67,32 +68,13 @@ _P1D_QUANTILES = (0.001, 0.999)
 _MAX_COUNT_BARS = 60
 
 
-def _vector(name: str, values: object, dtype: type = np.float64) -> np.ndarray:
-    array = np.asarray(values, dtype=dtype)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    return array
-
-
 def _increasing_edges(name: str, values: object, n_bins: int) -> np.ndarray:
-    edges = _vector(name, values)
+    edges = vector(name, values)
     if len(edges) != n_bins + 1:
         raise ValueError(f"{name} must have {n_bins + 1} entries (one more than the bins), got {len(edges)}")
     if not (np.all(np.isfinite(edges)) and np.all(np.diff(edges) > 0)):
         raise ValueError(f"{name} must be finite and strictly increasing")
     return edges
-
-
-def _bottom_legend(fig: Figure, handles: list, max_columns: int) -> None:
-    """One legend below the axes, as in the other house plots, so it never hides data."""
-    labels = [h.get_label() for h in handles]
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=legend_columns(labels, fig.get_figwidth(), max_columns=max_columns),
-        frameon=False,
-        fontsize=FONT_SIZE,
-    )
 
 
 # --- heatmap -----------------------------------------------------------------------------------------
@@ -148,8 +130,8 @@ def plot_heatmap(
         raise ValueError(f"counts must have at least one time bin and one wavelength bin, got shape {matrix.shape}")
     if not np.all(np.isfinite(matrix) & (matrix >= 0)):
         raise ValueError("counts must be finite and non-negative")
-    exposure = _vector("exposure", exposure)
-    valid = _vector("valid", valid, dtype=bool)
+    exposure = vector("exposure", exposure)
+    valid = vector("valid", valid, dtype=bool)
     if len(exposure) != n_time or len(valid) != n_time:
         raise ValueError(
             f"exposure and valid must have {n_time} entries (one per time bin), got {len(exposure)} and {len(valid)}"
@@ -183,7 +165,7 @@ def plot_heatmap(
     # Plain numbers (0, 1, 10, 100) rather than powers of ten: counts are
     # integers and the linear 0–1 part of the scale has no exponent to show.
     colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    _bottom_legend(fig, [Patch(facecolor=GAP_COLOR, label="time bin not valid (exposure < min_exposure)")], 1)
+    bottom_legend(fig, [Patch(facecolor=GAP_COLOR, label="time bin not valid (exposure < min_exposure)")], 1)
     set_title(fig, title)
     return fig
 
@@ -310,7 +292,7 @@ def plot_metric_histogram(
     ax.set_ylim(bottom=0.5)
     ax.set_xlabel(metric)
     ax.set_ylabel("chunks")
-    _bottom_legend(fig, handles, 3)
+    bottom_legend(fig, handles, 3)
     set_title(fig, title)
     return fig
 
@@ -379,9 +361,9 @@ def plot_quicklook(
         counts of the valid bins with the expected numbers under Poisson(μ_g);
         (3) the spectrum with bin w shaded and its point in purple.
     """
-    starts = _vector("times_s", times_s)
-    counts = _vector("counts", counts)
-    valid = _vector("valid", valid, dtype=bool)
+    starts = vector("times_s", times_s)
+    counts = vector("counts", counts)
+    valid = vector("valid", valid, dtype=bool)
     n_time = len(starts)
     if n_time == 0 or len(counts) != n_time or len(valid) != n_time:
         raise ValueError(
@@ -394,9 +376,9 @@ def plot_quicklook(
         raise ValueError("times_s must be finite and strictly increasing")
     if not np.all(np.isfinite(counts[valid]) & (counts[valid] >= 0)):
         raise ValueError("counts of valid bins must be finite and non-negative")
-    centres = _vector("spectrum_centres_nm", spectrum_centres_nm)
-    flux = _vector("spectrum_flux_density", spectrum_flux_density)
-    err = _vector("spectrum_err", spectrum_err)
+    centres = vector("spectrum_centres_nm", spectrum_centres_nm)
+    flux = vector("spectrum_flux_density", spectrum_flux_density)
+    err = vector("spectrum_err", spectrum_err)
     if not (len(centres) == len(flux) == len(err)) or len(centres) == 0:
         raise ValueError(
             "the spectrum arrays must be non-empty and of equal length, "
@@ -506,6 +488,6 @@ def plot_quicklook(
     ax_spec.set_ylabel("flux density (counts s⁻¹ nm⁻¹)")
     ax_spec.set_title("apparent spectrum", fontsize=FONT_SIZE)
 
-    _bottom_legend(fig, handles, 5)
+    bottom_legend(fig, handles, 5)
     set_title(fig, title)
     return fig

@@ -30,9 +30,11 @@ from .style import (
     COLOR_B,
     FIT_LINESTYLE,
     FONT_SIZE,
+    bottom_legend,
     legend_columns,
     new_figure,
     set_title,
+    vector,
 )
 
 __all__ = [
@@ -58,16 +60,9 @@ _LOG_WIDTH_RATIO = 20.0
 PowerLawFit = tuple[float, float, float]
 
 
-def _vector(name: str, values: object) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    return array
-
-
 def _centres(values: object) -> np.ndarray:
     """Validated band-bin centres: non-empty, finite, positive, strictly increasing."""
-    centres = _vector("centres_nm", values)
+    centres = vector("centres_nm", values)
     if centres.size == 0:
         raise ValueError("centres_nm must hold at least one wavelength bin, got none")
     if not (np.all(np.isfinite(centres)) and np.all(centres > 0)):
@@ -79,7 +74,7 @@ def _centres(values: object) -> np.ndarray:
 
 def _counts(name: str, values: object, n_bins: int, *, allow_nan: bool) -> np.ndarray:
     """Validated counts per bin: one per centre, non-negative; NaN marks an unused bin if allowed."""
-    counts = _vector(name, values)
+    counts = vector(name, values)
     if len(counts) != n_bins:
         raise ValueError(f"{name} must have {n_bins} entries (one per wavelength bin), got {len(counts)}")
     finite = np.isfinite(counts)
@@ -88,14 +83,6 @@ def _counts(name: str, values: object, n_bins: int, *, allow_nan: bool) -> np.nd
     if np.any(np.isinf(counts)) or np.any(counts[finite] < 0):
         raise ValueError(f"{name} must be non-negative (NaN for a bin not used)" if allow_nan else f"{name} must be non-negative")
     return counts
-
-
-def _bottom_legend(fig: Figure, handles: list, max_columns: int) -> int:
-    """One legend below the axes, as in the other house plots; returns its column count."""
-    labels = [h.get_label() for h in handles]
-    ncols = legend_columns(labels, fig.get_figwidth(), max_columns=max_columns)
-    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False, fontsize=FONT_SIZE)
-    return ncols
 
 
 def bin_edges_from_centres(centres_nm: np.ndarray) -> np.ndarray:
@@ -257,7 +244,7 @@ def plot_counts_per_bin(
     ax.set_ylim(bottom=0)
     ax.set_xlabel("λ (nm)")
     ax.set_ylabel("counts per bin")
-    _bottom_legend(fig, handles, 2)
+    bottom_legend(fig, handles, 2)
     set_title(fig, title)
     return fig
 
@@ -443,8 +430,8 @@ def plot_timescales(
     ValueError
         When the arrays differ in length or hold non-finite or non-positive values.
     """
-    x = _vector("centres_nm", centres_nm)
-    y = _vector("widths_s", widths_s)
+    x = vector("centres_nm", centres_nm)
+    y = vector("widths_s", widths_s)
     if len(x) != len(y):
         raise ValueError(f"centres_nm and widths_s must have equal lengths, got {len(x)} and {len(y)}")
     if not (np.all(np.isfinite(x) & (x > 0)) and np.all(np.isfinite(y) & (y > 0))):

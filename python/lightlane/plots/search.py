@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .style import COLOR_A, COLOR_B, new_figure, set_title, title_for
+from .style import COLOR_A, COLOR_B, bottom_legend, new_figure, set_title, title_for
 
 __all__ = ["MODE_COLORS", "plot_search_progress"]
 
@@ -52,8 +52,7 @@ def plot_search_progress(indices: Sequence[int], objectives: Sequence[float | No
         best = np.minimum.accumulate(np.where(finite, j, np.inf))
         shown = np.isfinite(best)
         ax.step(index[shown], best[shown], where="post", color=COLOR_A, lw=1.2, label="running best")
-        # below the axes: any corner of the data area can hold a trial
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, fontsize=9, frameon=False)
+        bottom_legend(fig, ax.get_legend_handles_labels()[0], 3)
     ax.set_xlabel("trial index")
     ax.set_ylabel("J = D_var + D_spec")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -12,20 +12,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..metadata.values import Spectrum
-from .style import COLOR_A, COLOR_B, FIT_LINESTYLE, FONT_SIZE, legend_columns, new_figure, set_title
+from .style import COLOR_A, COLOR_B, FIT_LINESTYLE, FONT_SIZE, legend_columns, new_figure, set_title, vector
 
 __all__ = ["SpectrumPanel", "plot_spectrum_comparison", "fit_label"]
 
 # Points per fitted curve: enough that the log-normal peak looks smooth for
 # any number of bins, yet cheap.
 _CURVE_POINTS = 400
-
-
-def _as_vector(name: str, values: np.ndarray) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    return array
 
 
 # eq=False: the fields are numpy arrays, whose elementwise == would make the
@@ -58,9 +51,9 @@ class SpectrumPanel:
     r2: float | None = None
 
     def __post_init__(self) -> None:
-        centres = _as_vector("centres_nm", self.centres_nm)
-        flux = _as_vector("flux_density", self.flux_density)
-        err = _as_vector("flux_density_err", self.flux_density_err)
+        centres = vector("centres_nm", self.centres_nm)
+        flux = vector("flux_density", self.flux_density)
+        err = vector("flux_density_err", self.flux_density_err)
         if not (len(centres) == len(flux) == len(err)):
             raise ValueError(
                 f"centres_nm, flux_density and flux_density_err differ in length ({len(centres)}, {len(flux)}, {len(err)})"

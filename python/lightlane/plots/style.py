@@ -36,6 +36,8 @@ __all__ = [
     "set_title",
     "title_for",
     "legend_columns",
+    "bottom_legend",
+    "vector",
     "text_width_in",
 ]
 
@@ -219,3 +221,18 @@ def legend_columns(labels: Sequence[str], width_in: float, max_columns: int = 2)
     widest = max((text_width_in(line, FONT_SIZE) for label in labels for line in label.splitlines()), default=0.0)
     column_in = widest + _LEGEND_COLUMN_OVERHEAD_IN
     return max(1, min(max_columns, int((width_in - 2 * _EDGE_MARGIN_IN) // column_in)))
+
+
+def bottom_legend(fig: Figure, handles: list, max_columns: int) -> None:
+    """One legend below the axes, as in every house plot, so it never hides data."""
+    labels = [h.get_label() for h in handles]
+    fig.legend(handles=handles, loc="outside lower center", frameon=False, fontsize=FONT_SIZE,
+               ncols=legend_columns(labels, fig.get_figwidth(), max_columns=max_columns))
+
+
+def vector(name: str, values: object, dtype: type = np.float64) -> np.ndarray:
+    """``values`` as a one-dimensional array, or a ValueError naming the argument."""
+    array = np.asarray(values, dtype=dtype)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    return array
