@@ -48,7 +48,7 @@ impl Calibration {
     pub fn channel_range(&self) -> (i64, i64) {
         match *self {
             Self::ChandraAcis | Self::ChandraHrc => (1, 1024),
-            Self::XmmEpic => (0, 20_479),
+            Self::XmmEpic => (1, 20_479), // PI = 0 is below threshold: invalid (SPEC §6.2)
             Self::Nustar => (0, 4095),
             Self::Linear { first, last, .. } => (first, last),
         }

@@ -114,8 +114,8 @@ fn decode<T: Widen>(rows: &[u8], row_bytes: usize, field: Field, pick: impl Iter
 pub enum EnergySource {
     /// Integer channels dithered uniformly in energy inside their interval.
     Channels { field: Field, calibration: Calibration, dither_seed: u64, dataset_key: u64 },
-    /// A continuous ENERGY column in eV.
-    EnergyEv { field: Field },
+    /// A continuous ENERGY column, `per_kev` of its units making one keV (1000 for eV, 1 for keV).
+    Energy { field: Field, per_kev: f64 },
     /// A stored WAVELENGTH column in nm, with an optional stored ENERGY_KEV column.
     Wavelength { field: Field, energy_kev: Option<Field> },
 }
@@ -244,9 +244,9 @@ impl BlockWork {
                     self.energy[k] = interval.map_or(f64::NAN, |(lo, hi)| lo + u * (hi - lo));
                 }
             }
-            EnergySource::EnergyEv { field } => {
+            EnergySource::Energy { field, per_kev } => {
                 decode(table.bytes, table.row_bytes, field, rows, &mut self.energy);
-                self.energy.iter_mut().for_each(|e| *e /= 1000.0);
+                self.energy.iter_mut().for_each(|e| *e /= per_kev);
             }
             EnergySource::Wavelength { field, energy_kev } => {
                 decode(table.bytes, table.row_bytes, field, rows, &mut self.wavelength);
@@ -307,7 +307,7 @@ pub fn ingest_table(
 ) -> CoreResult<Ingested> {
     table.check(&time)?;
     match energy {
-        EnergySource::Channels { field, .. } | EnergySource::EnergyEv { field } => table.check(field)?,
+        EnergySource::Channels { field, .. } | EnergySource::Energy { field, .. } => table.check(field)?,
         EnergySource::Wavelength { field, energy_kev } => {
             table.check(field)?;
             if let Some(f) = energy_kev {
@@ -584,23 +584,43 @@ mod tests {
     }
 
     #[test]
-    fn draws_decide_channels_that_start_below_zero() {
-        // XMM channel 0 covers [−0.5, 0.5) eV: about half of its draws give E ≤ 0.
+    fn xmm_channel_zero_is_always_dropped() {
+        // XMM PI = 0 lies below threshold: invalid whatever the draw (SPEC §6.2).
         let n = 100_000;
         let times: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let channels: Vec<i32> = (0..n).map(|i| if i % 3 == 0 { 0 } else { 500 }).collect();
         let bytes = table_bytes(&times, &channels, &vec![0.0; n]);
         let table = Table::new(&bytes, 16, n).unwrap();
-        let source = EnergySource::Channels { field: PI, calibration: Calibration::XmmEpic, dither_seed: 1, dataset_key: 2 };
-        let out = ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)], true, false).unwrap();
-        let wide: Vec<i64> = channels.iter().map(|&c| i64::from(c)).collect();
-        let reference = dither_channels(&wide, &Calibration::XmmEpic, 1, 2);
-        let kept: Vec<usize> = (0..n).filter(|&i| reference.energy_kev[i].is_finite()).collect();
-        assert!(n - kept.len() > 10_000, "the case under test must occur");
-        assert_eq!(out.dropped_invalid_energy, n - kept.len());
-        assert_eq!(out.time_s, kept.iter().map(|&i| times[i]).collect::<Vec<_>>());
-        assert_eq!(out.energy_kev, kept.iter().map(|&i| reference.energy_kev[i]).collect::<Vec<_>>());
-        assert_eq!(out.extra[0], Column::Int(kept.iter().map(|&i| i64::from(channels[i])).collect()));
+        for seed in 0..4 {
+            let source = EnergySource::Channels { field: PI, calibration: Calibration::XmmEpic, dither_seed: seed, dataset_key: 2 };
+            let out = ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)], true, false).unwrap();
+            let kept: Vec<usize> = (0..n).filter(|&i| channels[i] != 0).collect();
+            assert_eq!(out.dropped_invalid_energy, n - kept.len());
+            assert_eq!(out.time_s, kept.iter().map(|&i| times[i]).collect::<Vec<_>>());
+            assert_eq!(out.extra[0], Column::Int(kept.iter().map(|&i| i64::from(channels[i])).collect()));
+        }
+    }
+
+    #[test]
+    fn energy_column_unit_scales_to_kev() {
+        // Rows of (TIME f8, ENERGY f8): the same numbers read as eV and as keV.
+        let values = [500.0f64, 1.5, -2.0, 7000.0];
+        let mut bytes = Vec::new();
+        for (i, e) in values.iter().enumerate() {
+            bytes.extend_from_slice(&(i as f64).to_be_bytes());
+            bytes.extend_from_slice(&e.to_be_bytes());
+        }
+        let table = Table::new(&bytes, 16, values.len()).unwrap();
+        let energy = Field { offset: 8, kind: FieldType::F64 };
+        for (per_kev, expected) in [(1000.0, [0.5, 0.0015, 7.0]), (1.0, [500.0, 1.5, 7000.0])] {
+            let source = EnergySource::Energy { field: energy, per_kev };
+            let out = ingest_table(&table, TIME, 0.0, &source, &[], &[(0.0, 10.0)], true, false).unwrap();
+            assert_eq!(out.energy_kev, expected.to_vec());
+            assert_eq!(out.dropped_invalid_energy, 1);
+            for (e, l) in out.energy_kev.iter().zip(&out.wavelength_nm) {
+                assert_eq!(*l, HC_KEV_NM / e);
+            }
+        }
     }
 
     #[test]

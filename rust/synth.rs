@@ -155,6 +155,15 @@ impl Generation<'_> {
                 return Err(CoreError::Parameter("smearing FWHM must be > 0".into()));
             }
         }
+        // The mean lanecount is N̄ on every lattice, so this is the expected photon count; refuse
+        // before allocating anything when it cannot fit (a span of 1e308 s overflows to inf).
+        let exposure_s: f64 = self.gtis.iter().map(|(a, b)| b - a).sum();
+        let expected = self.bins.iter().map(|bin| bin.flux_per_s).sum::<f64>() * exposure_s;
+        if !(expected.is_finite() && expected <= f64::from(u32::MAX)) {
+            return Err(CoreError::Parameter(format!(
+                "the generation would make about {expected:.3e} photons ({exposure_s:.3e} s of GTIs), more than the 2³² of one generation"
+            )));
+        }
         Ok(())
     }
 

@@ -20,7 +20,7 @@ from lightlane.cli import main
 from lightlane.metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingParameters, SearchSpace, parse_document
 from lightlane.workspace import embedded_defaults
 
-from .conftest import snapshot
+from .conftest import build_event_file, snapshot
 from .test_metadata import DATASET, PIPELINE
 
 BAD_VALUES: list[Any] = ["x", "", True, False, None, [], [1, "a"], {}, {"kind": "?"}, -1, 0, 0.5, 1e308, -1e308, 2**70]
@@ -171,3 +171,86 @@ def test_truncated_file_through_the_cli(tmp_path, capsys, make_events) -> None:
     err = capsys.readouterr().err
     assert code == 4 and "broken.fits" in err and "Traceback" not in err
     assert snapshot(ws) == before
+
+
+# ------------------------------------------------------------- property 30: bad FITS through `onboard`
+
+def onboard_fails_cleanly(ws, path, capsys, codes=(3, 4)) -> int:
+    """`onboard` of a damaged file: one line naming it, a documented code, workspace unchanged."""
+    before = snapshot(ws)
+    dataset_id = path.name.split(".")[0].replace("_", "-")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LightlaneWarning)  # as for a user: warnings are not failures
+        code = main(["--workspace", str(ws), "onboard", str(path), "--id", dataset_id, "--no-verify-checksum"])
+    err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("lightlane: warning:")]
+    if code == 0:  # a flip in padding or in an unused value can leave a valid file
+        assert err == []
+        return code
+    assert code in codes and len(err) == 1 and path.name in err[0] and "Traceback" not in err[0], (code, err[-3:])
+    assert snapshot(ws) == before
+    return code
+
+
+@pytest.fixture
+def fuzz_ws(tmp_path):
+    ws = tmp_path / "ws"
+    assert main(["--workspace", str(ws), "--quiet", "init"]) == 0
+    return ws
+
+
+def gzipped(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["fits", "fits.gz"])
+def test_cut_and_flipped_files_through_the_cli(tmp_path, fuzz_ws, capsys, make_events, compress) -> None:
+    data = make_events(times=np.linspace(1, 999, 2000), columns={"PI": ("J", np.full(2000, 77, dtype=np.int32))}).read_bytes()
+    stored = gzipped(data) if compress else data
+    suffix = ".fits.gz" if compress else ".fits"
+    cuts = sorted({*range(1, len(stored), max(1, len(stored) // 25)), len(stored) - 1})
+    flips = sorted({int(p) for p in (np.arange(1, 41) * 7919) % len(stored)})
+    failures = 0
+    for index, cut in enumerate(cuts):
+        path = tmp_path / f"cut_{index}{suffix}"
+        path.write_bytes(stored[:cut])
+        failures += onboard_fails_cleanly(fuzz_ws, path, capsys) != 0
+    for index, position in enumerate(flips):
+        damaged = bytearray(stored)
+        damaged[position] ^= 0xA5
+        path = tmp_path / f"flip_{index}{suffix}"
+        path.write_bytes(bytes(damaged))
+        failures += onboard_fails_cleanly(fuzz_ws, path, capsys) != 0
+    assert failures >= len(cuts)  # every cut file is refused
+
+
+def without_card(path, card: str) -> None:
+    """Blank one header card in place (as a broken writer would leave it)."""
+    data = bytearray(path.read_bytes())
+    position = data.find(card.ljust(8).encode())
+    assert position >= 0
+    data[position:position + 80] = b" " * 80
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("header", "card", "needle"),
+    [
+        ({"TSTART": "abc"}, None, "TSTART"),
+        ({"MJDREFI": "fifty"}, None, "MJDREFI"),
+        ({"TIMEZERO": "soon"}, None, "TIMEZERO"),
+        ({"TIMEDEL": "x", "TIMEPIXR": 0.0}, None, "TIMEDEL"),
+        ({"TSTART": -1.7e308, "TSTOP": 1.7e308}, "NO-GTI", "infinite"),
+        ({}, "TTYPE2", "PI"),
+        ({}, "TTYPE1", "TIME"),
+    ],
+    ids=["tstart text", "mjdrefi text", "timezero text", "timedel text", "infinite exposure", "pi without ttype",
+         "time without ttype"],
+)
+def test_bad_headers_through_the_cli(tmp_path, fuzz_ws, capsys, header, card, needle) -> None:
+    gtis = None if card == "NO-GTI" else ((0.0, 1000.0),)
+    path = build_event_file(tmp_path / "bad.fits", header=header, gtis=gtis)
+    if card and card != "NO-GTI":
+        without_card(path, card)
+    assert onboard_fails_cleanly(fuzz_ws, path, capsys) != 0

@@ -31,12 +31,13 @@ def test_default_family(workspace, source) -> None:
     assert [t.name for t in null.a_tasks] == ["select", "flatten", "poissonize"]
 
 
-def test_hrc_sources_get_chandrashift_first(workspace, make_events) -> None:
+def test_hrc_sources_are_fixed_at_read_not_by_chandrashift(workspace, make_events) -> None:
     with pytest.warns(Warning, match="HRC"):
-        onboard_file(workspace, make_events(header={"INSTRUME": "HRC-I"}), "hrc")
+        meta = onboard_file(workspace, make_events(header={"INSTRUME": "HRC-I"}), "hrc")
+    assert meta.time_tag_fix == "hrc-next-event"
     assert main(["--workspace", str(workspace.root), "--quiet", "pipeline", "default", "--source-dataset", "hrc"]) == 0
     for pipeline_id in ("hrc_vs_poisson", "hrc_vs_lcpreserve", "hrc_null_vs_poisson"):
-        assert workspace.load(Pipeline, pipeline_id).a_tasks[0].name == "chandrashift"
+        assert [task.name for task in workspace.load(Pipeline, pipeline_id).a_tasks][:2] == ["select", "flatten"]
 
 
 def test_create_with_a_tasks_file(workspace, source, tmp_path) -> None:

@@ -32,7 +32,7 @@ CALIBRATIONS = CHANNEL_CALIBRATIONS + ("energy-column", "stored-wavelength")
 _DESCRIPTIONS = {
     "chandra-acis": "Chandra ACIS PI: [14.6(i−1), 14.6·i) eV, i = 1…1024",
     "chandra-hrc": "Chandra HRC, nominal ACIS grid (HRC has essentially no energy resolution)",
-    "xmm-epic": "XMM-Newton EPIC PI in eV: [i − 0.5, i + 0.5) eV, i = 0…20479",
+    "xmm-epic": "XMM-Newton EPIC PI in eV: [i − 0.5, i + 0.5) eV, i = 1…20479 (PI = 0 is invalid)",
     "nustar": "NuSTAR PI: [1.6 + 0.04·i, 1.64 + 0.04·i) keV, i = 0…4095",
     "linear": "[offset + slope·i, offset + slope·(i+1)) keV",
     "energy-column": "continuous ENERGY column in eV, no dithering",

@@ -7,17 +7,18 @@ transaction each; ``PRAGMA user_version`` records the last one applied.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from .exceptions import MetadataError
 from .version import CODE_VERSION
 
-__all__ = ["Catalog", "utc_now", "SCHEMA_VERSION", "TEST_RESULT_COLUMNS"]
+__all__ = ["Catalog", "utc_now", "storage_error", "SCHEMA_VERSION", "TEST_RESULT_COLUMNS"]
 
 TEST_RESULT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
     (name, kind)
@@ -85,6 +86,51 @@ MIGRATIONS: tuple[str, ...] = (_MIGRATION_1,)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+#: SQLite primary result codes that mean "the file cannot be used", with the errno they amount to.
+_STORAGE_CODES = {3: errno.EACCES, 5: errno.EBUSY, 6: errno.EBUSY, 8: errno.EROFS, 10: errno.EIO, 11: errno.EIO,
+                  13: errno.ENOSPC, 14: errno.EACCES, 26: errno.EIO}
+#: The same, recognised by message (errors raised without a result code).
+_STORAGE_MESSAGES = {"disk is full": errno.ENOSPC, "readonly database": errno.EROFS, "disk i/o error": errno.EIO,
+                     "unable to open database": errno.EACCES, "database is locked": errno.EBUSY,
+                     "not a database": errno.EIO, "malformed": errno.EIO}
+
+
+def storage_error(error: BaseException, path: str | os.PathLike[str] | None) -> OSError | None:
+    """The environment failure behind an SQLite error, as an ``OSError`` naming the catalog; else None.
+
+    A catalog that is full, read-only, locked, unreadable or damaged is an environment
+    failure (the CLI's exit 4), not a bug; SQL mistakes (``no such table`` ...) are bugs.
+
+    Parameters
+    ----------
+    error
+        Any exception; only :class:`sqlite3.OperationalError` and :class:`sqlite3.DatabaseError`
+        themselves are considered (an ``IntegrityError`` is a bug).
+    path
+        The catalog file, or None when unknown.
+
+    Returns
+    -------
+    OSError or None
+
+    Examples
+    --------
+    >>> storage_error(sqlite3.OperationalError("database or disk is full"), "ws/lightlane.sqlite").filename
+    'ws/lightlane.sqlite'
+    """
+    if type(error) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+        return None
+    code = getattr(error, "sqlite_errorcode", None)
+    text = str(error)
+    if isinstance(code, int):
+        number = _STORAGE_CODES.get(code & 0xFF)
+    else:
+        number = next((n for words, n in _STORAGE_MESSAGES.items() if words in text.lower()), None)
+    if number is None:
+        return None
+    return OSError(number, f"catalog: {text}", str(path) if path is not None else "lightlane.sqlite")
+
+
 def utc_now() -> str:
     """ISO-8601 UTC timestamp with seconds."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -99,13 +145,23 @@ class Catalog:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Catalog:
+        """Connect and apply pending migrations; a file SQLite cannot use raises an ``OSError`` naming it."""
         path = Path(path)
-        connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        catalog = cls(connection, path)
-        catalog._migrate()
+        connection = None
+        try:
+            connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            catalog = cls(connection, path)
+            catalog._migrate()
+        except sqlite3.Error as error:
+            if connection is not None:
+                connection.close()
+            converted = storage_error(error, path)
+            if converted is None:
+                raise
+            raise converted from error
         return catalog
 
     def close(self) -> None:
@@ -114,8 +170,12 @@ class Catalog:
     def __enter__(self) -> Catalog:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        """Close; an SQLite storage failure inside the block becomes an ``OSError`` naming this file."""
         self.close()
+        converted = storage_error(error, self.path) if error is not None else None
+        if converted is not None:
+            raise converted from error
 
     @property
     def user_version(self) -> int:
@@ -141,11 +201,13 @@ class Catalog:
         cursor.execute("BEGIN IMMEDIATE")
         try:
             yield cursor
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
-        else:
             cursor.execute("COMMIT")
+        except BaseException:
+            # SQLite may already have rolled back (disk full): never hide the first error behind a second
+            if self.connection.in_transaction:
+                with suppress(sqlite3.Error):
+                    cursor.execute("ROLLBACK")
+            raise
 
     def insert(self, cursor: sqlite3.Cursor, table: str, row: Mapping[str, Any], *, replace: bool = False) -> None:
         """Insert one row; ``code_version`` is filled in."""
@@ -157,3 +219,7 @@ class Catalog:
 
     def dataset_row(self, dataset_id: str) -> sqlite3.Row | None:
         return self.connection.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+
+    def forget_raw_dataset(self, cursor: sqlite3.Cursor, dataset_id: str) -> None:
+        """Undo the row of an onboard that did not complete (raw rows only)."""
+        cursor.execute("DELETE FROM datasets WHERE id = ? AND kind = 'raw'", (dataset_id,))

@@ -59,8 +59,14 @@ def read_dataset(workspace: Workspace, dataset_id: str, *, require_xy: bool = Fa
             f"recorded in meta/datasets/{dataset_id}.json; the file changed after onboarding"
         )
     params = to_json(meta.calibration_params) if meta.calibration_params is not None else None
-    return read_events(
+    events = read_events(
         path, meta.energy_calibration, dataset_id=meta.id, dither_seed=meta.dither_seed, calibration_params=params,
         channel_column=meta.channel_column, sort_times=meta.sort_times, require_xy=require_xy,
-        columns=columns, display_name=meta.event_file,
+        columns=columns, display_name=meta.event_file, gti_hdu=meta.gti_hdu, energy_unit=meta.energy_unit,
+        # Only raw files get the HRC fix at read time; task outputs already hold fixed times.
+        time_tag_fix=meta.kind == "raw" and meta.time_tag_fix is not None,
     )
+    if events.time_shift_s != meta.time_shift_s:
+        raise DataError(f"{meta.event_file}: time-tag shift {events.time_shift_s!r} s differs from time_shift_s "
+                        f"{meta.time_shift_s!r} recorded in meta/datasets/{dataset_id}.json")
+    return events

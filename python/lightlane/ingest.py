@@ -6,8 +6,13 @@ that give identical results:
 * fast: the raw big-endian rows (memory-mapped) go to one Rust call that
   decodes, checks, dithers and GTI-filters only the needed columns;
 * general: numpy column reads, for scaled (TZERO/TSCAL) columns, unsorted
-  files read with ``sort_times`` and passthrough columns.
+  files read with ``sort_times``, passthrough columns, the HRC time-tag fix
+  and events dropped by the per-CCD GTI rule.
 
+Rules of SPEC §6.1 rev 2 that decide what a file means: the ENERGY unit comes
+from its TUNIT (never guessed outside Chandra/XMM), times move to the centre
+of their time-tag bin (TIMEPIXR/TIMEDEL), several GTI extensions are
+intersected (:mod:`lightlane.gti`), and the HRC fix works on the raw rows.
 The file is never written.
 """
 
@@ -18,6 +23,7 @@ import io
 import logging
 import os
 import warnings
+import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +37,10 @@ from astropy.utils.exceptions import AstropyWarning
 
 from . import _core
 from .calibrations import HC_KEV_NM, Calibration, detect_calibration, get_calibration
-from .exceptions import DataError, LightlaneError, LightlaneWarning
+from .exceptions import DataError, LightlaneError
+from .gti import merge_intervals
 from .hashing import events_hash
+from .ogip import OgipFile
 
 __all__ = ["EventList", "read_events", "merge_intervals", "KEYWORDS"]
 
@@ -40,7 +48,8 @@ log = logging.getLogger("lightlane.ingest")
 
 #: Header keywords kept in :attr:`EventList.header` when present.
 KEYWORDS = (
-    "TSTART", "TSTOP", "MJDREF", "MJDREFI", "MJDREFF", "TIMEZERO", "TIMESYS", "TIMEUNIT", "TELESCOP", "INSTRUME",
+    "TSTART", "TSTOP", "MJDREF", "MJDREFI", "MJDREFF", "TIMEZERO", "TIMEPIXR", "TIMEDEL", "TIMESYS", "TIMEUNIT",
+    "TELESCOP", "INSTRUME",
     "OBS_ID", "OBJECT", "LIVETIME", "DTCOR", "EXPOSURE", "CREATOR",
     "LLSCHEMA", "LLDSID", "LLPARENT", "LLGENID", "LLSEED", "LLHASH", "LLTASKS",
 )
@@ -49,6 +58,9 @@ _KNOWN = ("time", "energy", "pi", "pha", "x", "y", "wavelength", "energy_kev", "
 _LIGHTLANE_INT_COLUMNS = {"bin": np.uint16, "lanecount": np.int64}
 _SORT_HINT = "; onboard with --sort-times to sort them in memory"
 _FAST_TYPES = {"u1", "i2", "i4", "i8", "f4", "f8"}
+#: Header keywords that must be finite numbers when present.
+_NUMERIC_KEYWORDS = ("TSTART", "TSTOP", "MJDREF", "MJDREFI", "MJDREFF", "TIMEZERO", "TIMEPIXR", "TIMEDEL")
+HRC_TIME_TAG_FIX = "hrc-next-event"
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,11 @@ class EventList:
     dropped_invalid_energy: int
     warnings: tuple[str, ...] = field(default=())
     omitted: tuple[str, ...] = field(default=())
+    dropped_other_ccds: int = 0
+    time_shift_s: float = 0.0
+    time_tag_fix: str | None = None
+    energy_unit: str | None = None
+    checksum: str = "skipped"
 
     @property
     def exposure_s(self) -> float:
@@ -104,22 +121,6 @@ class EventList:
         return events_hash([*arrays, self.gti[:, 0], self.gti[:, 1]])
 
 
-def merge_intervals(intervals: np.ndarray) -> np.ndarray:
-    """Sort and merge overlapping or touching intervals; drop zero-length ones."""
-    intervals = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
-    intervals = intervals[intervals[:, 1] > intervals[:, 0]]
-    if len(intervals) == 0:
-        return intervals
-    intervals = intervals[np.lexsort((intervals[:, 1], intervals[:, 0]))]
-    merged = [list(intervals[0])]
-    for start, stop in intervals[1:]:
-        if start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], stop)
-        else:
-            merged.append([start, stop])
-    return np.array(merged, dtype=np.float64)
-
-
 def _in_gtis_sorted(sorted_times: np.ndarray, gti: np.ndarray) -> np.ndarray:
     """Mask of sorted times inside any [start, stop) of merged GTIs.
 
@@ -140,94 +141,23 @@ def _as_slice(keep: np.ndarray, kept: int) -> slice | None:
     return slice(first, first + kept) if keep[first:first + kept].all() else None
 
 
-class _Reader:
-    """One read of one file; holds the context used in error messages."""
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read one file (the arguments of :func:`read_events` after ``path``)."""
 
-    def __init__(self, path: Path, shown: str) -> None:
-        self.path = path
-        self.shown = shown
-        self.notes: list[str] = []
-
-    def fail(self, message: str, hdu: str | None = None, column: str | None = None) -> DataError:
-        where = self.shown
-        if hdu:
-            where += f"[{hdu}]"
-        if column:
-            where += f": column {column!r}"
-        return DataError(f"{where}: {message}")
-
-    def warn(self, message: str) -> None:
-        self.notes.append(message)
-        warnings.warn(f"{self.shown}: {message}", LightlaneWarning, stacklevel=4)
-
-    def events_hdu(self, hdul: fits.HDUList) -> fits.BinTableHDU:
-        tables = [h for h in hdul if isinstance(h, fits.BinTableHDU)]
-        for hdu in tables:
-            if str(hdu.name).upper() == "EVENTS":
-                return hdu
-        for hdu in tables:
-            if "time" in {n.lower() for n in hdu.columns.names}:
-                self.warn(f"no EVENTS extension; using {hdu.name!r}, the first table with a TIME column")
-                return hdu
-        raise self.fail("no EVENTS extension and no table with a TIME column", hdu="EVENTS")
-
-    def check_column(self, hdu: fits.BinTableHDU, names: Mapping[str, str], key: str) -> None:
-        """A scalar numeric column, judged from the table's storage type alone (no data read)."""
-        actual = names[key]
-        storage = hdu.columns.dtype.fields[actual][0]
-        if storage.shape != ():
-            raise self.fail("expected a scalar column", hdu.name, actual)
-        fits_format = str(hdu.columns[actual].format)
-        if storage.kind not in "iuf" or fits_format.endswith("L"):
-            raise self.fail(f"expected a numeric column, got FITS format {fits_format!r}", hdu.name, actual)
-
-    def column(self, hdu: fits.BinTableHDU, names: Mapping[str, str], key: str, dtype: type) -> np.ndarray:
-        """A scalar column, converted once to a native-endian array of ``dtype``."""
-        actual = names[key]
-        self.check_column(hdu, names, key)
-        try:
-            raw = hdu.data.field(actual)
-        except (KeyError, ValueError, TypeError, OSError) as exc:
-            raise self.fail(f"cannot read column: {exc}", hdu.name, actual) from None
-        if np.issubdtype(dtype, np.integer) and raw.dtype.kind == "f":
-            values = np.asarray(raw, dtype=np.float64)
-            if not np.all(np.isfinite(values) & (values == np.round(values))):
-                raise self.fail("expected integer channels, found non-integer values", hdu.name, actual)
-        return np.asarray(raw, dtype=dtype)
-
-    def gtis(self, hdul: fits.HDUList, events: fits.BinTableHDU, gti_hdu: str | None) -> np.ndarray:
-        if gti_hdu is not None:
-            chosen = [h for h in hdul if str(h.name).upper() == gti_hdu.upper()]
-            if not chosen:
-                raise self.fail("GTI extension not found", hdu=gti_hdu)
-        else:
-            chosen = [
-                h for h in hdul
-                if isinstance(h, fits.BinTableHDU) and (h.name.upper() == "GTI" or h.name.upper().startswith("STDGTI"))
-            ]
-        if not chosen:
-            header = events.header
-            if "TSTART" not in header or "TSTOP" not in header:
-                raise self.fail("no GTI extension and no TSTART/TSTOP keywords", hdu=events.name)
-            self.warn("no GTI extension; using [TSTART, TSTOP] as the only good time interval")
-            zero = float(header.get("TIMEZERO", 0.0))
-            return np.array([[float(header["TSTART"]) + zero, float(header["TSTOP"]) + zero]])
-        parts = []
-        for hdu in chosen:
-            names = {n.lower(): n for n in hdu.columns.names} if isinstance(hdu, fits.BinTableHDU) else {}
-            for key in ("start", "stop"):
-                if key not in names:
-                    raise self.fail("missing column", hdu.name, key.upper())
-            zero = float(hdu.header.get("TIMEZERO", 0.0))
-            start = self.column(hdu, names, "start", np.float64) + zero
-            stop = self.column(hdu, names, "stop", np.float64) + zero
-            if not (np.all(np.isfinite(start)) and np.all(np.isfinite(stop))):
-                raise self.fail("non-finite GTI bounds", hdu.name, "START")
-            parts.append(np.column_stack([start, stop]))
-        merged = merge_intervals(np.concatenate(parts))
-        if len(merged) == 0:
-            raise self.fail("all good time intervals have zero length", hdu=chosen[0].name)
-        return merged
+    calibration: str | None = None
+    dataset_id: str | None = None
+    dither_seed: int = 0
+    calibration_params: Mapping[str, float] | None = None
+    channel_column: str | None = None
+    sort_times: bool = False
+    gti_hdu: str | None = None
+    require_xy: bool = False
+    passthrough: bool = False
+    wanted: frozenset[str] | None = None
+    energy_unit: str | None = None
+    time_tag_fix: bool | None = None
+    verify_checksum: bool = False
 
 
 def read_events(
@@ -244,6 +174,9 @@ def read_events(
     passthrough: bool = False,
     columns: Collection[str] | None = None,
     display_name: str | None = None,
+    energy_unit: str | None = None,
+    time_tag_fix: bool | None = None,
+    verify_checksum: bool = False,
 ) -> EventList:
     """Read an OGIP event list: GTI-filtered events with wavelengths.
 
@@ -275,6 +208,14 @@ def read_events(
         ``"energy_kev"`` to keep energies); None keeps all. Large analyses read less this way.
     display_name
         How errors name the file (default: the path).
+    energy_unit
+        ``"eV"`` or ``"keV"``: the unit of an ENERGY column without TUNIT (needed outside
+        Chandra/XMM); contradicting a TUNIT is an error.
+    time_tag_fix
+        Apply the HRC time-tag fix to the raw rows (t′ᵢ = tᵢ₊₁ after a stable sort, last
+        row dropped). None: on for CHANDRA/HRC* files not written by lightlane.
+    verify_checksum
+        Check the CHECKSUM/DATASUM keywords present; a mismatch is a DataError.
 
     Returns
     -------
@@ -283,9 +224,10 @@ def read_events(
     Raises
     ------
     DataError
-        Unreadable file, missing HDU or column, NaN or unsorted times, no events left.
+        Unreadable file, missing HDU or column, NaN or unsorted times, no events left,
+        checksum mismatch, an ENERGY unit other than eV/keV.
     MetadataError
-        Calibration unknown or not detectable.
+        Calibration unknown or not detectable; ENERGY without a unit outside Chandra/XMM.
 
     Examples
     --------
@@ -293,9 +235,14 @@ def read_events(
     >>> events.events.select("time", "wavelength_nm").head()  # doctest: +SKIP
     """
     path = Path(path)
-    reader = _Reader(path, display_name or str(path))
+    reader = OgipFile(path, display_name or str(path))
+    if path.is_dir():
+        raise reader.fail("is a folder, not an event file")
     if not path.is_file():
         raise reader.fail("file not found")
+    wanted = None if columns is None else frozenset(columns) | ({"x", "y"} if require_xy else set())
+    options = ReadOptions(calibration, dataset_id, dither_seed, calibration_params, channel_column, sort_times,
+                          gti_hdu, require_xy, passthrough, wanted, energy_unit, time_tag_fix, verify_checksum)
     try:
         with warnings.catch_warnings():
             # Truncated or non-standard files surface as errors below, not as astropy warnings.
@@ -303,15 +250,19 @@ def read_events(
             # We own the handle, so it is closed even when astropy fails halfway through opening.
             with _open_binary(path) as handle, fits.open(handle, memmap=not path.name.endswith(".gz"),
                                                           mode="readonly", lazy_load_hdus=False) as hdul:
-                wanted = None if columns is None else frozenset(columns) | ({"x", "y"} if require_xy else set())
-                return _read(reader, handle, hdul, calibration, dataset_id, dither_seed, calibration_params,
-                             channel_column, sort_times, gti_hdu, require_xy, passthrough, wanted)
+                return _read(reader, handle, hdul, options)
     except LightlaneError:
         raise
     except AstropyWarning as exc:
-        raise reader.fail(f"damaged FITS file: {exc}") from None
-    except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError, VerifyError) as exc:
-        raise reader.fail(f"cannot read FITS file: {exc}") from None
+        raise reader.fail(f"damaged FITS file: {_first_line(exc)}") from None
+    except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError, VerifyError, zlib.error) as exc:
+        raise reader.fail(f"cannot read FITS file: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """Errors are one line: astropy's messages sometimes run over several."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) or type(exc).__name__
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -331,14 +282,19 @@ def _header_keywords(hdul: fits.HDUList, events: fits.BinTableHDU) -> dict[str, 
 class _Plan:
     """Which columns feed the event table, by lower-case name."""
 
-    energy_mode: str  # "channels" | "energy-ev" | "wavelength"
+    energy_mode: str  # "channels" | "energy-ev" | "energy-kev" | "wavelength"
     energy_column: str
     energy_kev_column: str | None
     extras: tuple[tuple[str, type], ...]  # (column, output dtype)
 
+    @property
+    def energy_unit(self) -> str | None:
+        return {"energy-ev": "eV", "energy-kev": "keV"}.get(self.energy_mode)
 
-def _plan(reader: _Reader, names: Mapping[str, str], hdu_name: str, calibration: Calibration,
-          channel_column: str | None) -> _Plan:
+
+def _plan(reader: OgipFile, hdu: fits.BinTableHDU, names: Mapping[str, str], header: Mapping[str, Any],
+          calibration: Calibration, options: ReadOptions) -> _Plan:
+    hdu_name, channel_column = str(hdu.name), options.channel_column
     extras: list[tuple[str, type]] = []
     if calibration.uses_channels:
         used = channel_column or ("pi" if "pi" in names else "pha" if "pha" in names else None)
@@ -351,7 +307,8 @@ def _plan(reader: _Reader, names: Mapping[str, str], hdu_name: str, calibration:
     elif calibration.name == "energy-column":
         if "energy" not in names:
             raise reader.fail("missing column for calibration 'energy-column'", hdu_name, "ENERGY")
-        mode, energy_column, energy_kev_column = "energy-ev", "energy", None
+        unit = reader.energy_unit(hdu, names["energy"], header, options.energy_unit)
+        mode, energy_column, energy_kev_column = f"energy-{unit.lower()}", "energy", None
     else:  # stored-wavelength
         if "wavelength" not in names:
             raise reader.fail("missing column for calibration 'stored-wavelength'", hdu_name, "WAVELENGTH")
@@ -395,9 +352,35 @@ def _raw_rows(hdu: fits.BinTableHDU, handle: IO[bytes], rows: int, row_bytes: in
     return records.view(np.uint8).reshape(-1)
 
 
-def _read_fast(reader: _Reader, hdu: fits.BinTableHDU, handle: IO[bytes], fields: dict[str, tuple[int, str]],
+@dataclass(frozen=True)
+class _Timing:
+    """How raw TIME values become event times, and which raw rows take part."""
+
+    offset_s: float  # TIMEZERO + (0.5 − TIMEPIXR)·TIMEDEL, added to every TIME
+    shift_s: float  # the time-tag part of the offset
+    hrc_fix: bool  # t′ᵢ = tᵢ₊₁ on the time-sorted raw rows, last row dropped
+    on_ccd: np.ndarray | None  # raw rows on a CCD whose GTIs were used (None: all)
+
+
+def _timing(reader: OgipFile, hdu: fits.BinTableHDU, header: Mapping[str, Any], on_ccd: np.ndarray | None,
+            options: ReadOptions) -> _Timing:
+    own = hdu.header
+    zero = reader.number(own, "TIMEZERO", hdu.name, 0.0) or 0.0
+    pixr, delta = reader.number(own, "TIMEPIXR", hdu.name), reader.number(own, "TIMEDEL", hdu.name)
+    shift = (0.5 - pixr) * delta if pixr is not None and delta is not None else 0.0
+    if pixr is not None and not 0.0 <= pixr <= 1.0:
+        raise reader.fail(f"keyword TIMEPIXR: expected a number in [0, 1], got {pixr!r}", hdu=hdu.name)
+    hrc_fix = options.time_tag_fix
+    if hrc_fix is None:
+        telescope = str(header.get("TELESCOP", "")).strip().upper()
+        instrument = str(header.get("INSTRUME", "")).strip().upper()
+        hrc_fix = telescope == "CHANDRA" and instrument.startswith("HRC") and "LLSCHEMA" not in header
+    return _Timing(zero + shift, shift, hrc_fix, on_ccd)
+
+
+def _read_fast(reader: OgipFile, hdu: fits.BinTableHDU, handle: IO[bytes], fields: dict[str, tuple[int, str]],
                plan: _Plan, calibration: Calibration, dither_seed: int, dataset_key: int, gti: np.ndarray,
-               wanted: frozenset[str] | None = None) -> tuple[dict[str, np.ndarray], int, int]:
+               offset_s: float, wanted: frozenset[str] | None = None) -> tuple[dict[str, np.ndarray], int, int]:
     """One Rust pass over the raw big-endian rows: decode, check, dither, filter.
 
     Only the wanted columns are produced; the pages of a memory-mapped file are released
@@ -409,7 +392,7 @@ def _read_fast(reader: _Reader, hdu: fits.BinTableHDU, handle: IO[bytes], fields
     extras = [(fields[column][0], fields[column][1], bool(np.issubdtype(out, np.integer))) for column, out in plan_extras]
     with_energy = wanted is None or "energy_kev" in wanted
     time, energy, wavelength, extra_columns, outside, invalid = _core.ingest_table(
-        raw, row_bytes, rows, fields["time"], float(hdu.header.get("TIMEZERO", 0.0)),
+        raw, row_bytes, rows, fields["time"], offset_s,
         plan.energy_mode, fields[plan.energy_column],
         fields[plan.energy_kev_column] if plan.energy_kev_column else None,
         calibration.name if calibration.uses_channels else "chandra-acis",
@@ -425,32 +408,45 @@ def _read_fast(reader: _Reader, hdu: fits.BinTableHDU, handle: IO[bytes], fields
     return data, outside, invalid
 
 
-def _read_numpy(reader: _Reader, hdu: fits.BinTableHDU, names: Mapping[str, str], plan: _Plan,
-                calibration: Calibration, dither_seed: int, dataset_key: int, gti: np.ndarray,
-                sort_times: bool, passthrough: bool) -> tuple[dict[str, np.ndarray], int, int]:
-    """The general path: scaled or vector-free exotic columns, unsorted files, passthrough columns."""
-    hdu_name = str(hdu.name)
-    times = reader.column(hdu, names, "time", np.float64) + float(hdu.header.get("TIMEZERO", 0.0))
+def _row_order(reader: OgipFile, times: np.ndarray, timing: _Timing, sort_times: bool,
+               hdu_name: str, column: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """Raw rows in output order (None: file order) and their event times.
+
+    The HRC fix gives each time-sorted raw row its successor's time and drops the
+    last row, before any filtering, so no event borrows the time of a dropped one.
+    """
     if not np.all(np.isfinite(times)):
         bad = int(np.flatnonzero(~np.isfinite(times))[0])
-        raise reader.fail(f"non-finite time at row {bad + 1}", hdu_name, names["time"])
-    order = None
+        raise reader.fail(f"non-finite time at row {bad + 1}", hdu_name, column)
     decreasing = np.flatnonzero(times[1:] < times[:-1])
+    if timing.hrc_fix:
+        order = np.argsort(times, kind="stable") if len(decreasing) else np.arange(len(times))
+        return order[:-1], times[order][1:]
     if len(decreasing) and not sort_times:
-        raise reader.fail(f"times are not non-decreasing at row {int(decreasing[0]) + 2}{_SORT_HINT}",
-                          hdu_name, names["time"])
+        raise reader.fail(f"times are not non-decreasing at row {int(decreasing[0]) + 2}{_SORT_HINT}", hdu_name, column)
     if len(decreasing):
         order = np.argsort(times, kind="stable")
+        return order, times[order]
+    return None, times
+
+
+def _read_numpy(reader: OgipFile, hdu: fits.BinTableHDU, names: Mapping[str, str], plan: _Plan,
+                calibration: Calibration, dither_seed: int, dataset_key: int, gti: np.ndarray,
+                timing: _Timing, options: ReadOptions) -> tuple[dict[str, np.ndarray], int, int, int]:
+    """The general path: scaled or exotic columns, unsorted files, passthrough, HRC fix, per-CCD rows."""
+    hdu_name = str(hdu.name)
+    raw_times = reader.column(hdu, names, "time", np.float64) + timing.offset_s
+    order, times = _row_order(reader, raw_times, timing, options.sort_times, hdu_name, names["time"])
 
     columns: dict[str, np.ndarray] = {}
     for column, out in plan.extras:
         columns[column] = reader.column(hdu, names, column, out)
     if plan.energy_mode == "channels":
         energy_kev, wavelength_nm = calibration.dither(columns[plan.energy_column], dither_seed, dataset_key)
-    elif plan.energy_mode == "energy-ev":
-        energy_ev = reader.column(hdu, names, "energy", np.float64)
+    elif plan.energy_unit is not None:
+        energy = reader.column(hdu, names, "energy", np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            energy_kev = np.where(energy_ev > 0, energy_ev / 1000.0, np.nan)
+            energy_kev = np.where(energy > 0, energy / (1000.0 if plan.energy_unit == "eV" else 1.0), np.nan)
             wavelength_nm = HC_KEV_NM / energy_kev
     else:
         wavelength_nm = reader.column(hdu, names, "wavelength", np.float64)
@@ -461,78 +457,77 @@ def _read_numpy(reader: _Reader, hdu: fits.BinTableHDU, names: Mapping[str, str]
             with np.errstate(divide="ignore", invalid="ignore"):
                 energy_kev = HC_KEV_NM / wavelength_nm
         energy_kev = np.where(np.isfinite(wavelength_nm), energy_kev, np.nan)
-    if passthrough:
+    if options.passthrough:
         for lower, actual in names.items():
             raw = hdu.data.field(actual)
             if lower not in _KNOWN and lower not in columns and raw.ndim == 1:
                 columns[lower] = np.asarray(raw).astype(raw.dtype.newbyteorder("="), copy=False)
 
-    in_gti = _in_gtis_sorted(times if order is None else times[order], gti)
-    keep = in_gti & np.isfinite(wavelength_nm if order is None else wavelength_nm[order])
+    def ordered(values: np.ndarray) -> np.ndarray:
+        return values if order is None else values[order]
+
+    on_ccd = np.ones(len(times), dtype=bool) if timing.on_ccd is None else ordered(timing.on_ccd)
+    in_gti = _in_gtis_sorted(times, gti)
+    keep = on_ccd & in_gti & np.isfinite(ordered(wavelength_nm))
     kept = int(np.count_nonzero(keep))
-    outside = int(len(times) - np.count_nonzero(in_gti))
+    other_ccds = int(len(times) - np.count_nonzero(on_ccd))
+    outside = int(np.count_nonzero(on_ccd & ~in_gti))
     selection = _as_slice(keep, kept) if order is None and kept else None
 
     def finish(values: np.ndarray) -> np.ndarray:
         if selection is not None:
             return values[selection]  # a view: no copy
-        return (values if order is None else values[order])[keep]
+        return ordered(values)[keep]
 
-    data = {"time": finish(times), "wavelength_nm": finish(wavelength_nm), "energy_kev": finish(energy_kev)}
+    data = {"time": times[selection] if selection is not None else times[keep],
+            "wavelength_nm": finish(wavelength_nm), "energy_kev": finish(energy_kev)}
     data.update({column: finish(values) for column, values in columns.items()})
-    return data, outside, int(len(times) - outside - kept)
+    return data, outside, int(len(times) - other_ccds - outside - kept), other_ccds
 
 
-def _read(
-    reader: _Reader,
-    handle: IO[bytes],
-    hdul: fits.HDUList,
-    calibration_name: str | None,
-    dataset_id: str | None,
-    dither_seed: int,
-    calibration_params: Mapping[str, float] | None,
-    channel_column: str | None,
-    sort_times: bool,
-    gti_hdu: str | None,
-    require_xy: bool,
-    passthrough: bool,
-    wanted: frozenset[str] | None,
-) -> EventList:
+def _read(reader: OgipFile, handle: IO[bytes], hdul: fits.HDUList, options: ReadOptions) -> EventList:
+    checksum = reader.verify_checksums(hdul) if options.verify_checksum else "skipped"
     events_hdu = reader.events_hdu(hdul)
     hdu_name = str(events_hdu.name)
-    names = {n.lower(): n for n in events_hdu.columns.names}
+    names = reader.column_names(events_hdu)
     header = _header_keywords(hdul, events_hdu)
+    for key in _NUMERIC_KEYWORDS:
+        reader.number(header, key, hdu_name)
     if "time" not in names:
         raise reader.fail("missing required column", hdu_name, "TIME")
-    if require_xy:
+    if options.require_xy:
         for axis in ("x", "y"):
             if axis not in names:
                 raise reader.fail("missing column (needed by crop/mask)", hdu_name, axis.upper())
-    name = calibration_name or detect_calibration(header, names, reader.shown)
-    calibration = get_calibration(name, calibration_params, reader.shown)
-    plan = _plan(reader, names, hdu_name, calibration, channel_column)
+    name = options.calibration or detect_calibration(header, names, reader.shown)
+    calibration = get_calibration(name, options.calibration_params, reader.shown)
+    plan = _plan(reader, events_hdu, names, header, calibration, options)
     raw_rows = int(events_hdu.header.get("NAXIS2", 0))
     if raw_rows == 0:
         raise reader.fail("no events in the file", hdu_name)
     for column in ("time", plan.energy_column, *(column for column, _ in plan.extras)):
         reader.check_column(events_hdu, names, column)
-    gti = reader.gtis(hdul, events_hdu, gti_hdu)
-    dataset_key = _core.str_u64(dataset_id if dataset_id is not None else reader.path.name)
+    gti, on_ccd = reader.gtis(hdul, events_hdu, names, options.gti_hdu)
+    timing = _timing(reader, events_hdu, header, on_ccd, options)
+    dataset_key = _core.str_u64(options.dataset_id if options.dataset_id is not None else reader.path.name)
 
-    fields = None if passthrough else _fast_fields(events_hdu, names, plan)
+    general = options.passthrough or timing.hrc_fix or timing.on_ccd is not None
+    fields = None if general else _fast_fields(events_hdu, names, plan)
     data = None
+    other_ccds = 0
     if fields is not None:
         try:
             data, outside, invalid = _read_fast(reader, events_hdu, handle, fields, plan, calibration,
-                                                dither_seed, dataset_key, gti, wanted)
+                                                options.dither_seed, dataset_key, gti, timing.offset_s, options.wanted)
         except DataError as exc:
-            if not (sort_times and "non-decreasing" in str(exc)):
+            if not (options.sort_times and "non-decreasing" in str(exc)):
                 hint = _SORT_HINT if "non-decreasing" in str(exc) else ""
                 raise reader.fail(f"{exc}{hint}", hdu_name, names["time"]) from None
     if data is None:
-        data, outside, invalid = _read_numpy(reader, events_hdu, names, plan, calibration, dither_seed,
-                                             dataset_key, gti, sort_times, passthrough)
+        data, outside, invalid, other_ccds = _read_numpy(reader, events_hdu, names, plan, calibration,
+                                                         options.dither_seed, dataset_key, gti, timing, options)
     omitted: tuple[str, ...] = ()
+    wanted = options.wanted
     if wanted is not None:
         omitted = tuple(c for c in data if c not in ("time", "wavelength_nm") and c not in wanted)
         omitted += tuple(c for c in ("x", "y") if c in names and c not in wanted and c not in omitted)
@@ -560,4 +555,9 @@ def _read(
         dropped_invalid_energy=invalid,
         warnings=tuple(reader.notes),
         omitted=omitted,
+        dropped_other_ccds=other_ccds,
+        time_shift_s=timing.shift_s,
+        time_tag_fix=HRC_TIME_TAG_FIX if timing.hrc_fix else None,
+        energy_unit=plan.energy_unit,
+        checksum=checksum,
     )

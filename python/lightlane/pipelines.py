@@ -67,18 +67,20 @@ def create_pipeline(workspace: Workspace, document: dict[str, Any], *, overwrite
 
 
 def default_family(workspace: Workspace, dataset_id: str, processing_id: str = "default") -> list[dict[str, Any]]:
-    """The four pipelines of SPEC §9 for a source dataset (chandrashift first for HRC data)."""
-    meta = workspace.load(DatasetMeta, dataset_id)
+    """The four pipelines of SPEC §9 for a source dataset.
+
+    HRC data need no ``chandrashift``: the time-tag fix is applied when the raw file is read.
+    """
+    workspace.load(DatasetMeta, dataset_id)
     workspace.load(ProcessingParameters, processing_id)
     if len(dataset_id) + len("_null_vs_poisson") > MAX_PIPELINE_ID:
         raise MetadataError(f"--source-dataset: id {dataset_id!r} is too long for the derived pipeline ids "
                             f"(at most {MAX_PIPELINE_ID - len('_null_vs_poisson')} characters)")
-    shift = ["chandrashift"] if meta.instrument.upper().startswith("HRC") else []
     lane = {"task": "generate", "generation": "sparse", "spectrum_from": "input", "time_from": "input"}
     family: Sequence[tuple[str, str, list[Any], list[Any]]] = (
-        ("vs_poisson", "test", [*shift, "select", "flatten"], ["poissonize"]),
-        ("vs_lcpreserve", "test", [*shift, "select", "flatten"], ["lcpreserve"]),
-        ("null_vs_poisson", "negative_control", [*shift, "select", "flatten", "poissonize"], ["poissonize"]),
+        ("vs_poisson", "test", ["select", "flatten"], ["poissonize"]),
+        ("vs_lcpreserve", "test", ["select", "flatten"], ["lcpreserve"]),
+        ("null_vs_poisson", "negative_control", ["select", "flatten", "poissonize"], ["poissonize"]),
         ("lane_vs_poisson", "positive_control", [lane, "select", "flatten"], ["poissonize"]),
     )
     return [

@@ -68,8 +68,13 @@ def synthetic_id(workspace: Workspace, digest: str) -> tuple[str, bool]:
     raise DataError(f"no free synthetic id in digest {digest}")  # 8 clashes of 32-bit prefixes
 
 
-def _named_id_is_free_or_same(workspace: Workspace, dataset_id: str, digest: str) -> bool:
-    """True when ``dataset_id`` already holds this provenance, False when it is free."""
+def _named_id_is_free_or_same(workspace: Workspace, dataset_id: str, digest: str,
+                              resolved: GenerationParameters) -> bool:
+    """True when ``dataset_id`` already holds this provenance, False when it is free.
+
+    A generation of that id equal to ``resolved`` is the first file of an interrupted
+    write of this very dataset, not a clash.
+    """
     if not is_valid_id(dataset_id):
         raise DataError(f"invalid dataset id {dataset_id!r} (expected [a-z0-9_-]{{1,64}})")
     existing = _existing_digest(workspace, dataset_id)
@@ -78,10 +83,17 @@ def _named_id_is_free_or_same(workspace: Workspace, dataset_id: str, digest: str
     if existing is not None:
         raise DataError(f"dataset {dataset_id!r} already exists with another provenance; remove it first "
                         f"(`lightlane clean --generated`)")
-    if workspace.exists(GenerationParameters, dataset_id):
+    if workspace.exists(GenerationParameters, dataset_id) and \
+            workspace.load(GenerationParameters, dataset_id) != replace(resolved, id=dataset_id):
         raise DataError(f"generation {dataset_id!r} already exists; it would be overwritten by the resolved "
                         f"generation of dataset {dataset_id!r}")
     return False
+
+
+def _registered(workspace: Workspace, dataset_id: str) -> bool:
+    with Catalog.open(workspace.catalog_path) as catalog:
+        row = catalog.dataset_row(dataset_id)
+    return row is not None and row["deleted_at"] is None
 
 
 def _analysis_wavelengths(photons: pl.DataFrame, resolved: GenerationParameters, dataset_id: str) -> np.ndarray:
@@ -121,9 +133,10 @@ def write_synthetic_dataset(
     if dataset_id is None:
         dataset_id, exists = synthetic_id(workspace, digest)
     else:
-        exists = _named_id_is_free_or_same(workspace, dataset_id, digest)
-    if exists:
+        exists = _named_id_is_free_or_same(workspace, dataset_id, digest, resolved)
+    if exists and _registered(workspace, dataset_id):
         return workspace.load(DatasetMeta, dataset_id)
+    # Not there, or its JSON was written but a kill came before the catalog row: write it (again).
     resolved = replace(resolved, id=dataset_id)
     gti = np.asarray(resolved.time.intervals(), dtype=np.float64).reshape(-1, 2)
     smeared = "pi" in photons.columns

@@ -151,7 +151,8 @@ fn ingest_table<'py>(
             dither_seed,
             dataset_key,
         },
-        "energy-ev" => ingest::EnergySource::EnergyEv { field: field(&energy_field)? },
+        "energy-ev" => ingest::EnergySource::Energy { field: field(&energy_field)?, per_kev: 1000.0 },
+        "energy-kev" => ingest::EnergySource::Energy { field: field(&energy_field)?, per_kev: 1.0 },
         "wavelength" => ingest::EnergySource::Wavelength {
             field: field(&energy_field)?,
             energy_kev: energy_kev_field.as_ref().map(field).transpose()?,

@@ -4,13 +4,11 @@
 # reads the field types at runtime (and needs typing.Optional, not `X | None`).
 
 
-import json
 from collections.abc import Sequence
 from typing import Optional
 from dataclasses import dataclass, field
 
-from ..exceptions import MetadataError
-from ..onboard import onboard_file
+from ..onboard import OnboardOptions, onboard_file, parse_calibration_params
 from .common import GlobalOptions, run_command, say
 
 
@@ -28,24 +26,26 @@ class Options:
     sort_times: bool = field(default=False, metadata={"help": "sort unsorted times in memory"})
     gti_hdu: Optional[str] = field(default=None, metadata={"help": "use only this GTI extension"})
     processing: Optional[str] = field(default=None, metadata={"help": "processing whose band the spectrum uses"})
+    energy_unit: Optional[str] = field(
+        default=None, metadata={"choices": ["eV", "keV"], "help": "unit of an ENERGY column without TUNIT"}
+    )
+    no_verify_checksum: bool = field(
+        default=False, metadata={"help": "accept a file whose CHECKSUM/DATASUM do not match (recorded)"}
+    )
+    no_hrc_time_fix: bool = field(default=False, metadata={"help": "do not apply the HRC time-tag fix at read"})
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
-    params = None
-    if options.calibration_params is not None:
-        try:
-            params = json.loads(options.calibration_params)
-        except ValueError as exc:
-            raise MetadataError(f"--calibration-params: invalid JSON: {exc}") from None
-        if not isinstance(params, dict):
-            raise MetadataError("--calibration-params: expected a JSON object {offset_kev, slope_kev}")
+    params = None if options.calibration_params is None else parse_calibration_params(options.calibration_params)
     workspace = globals_.ws
     workspace.require_initialised()
+    onboard_options = OnboardOptions(
+        calibration=options.calibration, calibration_params=params, link=options.link, sort_times=options.sort_times,
+        gti_hdu=options.gti_hdu, processing=options.processing, energy_unit=options.energy_unit,
+        verify_checksum=not options.no_verify_checksum, hrc_time_fix=not options.no_hrc_time_fix,
+    )
     with workspace.lock():
-        meta = onboard_file(
-            workspace, options.file, options.id, calibration=options.calibration, calibration_params=params,
-            link=options.link, sort_times=options.sort_times, gti_hdu=options.gti_hdu, processing=options.processing,
-        )
+        meta = onboard_file(workspace, options.file, options.id, onboard_options)
     say(
         f"onboarded {meta.id}: {meta.event_count} events, {meta.time.gti_count} GTIs, "
         f"exposure {meta.time.exposure_s:.1f} s, calibration {meta.energy_calibration} → {meta.event_file}"

@@ -77,6 +77,11 @@ class DatasetMeta:
     channel_column: Literal["pi", "pha"] | None = None
     sort_times: bool = False
     dither_seed: int = spec(0, check=seed_check)
+    gti_hdu: str | None = None  # onboard --gti-hdu: the one GTI extension every read uses
+    energy_unit: Literal["eV", "keV"] | None = None  # onboard --energy-unit: ENERGY without TUNIT
+    time_shift_s: float = 0.0  # (0.5 − TIMEPIXR)·TIMEDEL added to every time at read (SPEC §6.1 rev 2)
+    time_tag_fix: Literal["hrc-next-event"] | None = None  # the HRC fix is in these times (raw: applied at read)
+    checksum: Literal["verified", "absent", "skipped"] = "absent"  # CHECKSUM/DATASUM at onboard
     apparent_spectrum: ApparentSpectrum | None = None
     created_at: str = ""
     code_version: str = ""
@@ -92,3 +97,13 @@ class DatasetMeta:
                 "an object {offset_kev, slope_kev} exactly when energy_calibration is 'linear'", None
                 if self.calibration_params is None else "object"
             )
+        # Each kind has one place for its file (SPEC §4.1 rev 2): `clean` relies on it to tell
+        # generated files from raw ones, and a hand-edited "data" or "." can never name a folder.
+        parts = self.event_file.split("/")
+        if self.kind == "raw":
+            if not (parts[:3] == ["data", "raw", self.id] and len(parts) > 3 and "." not in parts):
+                expected = f"a file inside data/raw/{self.id}/ for a raw dataset"
+                raise ctx.child("event_file").error(expected, self.event_file)
+        elif self.event_file != f"data/{self.kind}/{self.id}.fits":
+            expected = f"data/{self.kind}/{self.id}.fits for a {self.kind} dataset"
+            raise ctx.child("event_file").error(expected, self.event_file)

@@ -57,6 +57,9 @@ class EventSet:
         The resolved generation (SPEC §7.6) of the last ``generate`` task, else None.
     tasks
         The tasks applied so far, in order (filled by :func:`apply_task`).
+    time_tag_fix
+        "hrc-next-event" once the HRC time-tag fix is in the times (at read or by
+        ``chandrashift``), else None.
     """
 
     events: pl.DataFrame
@@ -69,6 +72,7 @@ class EventSet:
     source_id: str | None = None
     generation: GenerationParameters | None = None
     tasks: tuple[TaskSpec, ...] = ()
+    time_tag_fix: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.events, pl.DataFrame):
@@ -86,7 +90,8 @@ class EventSet:
                         source_id: str | None = None) -> EventSet:
         """Wrap an :class:`~lightlane.ingest.EventList` (its frame is shared, never written)."""
         return cls(events=events.events, gti=events.gti, mission=events.mission, instrument=events.instrument,
-                   coordinates=coordinates, header=events.header, mjdref=events.mjdref, source_id=source_id)
+                   coordinates=coordinates, header=events.header, mjdref=events.mjdref, source_id=source_id,
+                   time_tag_fix=events.time_tag_fix)
 
     @classmethod
     def from_dataset(cls, workspace: Workspace, dataset_id: str, *, require_xy: bool = False) -> EventSet:
@@ -98,7 +103,8 @@ class EventSet:
         base = cls.from_event_list(events, coordinates=meta.coordinates, source_id=dataset_id)
         mission, instrument = meta.mission or base.mission, meta.instrument or base.instrument
         mjdref = meta.time.mjdref if meta.time.mjdref is not None else base.mjdref
-        return dataclasses.replace(base, mission=mission, instrument=instrument, mjdref=mjdref)
+        return dataclasses.replace(base, mission=mission, instrument=instrument, mjdref=mjdref,
+                                   time_tag_fix=meta.time_tag_fix)
 
     @classmethod
     def empty(cls) -> EventSet:

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from ..exceptions import DataError, LightlaneWarning, MetadataError
-from ..ingest import EventList
+from ..ingest import HRC_TIME_TAG_FIX, EventList
 from ..metadata import ProcessingParameters
 from ..selection import select_events
 from .eventset import EventSet, _as_event_set, _times
@@ -180,13 +180,18 @@ def chandrashift(events: EventSet | EventList) -> EventSet:
     Warns
     -----
     LightlaneWarning
-        The instrument is not HRC.
+        The instrument is not HRC, or the fix is already in the times (read-time fix
+        of SPEC §6.1 rev 2, or an earlier ``chandrashift``): then nothing changes.
 
     Examples
     --------
     >>> shifted = chandrashift(hrc_events)  # doctest: +SKIP
     """
     events = _as_event_set(events)
+    if events.time_tag_fix is not None:
+        warnings.warn(f"chandrashift: the HRC time-tag fix ({events.time_tag_fix}) is already applied to these "
+                      "times; nothing changed", LightlaneWarning, stacklevel=2)
+        return events.with_events(events.events)
     if "HRC" not in events.instrument.upper():
         warnings.warn(f"chandrashift: instrument {events.instrument!r} is not HRC; the HRC time-tag fix is "
                       "applied anyway", LightlaneWarning, stacklevel=2)
@@ -195,4 +200,4 @@ def chandrashift(events: EventSet | EventList) -> EventSet:
         return events.with_events(frame)
     times = frame["time"].to_numpy()
     shifted = frame.head(frame.height - 1).with_columns(pl.Series("time", times[1:], dtype=frame["time"].dtype))
-    return events.with_events(shifted)
+    return events.with_events(shifted, time_tag_fix=HRC_TIME_TAG_FIX)
