@@ -5,7 +5,8 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..clean import apply_clean, plan_clean
+from ..clean import CleanPlan, apply_clean, plan_clean
+from ..workspace import Workspace
 from .common import GlobalOptions, run_command, say
 
 
@@ -29,16 +30,25 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
                           results=options.results or options.all)
         if not options.dry_run:
             apply_clean(workspace, plan)
-    verb = "would remove" if options.dry_run else "removed"
-    for path in plan.paths:
-        say(f"{verb} {workspace.relative(path)}")
-    for dataset_id in plan.datasets:
-        say(f"{verb} dataset {dataset_id} (catalog row kept, marked deleted)")
-    for pipeline_id in plan.pipelines:
-        say(f"{'would reset' if options.dry_run else 'reset'} outputs of pipeline {pipeline_id}")
-    if not (plan.paths or plan.datasets or plan.pipelines):
-        say("nothing to clean")
+    _report(workspace, plan, dry_run=options.dry_run)
     return 0
+
+
+def _report(workspace: Workspace, plan: CleanPlan, *, dry_run: bool) -> None:
+    """One line per change, in the order :func:`apply_clean` makes them; a dry run lists exactly these."""
+    remove, reset, mark = ("would remove", "would reset", "would mark") if dry_run else ("removed", "reset", "marked")
+    for dataset_id in plan.datasets:
+        say(f"{mark} dataset {dataset_id} deleted in the catalog (row kept)")
+    for pipeline_id in plan.pipelines:
+        say(f"{reset} outputs of pipeline {pipeline_id}")
+    for path in plan.files:
+        say(f"{remove} {workspace.relative(path)}")
+    for folder in plan.folders:
+        say(f"{remove} {workspace.relative(folder)}/")
+    for path in plan.kept:
+        say(f"kept {workspace.relative(path)}: a dataset's event_file refers to it")
+    if plan.empty:
+        say("nothing to clean")
 
 
 def main(argv: Sequence[str]) -> int:
