@@ -21,7 +21,7 @@ from .exceptions import CacheMissError, DataError, PrerequisiteError
 from .metadata import ProcessingParameters
 from .pipelines import load_pipeline
 from .run_results import result_rows
-from .runs import RunOutcome, _run_plans, plan_run, stored_outcome
+from .runs import RunOutcome, _run_plans, plan_run, stored_outcome, unfinished_attempt
 from .scale import Execution
 from .version import CODE_VERSION
 from .workspace import Workspace
@@ -140,7 +140,8 @@ def ensure_baselines(
     """Top the baselines of pipelines up to ``runs`` runs each (SPEC §9); resumable.
 
     Baseline indices 1…``runs`` already done for a pipeline, its processing hash and
-    the package version are skipped; the others are independent units (Dask when
+    the package version are skipped (unless an attempt left staged files, see
+    :func:`lightlane.runs.unfinished_attempt`); the others are independent units (Dask when
     ``execution`` says so). Then every baseline run's tests are recomputed with
     leave-one-out thresholds (:func:`recompute_baseline_tests`).
 
@@ -166,7 +167,8 @@ def ensure_baselines(
         hashes[pipeline.id] = p_hash = processing.processing_hash()
         _check_random_b(workspace, pipeline.id, p_hash)
         with Catalog.open(workspace.catalog_path) as catalog:
-            done = {int(r["run_index"]) for r in _baseline_runs(catalog.connection, pipeline.id, p_hash)}
+            done = {int(r["run_index"]) for r in _baseline_runs(catalog.connection, pipeline.id, p_hash)
+                    if not unfinished_attempt(workspace, pipeline.id, r["run_id"])}
         plans += [plan_run(workspace, pipeline.id, run_index=i, kind="baseline", keep_data=keep_data, plots=plots)
                   for i in range(1, int(runs) + 1) if i not in done]
     label = f"baseline {pipeline_ids[0]}" if len(pipeline_ids) == 1 else "baseline runs"

@@ -41,6 +41,7 @@ from .version import CODE_VERSION
 __all__ = [
     "NullSummary",
     "tail_length",
+    "tail_values",
     "store_null_summaries",
     "load_baseline_set",
     "thresholds",
@@ -62,7 +63,9 @@ def _ceil_count(x: float) -> int:
 
 
 def tail_length(n: int, p0: float) -> int:
-    """Number of values a null summary's tail keeps: ⌈10·p0·n⌉, at most n (SPEC §4.4).
+    """The minimum number of values a null summary's tail keeps: ⌈10·p0·n⌉, at most n (SPEC §4.4).
+
+    Ties at the cut extend the stored tail past this length (:func:`tail_values`).
 
     Parameters
     ----------
@@ -81,6 +84,23 @@ def tail_length(n: int, p0: float) -> int:
     if n < 0:
         raise ValueError(f"n = {n} is negative")
     return min(_ceil_count(10.0 * p0 * n), n)
+
+
+def tail_values(values: Any, p0: float) -> np.ndarray:
+    """The stored tail: the ⌈10·p0·n⌉ largest values plus every value tied with the smallest of them.
+
+    Sorted descending. Keeping the ties makes S_r = #{B_r ≥ t} exact for every t ≥ tail_min,
+    t = tail_min included; a tail cut inside a run of ties undercounts there, which is
+    anti-conservative (discrete metrics tie often). Without ties at the cut it is exactly
+    the ⌈10·p0·n⌉ largest values.
+    """
+    ascending = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    n = int(ascending.size)
+    if n == 0:
+        return np.empty(0, dtype=np.float64)
+    cut = ascending[n - tail_length(n, p0)]
+    start = int(np.searchsorted(ascending, cut, side="left"))
+    return ascending[start:][::-1].copy()
 
 
 def _optional_float(value: Any) -> float | None:
@@ -106,7 +126,9 @@ class NullSummary:
     p2_slope, p2_se
         B's P2 slope b and se(b) (None when UNDEFINED).
     tail
-        The ⌈10·p0·n⌉ largest values of B, sorted descending (read-only float64).
+        The ⌈10·p0·n⌉ largest values of B and every value tied with the smallest of them,
+        sorted descending (read-only float64; see :func:`tail_values`). Rows written
+        before ties were kept hold exactly ⌈10·p0·n⌉ values and load unchanged.
     tail_min
         The smallest value of the tail.
     """
@@ -153,7 +175,7 @@ class NullSummary:
             B's metric values (1-D, finite, non-empty).
         p0
             tail_fraction; q is the (1 − p0) "higher" quantile and the tail keeps
-            the ⌈10·p0·n⌉ largest values.
+            the ⌈10·p0·n⌉ largest values, extended by the ties at its minimum.
         p2
             ``(b, se)`` of B's P2 fit (see :func:`lightlane.stats.p2_slope`), or
             None when it is not available / UNDEFINED.
@@ -168,9 +190,8 @@ class NullSummary:
         if not np.all(np.isfinite(array)):
             raise ValueError(f"null summary of {metric!r}: non-finite values")
         n = int(array.size)
-        k = tail_length(n, p0)
         q = stats.higher_quantile(array, 1.0 - p0)
-        tail = np.sort(array)[::-1][:k].copy()
+        tail = tail_values(array, p0)
         b, se = (None, None) if p2 is None else p2
         return cls(
             metric=metric,
@@ -350,7 +371,10 @@ def p1a_null_counts(summaries: Sequence[NullSummary], leave_one_out: Any) -> np.
     Returns
     -------
     numpy.ndarray
-        int64 counts, one per run.
+        int64 counts, one per run. Exact for every q̄₋ᵣ ≥ tail_min because a tail
+        holds all the values tied with its minimum (:func:`tail_values`); a row
+        written before that rule undercounts when q̄₋ᵣ == tail_min and its ties
+        went past the cut.
 
     Raises
     ------

@@ -14,6 +14,11 @@ whole: every file is first written under a temporary name, read back and checked
 (``events_hash``); only then are the files renamed into place and the catalog row
 replaced. On any failure the previous version is restored and whatever this call wrote
 is removed.
+
+Runs split this in two (SPEC §4.1): :func:`stage_task_output` leaves the checked files
+under staging names next to their targets, the run's recording transaction registers
+them (:func:`record_task_output`) and only then :func:`install_staged` renames them in,
+so a repeated run never disturbs the previous A and B before it is recorded.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ from .version import CODE_VERSION
 from .workspace import Workspace
 
 __all__ = ["MAX_PIPELINE_ID_LENGTH", "task_output_id", "in_memory_events_hash", "write_task_output", "TaskOutput",
-           "stage_task_output", "record_task_output"]
+           "stage_task_output", "record_task_output", "staged_name", "install_staged"]
 
 log = logging.getLogger("lightlane.derived")
 
@@ -216,10 +221,26 @@ def _existing_synthetic(workspace: Workspace, dataset_id: str, ev_hash: str) -> 
 
 @dataclass(frozen=True)
 class TaskOutput:
-    """A written task output and the catalog row that registers it (None: already registered)."""
+    """A written task output and the catalog row that registers it (None: already registered).
+
+    ``staged`` holds the (staging file, target) pairs of a staged output, still to be
+    installed with :func:`install_staged` once the catalog row is committed.
+    """
 
     meta: DatasetMeta
     catalog_row: dict[str, Any] | None
+    staged: tuple[tuple[Path, Path], ...] = ()
+
+
+def staged_name(target: Path, staging: str) -> Path:
+    """``<target>.<staging>``: a staging file in the target's folder (same file system, so renames are atomic)."""
+    return target.with_name(f"{target.name}.{staging}")
+
+
+def install_staged(staged: Sequence[tuple[Path, Path]]) -> None:
+    """Rename staged files over their targets, in order (each rename is atomic; run after the catalog commit)."""
+    for tmp, target in staged:
+        os.replace(tmp, target)
 
 
 def record_task_output(catalog: Catalog, cursor: Any, output: TaskOutput) -> None:
@@ -228,14 +249,15 @@ def record_task_output(catalog: Catalog, cursor: Any, output: TaskOutput) -> Non
         catalog.insert(cursor, "datasets", output.catalog_row, replace=True)  # a re-run replaces the row
 
 
-def stage_task_output(workspace: Workspace, events: EventSet, **options: Any) -> TaskOutput:
-    """:func:`write_task_output` without the catalog write, for Dask workers (SPEC §19).
+def stage_task_output(workspace: Workspace, events: EventSet, *, staging: str, **options: Any) -> TaskOutput:
+    """:func:`write_task_output` without the catalog write and without installing, for runs (SPEC §4.1, §19).
 
-    The files are installed; the client registers them with
-    :func:`record_task_output` in the transaction that records the run. Until then a
-    synthetic output counts as incomplete and a derived one is simply rewritten.
+    The checked files stay under :func:`staged_name` (``staging`` is the run attempt's
+    token) and are listed in ``TaskOutput.staged``: the client registers them with
+    :func:`record_task_output` in the transaction that records the run, then installs
+    them with :func:`install_staged`. Until then the previous output stays as it was.
     """
-    return _write_task_output(workspace, events, register=False, **options)
+    return _write_task_output(workspace, events, register=False, staging=staging, **options)
 
 
 def write_task_output(workspace: Workspace, events: EventSet, **options: Any) -> DatasetMeta:
@@ -255,6 +277,7 @@ def _write_task_output(
     parent_id: str | None,
     label: str = "",
     register: bool,
+    staging: str | None = None,
 ) -> TaskOutput:
     """Write the final event set of an A or B chain as a dataset (SPEC §8, §9).
 
@@ -282,7 +305,10 @@ def _write_task_output(
     label
         Display name stored in the DatasetMeta.
     register
-        Also write the catalog row (a failure then restores the previous files).
+        Also write the catalog row (a failure then restores the previous files). Without it
+        the files are left staged (see :func:`stage_task_output`).
+    staging
+        The token of staged file names (:func:`staged_name`); None for temporary names.
 
     Returns
     -------
@@ -352,8 +378,11 @@ def _write_task_output(
                               seed=seed, events_hash=ev_hash, tasks=task_json),
     }
 
+    def temporary(path: Path) -> Path:
+        return temp_name(path) if staging is None else staged_name(path, staging)
+
     target = workspace.path(event_file)
-    fits_tmp = temp_name(target)
+    fits_tmp = temporary(target)
     staged: list[tuple[Path, Path]] = []
     try:
         write_event_file(fits_tmp, events.events, np.asarray(events.gti), keywords)
@@ -367,11 +396,11 @@ def _write_task_output(
         meta = replace(meta, apparent_spectrum=apparent_spectrum(back, meta, processing))
         if resolved is not None:
             generation_target = workspace.meta_path(GenerationParameters, dataset_id)
-            generation_tmp = temp_name(generation_target)
+            generation_tmp = temporary(generation_target)
             staged.append((generation_tmp, generation_target))
             save_document(resolved, generation_tmp)
         meta_target = workspace.meta_path(DatasetMeta, dataset_id)
-        meta_tmp = temp_name(meta_target)
+        meta_tmp = temporary(meta_target)
         staged.append((meta_tmp, meta_target))
         save_document(meta, meta_tmp)
     except BaseException:
@@ -385,11 +414,11 @@ def _write_task_output(
         "events_hash": ev_hash, "parent_id": parent_id, "generation_id": generation_id,
         "tasks_json": json.dumps(task_json, sort_keys=True), "seed": seed, "created_at": meta.created_at,
     }
+    if not register:
+        return TaskOutput(meta, row, tuple(staged))
     output = TaskOutput(meta, row)
-    with _installed(staged):
-        if register:
-            with Catalog.open(workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-                record_task_output(catalog, cursor, output)
+    with _installed(staged), Catalog.open(workspace.catalog_path) as catalog, catalog.transaction() as cursor:
+        record_task_output(catalog, cursor, output)
     return output
 
 
@@ -406,5 +435,5 @@ def _task_meta(back: EventList, events: EventSet, *, dataset_id: str, kind: Lite
         event_count=back.events.height, energy_calibration=_STORED, label=label,
         mission=events.mission, instrument=events.instrument, obs_id=obs_id, object=obj,
         generation_id=generation_id, parent_id=parent_id, tasks=tasks, coordinates=events.coordinates,
-        channel_column=None, created_at=utc_now(), code_version=CODE_VERSION,
+        channel_column=None, time_tag_fix=events.time_tag_fix, created_at=utc_now(), code_version=CODE_VERSION,
     )

@@ -118,7 +118,9 @@ def save_run_plots(
     Parameters
     ----------
     folder
-        ``results/pipelines/<pipeline>/run-<run_id>/``; created when missing.
+        Created when missing. A run draws into a staging sibling of
+        ``results/pipelines/<pipeline>/run-<run_id>/`` that is swapped in when the run is
+        recorded (:mod:`lightlane.runs`), so the previous figures stay whole until then.
     run_id
         The run, named in every title.
     a, b

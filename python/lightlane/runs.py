@@ -20,13 +20,29 @@ The client makes a :class:`RunPlan` (run id, seed, the baseline set read from
 the catalog); :func:`compute_run` turns it into a :class:`ComputedRun` anywhere
 — inline or on a Dask worker — writing only the run's own files (event files,
 cache, plots); the client then records it. A ``runs`` row with status
-``running`` is written when a unit starts (one transaction). When it has
-finished, ONE transaction writes the datasets' catalog rows, the final ``runs``
-row (status ``done``), its ``test_results`` rows (one per test metric) and, for
-a baseline run, its ``null_summaries`` rows. A failed run is set to status
-``failed`` with the error text and the exception is re-raised. A main run whose
-baseline set is empty fails with :class:`~lightlane.exceptions.PrerequisiteError`
-*before* anything starts: nothing is written.
+``running`` is written when a unit starts (one transaction), unless the run id
+already has a ``done`` row: a repeated run leaves it, its rows and its files as
+they were until the new run is recorded. When it has finished, ONE transaction
+writes the datasets' catalog rows, the final ``runs`` row (status ``done``), its
+``test_results`` rows (one per test metric) and, for a baseline run, its
+``null_summaries`` rows. A failed run is set to status ``failed`` (a ``done``
+row is kept) with the error text and the exception is re-raised. A main run
+whose baseline set is empty fails with
+:class:`~lightlane.exceptions.PrerequisiteError` *before* anything starts:
+nothing is written.
+
+Stage, record, swap (SPEC §4.1, §21.29)
+---------------------------------------
+A run writes its A/B event files, their dataset JSONs (and generations) and the
+pipeline JSON under staging names ``<name>.staging-<run_id>-<rand>`` next to
+their targets, and its figures into the sibling folder
+``run-<run_id>.staging-<run_id>-<rand>``. After the recording transaction has
+committed, the files are renamed into place one by one and the figure folder
+last (old folder renamed aside, new one in, old one deleted). Any staging name
+of a run left on disk therefore means an attempt that did not finish: the next
+run of that id deletes them before it starts (:func:`sweep_staging`), and
+``run --all`` does not count such a run as current, so it is redone — runs are
+deterministic, so the retry gives what an uninterrupted run gives.
 
 The tests of a run are :mod:`lightlane.run_results`; baselines (topping up,
 leave-one-out recomputation, ``--retest``) are :mod:`lightlane.baseline_runs`.
@@ -39,6 +55,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import re
+import secrets
+import shutil
 import sqlite3
 import warnings
 from collections.abc import Mapping, Sequence
@@ -51,9 +71,16 @@ from .analysis import Analysis, analyze_events
 from .baselines import NullSummary
 from .binning import width_set
 from .catalog import Catalog, utc_now
-from .derived import TaskOutput, in_memory_events_hash, record_task_output, stage_task_output
+from .derived import (
+    TaskOutput,
+    in_memory_events_hash,
+    install_staged,
+    record_task_output,
+    stage_task_output,
+    staged_name,
+)
 from .exceptions import DataError, LightlaneWarning, PrerequisiteError
-from .metadata import Pipeline, ProcessingParameters
+from .metadata import Pipeline, ProcessingParameters, save_document
 from .metadata.pipeline import Outputs
 from .metadata.values import MAX_SEED
 from .pipelines import load_pipeline, task_json
@@ -76,6 +103,8 @@ __all__ = [
     "execute_run",
     "execute_runs",
     "stored_outcome",
+    "sweep_staging",
+    "unfinished_attempt",
 ]
 
 #: RNG domain of run seeds (SPEC §9: key(pipeline.seed, RUN, run_index)).
@@ -192,6 +221,12 @@ class RunPlan:
     keep: bool
     plots: bool
     summaries: Mapping[str, tuple[NullSummary, ...]] = field(default_factory=dict)
+    #: Suffix of this attempt's staging names, ``staging-<run_id>-<8 hex>`` (module docstring); drawn when empty.
+    staging: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.staging:
+            object.__setattr__(self, "staging", f"staging-{self.run_id}-{secrets.token_hex(4)}")
 
     def running_row(self, processing_id: str) -> dict[str, Any]:
         return {
@@ -204,13 +239,18 @@ class RunPlan:
 
 @dataclass(frozen=True)
 class ComputedRun:
-    """What a worker returns: the outcome, the catalog rows to write and the files it wrote."""
+    """What a worker returns: the outcome, the catalog rows to write and the files it staged.
+
+    ``datasets`` carry their staged files; ``figures`` is the staging figure folder (None
+    without plots); ``plots`` are the figures' final paths.
+    """
 
     outcome: RunOutcome
     run_fields: dict[str, Any]
     datasets: tuple[TaskOutput, ...]
     outputs: Outputs | None
     plots: tuple[str, ...]
+    figures: str | None = None
 
 
 def plan_run(
@@ -275,8 +315,8 @@ def _require_baseline(catalog: Catalog, pipeline: Pipeline, processing: Processi
 def compute_run(plan: RunPlan) -> ComputedRun:
     """Compute one run without writing the catalog (runs inline or on a Dask worker, SPEC §19).
 
-    Writes only the run's own files: A and B event files when kept, chunk tables in the
-    cache and the plots of SPEC §14.
+    Writes only the run's own files: A and B event files when kept and the plots of SPEC §14,
+    both under staging names (installed when the run is recorded), and chunk tables in the cache.
     """
     workspace = Workspace.at(plan.root)
     pipeline = load_pipeline(workspace, plan.pipeline_id)
@@ -303,7 +343,7 @@ def compute_run(plan: RunPlan) -> ComputedRun:
         for side, events in (("a", a_events), ("b", b_events)):
             written.append(stage_task_output(workspace, events, pipeline_id=pipeline.id, side=side,
                                              processing=processing, run_seed=plan.seed, run_index=plan.run_index,
-                                             parent_id=pipeline.source.dataset))
+                                             parent_id=pipeline.source.dataset, staging=plan.staging))
     a_id, b_id = (written[0].meta.id, written[1].meta.id) if written else (None, None)
     a_analysis = _analyse(a_events, processing, plan.seed, a_id or f"{pipeline.id}_a_r{plan.run_index}",
                           workspace, a_hash)
@@ -312,7 +352,12 @@ def compute_run(plan: RunPlan) -> ComputedRun:
     rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.seed, plan.summaries,
                        n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
     nulls = null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
-    plots = _draw(workspace, pipeline, plan, a_events, b_events, a_analysis, b_analysis, rows) if plan.plots else ()
+    figures = _staging_folder(workspace, plan) if plan.plots else None
+    plots: tuple[str, ...] = ()
+    if figures is not None:
+        drawn = _draw(workspace, pipeline, plan, figures, a_events, b_events, a_analysis, b_analysis, rows)
+        final = run_folder(workspace, pipeline.id, plan.run_id)
+        plots = tuple(str(final / Path(p).name) for p in drawn)
 
     resolved = {
         "width_set_s": [float(w) for w in widths],
@@ -334,7 +379,8 @@ def compute_run(plan: RunPlan) -> ComputedRun:
     outcome = RunOutcome(run_id=plan.run_id, kind=plan.kind, run_index=plan.run_index, seed=plan.seed,
                          a_dataset=a_id, b_dataset=b_id, a_events_hash=a_hash, b_events_hash=b_hash,
                          rows=tuple(rows), null_summaries=dict(nulls), plots=plots)
-    return ComputedRun(outcome, run_fields, tuple(written), outputs, plots)
+    return ComputedRun(outcome, run_fields, tuple(written), outputs, plots,
+                       None if figures is None else str(figures))
 
 
 def run_folder(workspace: Workspace, pipeline_id: str, run_id: str) -> Path:
@@ -342,9 +388,14 @@ def run_folder(workspace: Workspace, pipeline_id: str, run_id: str) -> Path:
     return workspace.root / "results" / "pipelines" / pipeline_id / f"run-{run_id}"
 
 
-def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, a_events: EventSet, b_events: EventSet,
-          a: Analysis, b: Analysis, rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
-    """The SPEC §14 run figures; lanecount for the synthetic datasets among A, B and the source."""
+def _staging_folder(workspace: Workspace, plan: RunPlan) -> Path:
+    """The sibling folder the figures of this attempt are drawn into (SPEC §4.1)."""
+    return staged_name(run_folder(workspace, plan.pipeline_id, plan.run_id), plan.staging)
+
+
+def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path, a_events: EventSet,
+          b_events: EventSet, a: Analysis, b: Analysis, rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The SPEC §14 run figures, into ``folder``; lanecount for the synthetic datasets among A, B and the source."""
     from .metadata import DatasetMeta, GenerationParameters
     from .run_figures import save_run_plots
 
@@ -357,8 +408,7 @@ def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, a_events: Eve
         meta = workspace.load(DatasetMeta, source)
         if meta.synthetic and meta.generation_id and workspace.exists(GenerationParameters, meta.generation_id):
             synthetic.append((source, workspace.load(GenerationParameters, meta.generation_id)))
-    paths = save_run_plots(run_folder(workspace, pipeline.id, plan.run_id), run_id=plan.run_id, a=a, b=b,
-                           rows=rows, synthetic=synthetic)
+    paths = save_run_plots(folder, run_id=plan.run_id, a=a, b=b, rows=rows, synthetic=synthetic)
     return tuple(str(p) for p in paths)
 
 
@@ -379,11 +429,12 @@ def _generation_id(events: EventSet) -> str | None:
 
 
 class _Recorder:
-    """The client's catalog writes for run units: running, done (one transaction), failed."""
+    """The client's catalog writes for run units: running, done (one transaction, then the swap), failed."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._processing_ids: dict[str, str] = {}
+        self._started: dict[str, str] = {}
 
     def _processing_id(self, pipeline_id: str) -> str:
         if pipeline_id not in self._processing_ids:
@@ -392,35 +443,64 @@ class _Recorder:
 
     def start(self, plan: RunPlan) -> None:
         row = plan.running_row(self._processing_id(plan.pipeline_id))
+        self._started[plan.run_id] = row["started_at"]
         with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
+            if _status(cursor, plan.run_id) == "done":
+                return  # a repeat: the previous run stays valid until this one is recorded (SPEC §4.1)
             _clear_results(cursor, plan.run_id)
             catalog.insert(cursor, "runs", row, replace=True)
 
     def done(self, plan: RunPlan, computed: ComputedRun) -> None:
         row = {**plan.running_row(self._processing_id(plan.pipeline_id)), **computed.run_fields,
                "status": "done", "finished_at": utc_now()}
-        with Catalog.open(self.workspace.catalog_path) as catalog:
-            started = catalog.connection.execute("SELECT started_at FROM runs WHERE run_id = ?",
-                                                 (plan.run_id,)).fetchone()
-            if started is not None:
-                row["started_at"] = started[0]
-            with catalog.transaction() as cursor:
-                for output in computed.datasets:
-                    record_task_output(catalog, cursor, output)
-                _clear_results(cursor, plan.run_id)
-                catalog.insert(cursor, "runs", row, replace=True)
-                for result in computed.outcome.rows:
-                    catalog.insert(cursor, "test_results", result)
-                if computed.outcome.null_summaries:
-                    baselines.store_null_summaries(catalog, cursor, plan.run_id, computed.outcome.null_summaries)
-        if computed.outputs is not None:
-            pipeline = load_pipeline(self.workspace, plan.pipeline_id)
-            self.workspace.save(dataclasses.replace(pipeline, outputs=computed.outputs))
+        row["started_at"] = self._started.get(plan.run_id, row["started_at"])
+        staged = [pair for output in computed.datasets for pair in output.staged]
+        try:
+            if computed.outputs is not None:
+                staged.append(self._stage_outputs(plan, computed.outputs))
+            self._commit(plan, computed, row)
+        except Exception:
+            # Rolled back: drop this attempt. (An interrupt keeps its staged files: they tell the
+            # next run that this attempt may have been recorded without being swapped in.)
+            sweep_staging(self.workspace, plan)
+            raise
+        # Recorded: install the files, the figure folder last (its staging name marks an unfinished swap).
+        install_staged(staged)
+        if computed.figures is not None:
+            _swap_folder(Path(computed.figures), run_folder(self.workspace, plan.pipeline_id, plan.run_id))
+
+    def _stage_outputs(self, plan: RunPlan, outputs: Outputs) -> tuple[Path, Path]:
+        """The pipeline JSON with the run's ``outputs``, staged like the event files."""
+        pipeline = load_pipeline(self.workspace, plan.pipeline_id)
+        target = self.workspace.meta_path(Pipeline, pipeline.id)
+        staging = staged_name(target, plan.staging)
+        save_document(dataclasses.replace(pipeline, outputs=outputs), staging)
+        return staging, target
+
+    def _commit(self, plan: RunPlan, computed: ComputedRun, row: dict[str, Any]) -> None:
+        """The recording transaction: datasets, the runs row, test results and null summaries."""
+        with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
+            for output in computed.datasets:
+                record_task_output(catalog, cursor, output)
+            _clear_results(cursor, plan.run_id)
+            catalog.insert(cursor, "runs", row, replace=True)
+            for result in computed.outcome.rows:
+                catalog.insert(cursor, "test_results", result)
+            if computed.outcome.null_summaries:
+                baselines.store_null_summaries(catalog, cursor, plan.run_id, computed.outcome.null_summaries)
 
     def fail(self, plan: RunPlan, error: BaseException) -> None:
+        sweep_staging(self.workspace, plan)
         with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-            cursor.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
+            # A repeated run's done row stays: its results are still the valid ones.
+            cursor.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? "
+                           "WHERE run_id = ? AND status != 'done'",
                            (f"{type(error).__name__}: {error}", utc_now(), plan.run_id))
+
+
+def _status(cursor: sqlite3.Cursor, run_id: str) -> str | None:
+    row = cursor.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _clear_results(cursor: sqlite3.Cursor, run_id: str) -> None:
@@ -428,9 +508,59 @@ def _clear_results(cursor: sqlite3.Cursor, run_id: str) -> None:
     cursor.execute("DELETE FROM null_summaries WHERE run_id = ?", (run_id,))
 
 
+def _swap_folder(staging: Path, folder: Path) -> None:
+    """Put ``staging`` at ``folder``: the old folder renamed aside, the new one in, the old one deleted."""
+    aside = folder.with_name(f"{staging.name}-old")
+    if folder.exists():
+        os.replace(folder, aside)
+    os.replace(staging, folder)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+#: Folders (relative to the workspace root) that can hold a run's staged files.
+_STAGED_FILE_FOLDERS = ("data/derived", "data/synthetic", "meta/datasets", "meta/generation", "meta/pipelines")
+
+
+def _staging_leftovers(workspace: Workspace, pipeline_id: str, run_id: str) -> list[Path]:
+    """Staged files and folders of any attempt of the run still on disk."""
+    name = re.compile(rf"\.staging-{re.escape(run_id)}-[0-9a-f]{{8}}(-old)?$")
+    folders = [workspace.root / f for f in _STAGED_FILE_FOLDERS]
+    folders.append(run_folder(workspace, pipeline_id, run_id).parent)
+    return sorted(path for folder in folders if folder.is_dir()
+                  for path in folder.glob(f"*.staging-{run_id}-*") if name.search(path.name))
+
+
+def unfinished_attempt(workspace: Workspace, pipeline_id: str, run_id: str) -> bool:
+    """Whether an attempt of the run left staged files: it may be recorded without being swapped in,
+    so a run marked done is redone rather than skipped."""
+    return bool(_staging_leftovers(workspace, pipeline_id, run_id))
+
+
+def sweep_staging(workspace: Workspace, plan: RunPlan) -> list[Path]:
+    """Delete what unfinished attempts of the plan's run left under staging names (SPEC §4.1).
+
+    Called before a run starts (the caller holds the workspace lock, so none of them is
+    in progress) and when an attempt fails before it was recorded.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    removed = _staging_leftovers(workspace, plan.pipeline_id, plan.run_id)
+    for path in removed:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return removed
+
+
 def _run_plans(workspace: Workspace, plans: Sequence[RunPlan], execution: Execution, *,
                progress: str | None = None, after: Any = None) -> list[RunOutcome]:
     recorder = _Recorder(workspace)
+    for plan in plans:
+        sweep_staging(workspace, plan)
 
     def record(plan: RunPlan, computed: ComputedRun) -> None:
         recorder.done(plan, computed)
@@ -489,8 +619,11 @@ def execute_run(
     return _run_plans(workspace, [plan], Execution())[0]
 
 
-def _current_main_run(catalog: Catalog, plan: RunPlan) -> bool:
-    """True when the plan's main run is done with this seed and the same baseline set size."""
+def _current_main_run(catalog: Catalog, workspace: Workspace, plan: RunPlan) -> bool:
+    """True when the plan's main run is done with this seed and the same baseline set size, and
+    no attempt of it left staged files (an interrupted swap: the run is redone)."""
+    if unfinished_attempt(workspace, plan.pipeline_id, plan.run_id):
+        return False
     row = catalog.connection.execute("SELECT status, seed FROM runs WHERE run_id = ?", (plan.run_id,)).fetchone()
     if row is None or row[0] != "done" or int(row[1]) != plan.seed:
         return False
@@ -521,7 +654,8 @@ def execute_runs(
     done: dict[str, RunOutcome] = {}
     if skip_current:
         with Catalog.open(workspace.catalog_path) as catalog:
-            done = {p.run_id: stored_outcome(catalog, p.run_id) for p in plans if _current_main_run(catalog, p)}
+            done = {p.run_id: stored_outcome(catalog, p.run_id) for p in plans
+                    if _current_main_run(catalog, workspace, p)}
     todo = [p for p in plans if p.run_id not in done]
     outcomes = _run_plans(workspace, todo, execution, progress="runs" if progress and len(todo) > 1 else None)
     fresh = {o.run_id: o for o in outcomes}
