@@ -7,6 +7,7 @@ import io
 import random
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,7 @@ from astropy.io import fits
 from lightlane.cli import download as download_cli
 from lightlane.cli.common import GlobalOptions, use_globals
 from lightlane.download import (
+    Limits,
     download,
     fetch_file,
     find_event_files,
@@ -45,6 +47,7 @@ class Site:
     cut_first: dict[str, int] = field(default_factory=dict)  # cut the first GET after N body bytes
     ignore_range: set[str] = field(default_factory=set)  # always answer 200
     short_by: dict[str, int] = field(default_factory=dict)  # announce N bytes more than sent, always
+    trickle: dict[str, tuple[int, float]] = field(default_factory=dict)  # send N bytes every S seconds
     requests: list[tuple[str, str, str | None, int]] = field(default_factory=list)  # method, path, Range, status
     base: str = ""
     _cut_done: set[str] = field(default_factory=set)
@@ -105,8 +108,21 @@ def _make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self.send_header(key, value)
             self.end_headers()
             if self.command == "GET":
-                self.wfile.write(body if send_bytes is None else body[:send_bytes])
+                body = body if send_bytes is None else body[:send_bytes]
+                if path in site.trickle:
+                    self._trickle(body, *site.trickle[path])
+                else:
+                    self.wfile.write(body)
             self.close_connection = True
+
+        def _trickle(self, body: bytes, size: int, every_s: float) -> None:
+            try:
+                for start in range(0, len(body), size):
+                    self.wfile.write(body[start:start + size])
+                    self.wfile.flush()
+                    time.sleep(every_s)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
+                pass
 
         def do_HEAD(self) -> None:
             self.do_GET()
@@ -549,6 +565,87 @@ def test_download_without_event_files_is_a_data_error(site: Site, workspace: Wor
         download(workspace, site.url("/e/"), retries=0, backoff_s=0.0, timeout_s=TIMEOUT_S)
 
 
+# --------------------------------------------------------------------------- deadline, minimum rate, damage
+def test_a_transfer_below_the_minimum_rate_is_aborted_and_retried(site: Site, tmp_path: Path) -> None:
+    site.files["/slow.bin"] = _payload(20_000, seed=20)
+    site.trickle["/slow.bin"] = (50, 0.05)  # 1 kB/s
+    limits = Limits(deadline_s=30.0, min_rate_bytes_per_s=5_000.0, window_s=0.3)
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match=r"after 2 attempt\(s\): transfer rate \d+ B/s stayed below the minimum"):
+        fetch_file(site.url("/slow.bin"), tmp_path / "slow.bin", retries=1, backoff_s=0.0, timeout_s=TIMEOUT_S,
+                   limits=limits)
+    assert time.monotonic() - started < 5.0
+    assert len(site.gets("/slow.bin")) == 2
+    assert not (tmp_path / "slow.bin").exists() and (tmp_path / "slow.bin.part").is_file()  # kept to resume
+
+
+def test_the_deadline_covers_every_attempt(site: Site, tmp_path: Path) -> None:
+    site.files["/slow.bin"] = _payload(20_000, seed=21)
+    site.trickle["/slow.bin"] = (50, 0.05)
+    limits = Limits(deadline_s=0.8, min_rate_bytes_per_s=0.0)
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match=r"not complete within the --timeout of 0\.8 s"):
+        fetch_file(site.url("/slow.bin"), tmp_path / "slow.bin", retries=5, backoff_s=0.0, timeout_s=TIMEOUT_S,
+                   limits=limits)
+    assert time.monotonic() - started < 3.0
+    assert len(site.gets("/slow.bin")) == 1  # a passed deadline is not retried
+
+
+def test_a_stalled_server_is_not_waited_for_beyond_the_deadline(site: Site, tmp_path: Path) -> None:
+    site.files["/stall.bin"] = _payload(10_000, seed=23)
+    site.trickle["/stall.bin"] = (100, 2.0)  # 100 bytes, then silence longer than the deadline
+    limits = Limits(deadline_s=1.0, min_rate_bytes_per_s=0.0)
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="--timeout of 1 s"):
+        fetch_file(site.url("/stall.bin"), tmp_path / "stall.bin", retries=3, backoff_s=0.0, timeout_s=TIMEOUT_S,
+                   limits=limits)
+    assert time.monotonic() - started < 4.0
+
+
+def test_a_full_disk_is_not_retried(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import lightlane.download as module
+
+    class Full(io.BytesIO):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    site.files["/f.bin"] = _payload(1_000, seed=24)
+    monkeypatch.setattr(module, "open", lambda *_a, **_k: Full(), raising=False)
+    with pytest.raises(DownloadError, match=r"f\.bin\.part: No space left on device"):
+        fetch_file(site.url("/f.bin"), tmp_path / "f.bin", retries=3, backoff_s=0.0, timeout_s=TIMEOUT_S)
+    assert len(site.gets("/f.bin")) == 1
+
+
+def _damaged_tar_gz() -> bytes:
+    """A .tar.gz whose deflate data still decodes, to wrong bytes: only the gzip CRC can tell."""
+    tar = _tar_bytes([("obs/primary/acisf1N001_evt2.fits", _event_fits("1", n=50)), ("obs/README", b"r" * 3000)])
+    packed = bytearray(gzip.compress(tar, compresslevel=0, mtime=0))  # stored blocks: bytes as they are
+    position = bytes(packed).index(b"r" * 3000) + 1000
+    packed[position] ^= 0x01  # inside README's data, not a header
+    return bytes(packed)
+
+
+def test_safe_unpack_verifies_the_gzip_crc_before_extracting(tmp_path: Path) -> None:
+    archive = tmp_path / "obs.tar.gz"
+    archive.write_bytes(_damaged_tar_gz())
+    with tarfile.open(archive) as tar:  # tarfile alone reads the damaged member without complaint
+        assert tar.extractfile("obs/README").read() != b"r" * 3000  # type: ignore[union-attr]
+    with pytest.raises(DataError, match=r"obs\.tar\.gz: not a readable tar archive: CRC check failed"):
+        safe_unpack(archive, tmp_path / "obs")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["obs.tar.gz"]
+
+
+def test_download_refuses_a_damaged_archive_and_extracts_nothing(site: Site, workspace: Workspace) -> None:
+    site.files = {"/d/obs.tar.gz": _damaged_tar_gz()}
+    with pytest.raises(DataError, match="CRC check failed"):
+        download(workspace, site.url("/d/"), retries=0, backoff_s=0.0, timeout_s=TIMEOUT_S)
+    staging = workspace.raw_dir(staging_id(site.url("/d/")))
+    assert _visible_files(staging) == ["obs.tar.gz"]
+    assert workspace.ids(DatasetMeta) == []
+
+
 # --------------------------------------------------------------------------- CLI
 @pytest.fixture
 def cli_globals(workspace: Workspace) -> Iterator[Workspace]:
@@ -574,6 +671,32 @@ def test_cli_download_errors_map_to_exit_codes(site: Site, cli_globals: Workspac
     assert site.url("/missing/") in capsys.readouterr().err
     assert download_cli.main([site.url("/obs/"), "--id", "Not Valid"]) == 3
     assert download_cli.main([]) == 2
+
+
+def test_cli_download_timeout_is_one_line(site: Site, cli_globals: Workspace,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    site.files = {"/t/slow_evt2.fits": _payload(50_000, seed=25)}
+    site.trickle["/t/slow_evt2.fits"] = (100, 0.05)
+    assert download_cli.main([site.url("/t/"), "--timeout", "0.5", "--retries", "0", "--min-rate", "0"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("lightlane download: error: ") and "--timeout of 0.5 s" in err
+
+
+@pytest.mark.parametrize(("argv", "code", "needle"), [
+    (["http://[::1"], 3, "Invalid IPv6 URL"),
+    (["ftp://example.org/x/"], 3, "http:// or https://"),
+    (["http://127.0.0.1:9/x/", "--timeout", "-1"], 3, "--timeout"),
+    (["http://127.0.0.1:9/x/", "--timeout", "inf"], 3, "--timeout: expected a finite number"),
+    (["http://127.0.0.1:9/x/", "--min-rate", "nan"], 3, "--min-rate"),
+])
+def test_cli_download_rejects_bad_arguments_first(cli_globals: Workspace, capsys: pytest.CaptureFixture[str],
+                                                  argv: list[str], code: int, needle: str) -> None:
+    before = _visible_files(cli_globals.root)
+    assert download_cli.main(argv) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err
+    assert _visible_files(cli_globals.root) == before
 
 
 def test_cli_download_needs_a_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

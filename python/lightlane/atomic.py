@@ -9,10 +9,10 @@ import contextlib
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_bytes", "write_text", "temp_name", "sweep_stale_temp_files"]
+__all__ = ["atomic_path", "write_all", "write_bytes", "write_text", "temp_name", "sweep_stale_temp_files"]
 
 
 def temp_name(target: Path) -> Path:
@@ -37,12 +37,20 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _named(error: OSError, target: Path, tmp: Path) -> OSError:
+    """The same error naming ``target``: the user knows the file, not its temporary sibling."""
+    if error.filename not in (None, str(tmp), tmp) or error.errno is None:
+        return error
+    return OSError(error.errno, error.strerror or str(error), str(target))
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path; on success it replaces ``target`` atomically.
 
     Use for writers that want a file name (astropy, matplotlib, shutil). On any
-    exception the temporary file is removed and ``target`` is untouched.
+    exception the temporary file is removed and ``target`` is untouched; an
+    ``OSError`` (disk full, read-only folder) is re-raised naming ``target``.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -51,11 +59,60 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         _fsync_file(tmp)
         os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as error:
+        with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(error, OSError) and (named := _named(error, target, tmp)) is not error:
+            raise named from error
         raise
     _fsync_dir(target.parent)
+
+
+def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write several files all or nothing, as far as renames go.
+
+    Every temporary file is written and synced first, then each is renamed into
+    place: a failure while writing (disk full, read-only folder) leaves every target
+    untouched and no temporary file behind.
+
+    Parameters
+    ----------
+    files
+        ``(target, bytes)`` pairs; the targets' folders must exist.
+
+    Raises
+    ------
+    OSError
+        Naming the target that could not be written.
+
+    Examples
+    --------
+    >>> write_all([(Path("meta/a.json"), b"{}\\n"), (Path("meta/b.json"), b"{}\\n")])  # doctest: +SKIP
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, data in files:
+            tmp = temp_name(target)
+            staged.append((tmp, target))
+            try:
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as error:
+                raise _named(error, target, tmp) from error
+        for tmp, target in staged:
+            try:
+                os.replace(tmp, target)
+            except OSError as error:
+                raise _named(error, target, tmp) from error
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+    for folder in {target.parent for _, target in staged}:
+        _fsync_dir(folder)
 
 
 def write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
@@ -93,7 +150,7 @@ def sweep_stale_temp_files(root: str | os.PathLike[str]) -> list[Path]:
     for path in Path(root).rglob("*.tmp-*"):
         match = _TEMP_PATTERN.search(path.name)
         if match and path.is_file() and not path.is_symlink() and not _alive(int(match.group(1))):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # gone already, or a read-only folder: harmless either way
                 path.unlink()
                 removed.append(path)
     return removed

@@ -11,14 +11,23 @@ Resuming: a file is written as ``<name>.part`` and renamed only after its size
 matched ``Content-Length``, so a visible final name always means a complete
 file. A re-run skips complete files and continues ``.part`` files with an HTTP
 ``Range`` request; datasets already onboarded from the same bytes are reused.
+
+Nothing waits forever (SPEC §18 rev 2): each file has a deadline over all its
+attempts (``--timeout``) and a minimum transfer rate (``--min-rate``, measured
+over 30 s); a full disk is not retried. A compressed archive is read to its end
+(its CRC checked) before a single member is extracted.
 """
 
 from __future__ import annotations
 
+import bz2
 import concurrent.futures
+import gzip
 import hashlib
 import http.client
 import logging
+import lzma
+import math
 import os
 import re
 import secrets
@@ -29,6 +38,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from glob import escape as glob_escape
@@ -36,13 +46,15 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
-from .exceptions import DataError, DownloadError, MetadataError
+from .exceptions import DataError, DownloadError, LightlaneError, MetadataError
 from .metadata import DatasetMeta, is_valid_id
 from .version import CODE_VERSION
 from .workspace import Workspace
 
 __all__ = [
     "RemoteFile",
+    "Limits",
+    "check_url",
     "download",
     "staging_id",
     "parse_listing",
@@ -65,6 +77,76 @@ _EVT2_SUFFIXES = ("_evt2.fits", "_evt2.fits.gz")
 _PERMANENT_STATUS = frozenset({400, 401, 403, 404, 405, 410, 414, 451})
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)", re.IGNORECASE)
+# Compressed tar streams: their checksum is verified only once the whole stream is read.
+_COMPRESSED = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+_READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one file (or listing page) may take, every attempt included (SPEC §18 rev 2).
+
+    Attributes
+    ----------
+    deadline_s : float
+        Per-file deadline in seconds (``download --timeout``).
+    min_rate_bytes_per_s : float
+        A transfer slower than this over ``window_s`` is aborted and retried; 0: no minimum.
+    window_s : float
+        The stretch of time over which the rate is measured.
+
+    Examples
+    --------
+    >>> Limits(deadline_s=60.0).window_s
+    30.0
+    """
+
+    deadline_s: float = 600.0
+    min_rate_bytes_per_s: float = 1000.0
+    window_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name, value, low in (("--timeout", self.deadline_s, None), ("--min-rate", self.min_rate_bytes_per_s, 0.0),
+                                 ("rate window", self.window_s, None)):
+            if not (math.isfinite(value) and (value >= low if low is not None else value > 0)):
+                raise MetadataError(f"{name}: expected a finite number {'≥ 0' if low is not None else '> 0'}, "
+                                    f"got {value!r}")
+
+
+class _Pace:
+    """One file's clock: the deadline over all its attempts and the minimum rate within each."""
+
+    def __init__(self, limits: Limits, timeout_s: float) -> None:
+        self.limits = limits
+        self.timeout_s = timeout_s
+        self.deadline = time.monotonic() + limits.deadline_s
+        self.begin()
+
+    def begin(self) -> None:
+        """A new attempt: the rate is measured afresh."""
+        self._since, self._bytes = time.monotonic(), 0
+
+    def overdue(self) -> str:
+        return f"not complete within the --timeout of {self.limits.deadline_s:g} s"
+
+    def socket_timeout(self) -> float:
+        """No single wait may outlast the deadline, nor (with a minimum rate) the rate window."""
+        wait = min(self.timeout_s, max(self.deadline - time.monotonic(), 0.01))
+        return min(wait, self.limits.window_s) if self.limits.min_rate_bytes_per_s > 0 else wait
+
+    def tick(self, n: int) -> None:
+        """Count ``n`` new bytes; raise when the deadline passed or the rate stayed too low."""
+        now = time.monotonic()
+        if now > self.deadline:
+            raise _PermanentError(self.overdue())
+        self._bytes += n
+        span = now - self._since
+        minimum = self.limits.min_rate_bytes_per_s
+        if minimum > 0 and span >= self.limits.window_s:
+            if self._bytes < minimum * span:
+                raise _RetryableError(f"transfer rate {self._bytes / span:.0f} B/s stayed below the minimum of "
+                                      f"{minimum:g} B/s for {span:.3g} s")
+            self.begin()
 
 
 @dataclass(frozen=True)
@@ -90,6 +172,15 @@ class _PermanentError(Exception):
 
 class _RetryableError(Exception):
     """A failed attempt worth repeating (short body, bad range answer, ...)."""
+
+
+def _read_all(response: http.client.HTTPResponse, pace: _Pace) -> bytes:
+    """The whole body, block by block as it arrives, so the deadline and minimum rate are watched."""
+    blocks = []
+    while block := response.read1(_BLOCK):
+        blocks.append(block)
+        pace.tick(len(block))
+    return b"".join(blocks)
 
 
 # --------------------------------------------------------------------------- listing
@@ -191,19 +282,26 @@ def _request(url: str, headers: dict[str, str] | None = None, method: str | None
 
 
 def _with_retries(url: str, attempt: Callable[[], object], retries: int, backoff_s: float,
-                  sleep: Callable[[float], None]) -> object:
-    """Run ``attempt`` up to ``retries + 1`` times with exponential back-off."""
+                  sleep: Callable[[float], None], pace: _Pace) -> object:
+    """Run ``attempt`` up to ``retries + 1`` times with exponential back-off, within ``pace``'s deadline."""
     last: BaseException | None = None
     for index in range(retries + 1):
         if index:
             delay = backoff_s * 2 ** (index - 1)
+            if time.monotonic() + delay > pace.deadline:
+                raise DownloadError(f"{url}: {pace.overdue()} (last attempt: {last}); re-run to resume")
             log.info("%s: attempt %d failed (%s); retrying in %.2f s", url, index, last, delay)
             if delay > 0:
                 sleep(delay)
+        pace.begin()
         try:
             return attempt()
+        except LightlaneError:
+            raise
         except _PermanentError as exc:
             raise DownloadError(f"{url}: {exc}") from None
+        except ValueError as exc:  # http.client.InvalidURL, unknown url type: no attempt can fix those
+            raise DownloadError(f"{url}: invalid URL: {exc}") from None
         except urllib.error.HTTPError as exc:
             exc.close()
             if exc.code in _PERMANENT_STATUS:
@@ -215,25 +313,26 @@ def _with_retries(url: str, attempt: Callable[[], object], retries: int, backoff
 
 
 def _fetch_listing(url: str, *, retries: int, backoff_s: float, timeout_s: float,
-                   sleep: Callable[[float], None]) -> tuple[str, str, bool]:
+                   sleep: Callable[[float], None], limits: Limits) -> tuple[str, str, bool]:
     """GET one page; return (final URL, decoded text, whether it is HTML)."""
+    pace = _Pace(limits, timeout_s)
 
     def attempt() -> tuple[str, str, bool]:
-        with urllib.request.urlopen(_request(url), timeout=timeout_s) as response:
+        with urllib.request.urlopen(_request(url), timeout=pace.socket_timeout()) as response:
             if response.headers.get_content_type() not in ("text/html", "application/xhtml+xml"):
                 return response.geturl(), "", False  # a file, not a listing: fetched later with resume
-            body = response.read()
+            body = _read_all(response, pace)
             length = response.headers.get("Content-Length")
             if length is not None and length.isdigit() and len(body) != int(length):
                 raise _RetryableError(f"got {len(body)} of {length} bytes")
             charset = response.headers.get_content_charset() or "utf-8"
             return response.geturl(), body.decode(charset, errors="replace"), True
 
-    return _with_retries(url, attempt, retries, backoff_s, sleep)  # type: ignore[return-value]
+    return _with_retries(url, attempt, retries, backoff_s, sleep, pace)  # type: ignore[return-value]
 
 
 def list_remote_files(url: str, *, retries: int = 3, backoff_s: float = 0.5, timeout_s: float = 30.0,
-                      sleep: Callable[[float], None] = time.sleep) -> list[RemoteFile]:
+                      sleep: Callable[[float], None] = time.sleep, limits: Limits = Limits()) -> list[RemoteFile]:
     """Walk an HTML directory listing and its sub-listings.
 
     Parameters
@@ -249,6 +348,8 @@ def list_remote_files(url: str, *, retries: int = 3, backoff_s: float = 0.5, tim
         Socket timeout of each request.
     sleep : callable
         Used to wait between attempts (tests may pass a no-op).
+    limits : Limits
+        Deadline and minimum rate of each page.
 
     Returns
     -------
@@ -265,7 +366,7 @@ def list_remote_files(url: str, *, retries: int = 3, backoff_s: float = 0.5, tim
     >>> files = list_remote_files("https://cxc.cfa.harvard.edu/cdaftp/byobsid/5/12345/")  # doctest: +SKIP
     """
     final_url, text, is_html = _fetch_listing(url, retries=retries, backoff_s=backoff_s, timeout_s=timeout_s,
-                                              sleep=sleep)
+                                              sleep=sleep, limits=limits)
     if not is_html and not urlsplit(url).path.endswith("/"):
         name = unquote(urlsplit(final_url).path.rsplit("/", 1)[-1])
         if not name or name in (".", "..") or name.endswith(PART_SUFFIX):
@@ -287,7 +388,7 @@ def list_remote_files(url: str, *, retries: int = 3, backoff_s: float = 0.5, tim
             visited.add(sub)
             _relative_path(sub.rstrip("/"), base, folder=True)  # refuses unsafe folder names early
             sub_final, sub_text, _ = _fetch_listing(sub, retries=retries, backoff_s=backoff_s,
-                                                    timeout_s=timeout_s, sleep=sleep)
+                                                    timeout_s=timeout_s, sleep=sleep, limits=limits)
             if not _is_below(_directory_url(sub_final), base):
                 log.warning("%s: redirected outside %s; skipped", sub, base)
                 continue
@@ -319,12 +420,17 @@ def _fsync_replace(source: Path, target: Path) -> None:
     os.replace(source, target)
 
 
-def _one_transfer(url: str, part: Path, timeout_s: float, on_bytes: Callable[[int], None]) -> int:
+def _local_failure(error: OSError, path: Path) -> _PermanentError:
+    """A full disk or a read-only folder: another attempt would fail the same way."""
+    return _PermanentError(f"{error.filename or path}: {error.strerror or error}")
+
+
+def _one_transfer(url: str, part: Path, pace: _Pace, on_bytes: Callable[[int], None]) -> int:
     """One GET (resuming ``part`` when it has bytes); return the total size on success."""
     offset = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     try:
-        response = urllib.request.urlopen(_request(url, headers), timeout=timeout_s)
+        response = urllib.request.urlopen(_request(url, headers), timeout=pace.socket_timeout())
     except urllib.error.HTTPError as exc:
         content_range = exc.headers.get("Content-Range", "") if exc.headers else ""
         exc.close()
@@ -356,11 +462,19 @@ def _one_transfer(url: str, part: Path, timeout_s: float, on_bytes: Callable[[in
                 on_bytes(-offset)
             offset, expected, total, mode = 0, length, length, "wb"
         received = 0
-        with open(part, mode) as handle:
-            while block := response.read(_BLOCK):
-                handle.write(block)
+        try:
+            handle = open(part, mode)
+        except OSError as exc:
+            raise _local_failure(exc, part) from None
+        with handle:
+            while block := response.read1(_BLOCK):
+                try:
+                    handle.write(block)
+                except OSError as exc:
+                    raise _local_failure(exc, part) from None
                 received += len(block)
                 on_bytes(len(block))
+                pace.tick(len(block))
     if expected is not None and received != expected:
         raise _RetryableError(f"connection closed after {received} of {expected} bytes")
     size = part.stat().st_size
@@ -374,7 +488,7 @@ def _one_transfer(url: str, part: Path, timeout_s: float, on_bytes: Callable[[in
 
 def fetch_file(url: str, target: str | os.PathLike[str], *, retries: int = 3, backoff_s: float = 0.5,
                timeout_s: float = 30.0, progress: Callable[[int], None] | None = None,
-               sleep: Callable[[float], None] = time.sleep) -> Path:
+               sleep: Callable[[float], None] = time.sleep, limits: Limits = Limits()) -> Path:
     """Download ``url`` to ``target`` through ``<target>.part``, resuming when possible.
 
     Parameters
@@ -394,6 +508,8 @@ def fetch_file(url: str, target: str | os.PathLike[str], *, retries: int = 3, ba
         Called with the number of new bytes (negative when bytes are discarded).
     sleep : callable
         Used to wait between attempts.
+    limits : Limits
+        The file's deadline (all attempts) and minimum transfer rate (each attempt).
 
     Returns
     -------
@@ -403,8 +519,9 @@ def fetch_file(url: str, target: str | os.PathLike[str], *, retries: int = 3, ba
     Raises
     ------
     DownloadError
-        After the last failed attempt, or at once for 404-like answers. The
-        ``.part`` file is kept so that the next call resumes.
+        After the last failed attempt, at once for 404-like answers and local
+        write failures (disk full), or when the deadline passed. The ``.part``
+        file is kept so that the next call resumes.
 
     Notes
     -----
@@ -431,7 +548,8 @@ def fetch_file(url: str, target: str | os.PathLike[str], *, retries: int = 3, ba
     part = target.with_name(target.name + PART_SUFFIX)
     if part.exists():
         on_bytes(part.stat().st_size)
-    _with_retries(url, lambda: _one_transfer(url, part, timeout_s, on_bytes), retries, backoff_s, sleep)
+    pace = _Pace(limits, timeout_s)
+    _with_retries(url, lambda: _one_transfer(url, part, pace, on_bytes), retries, backoff_s, sleep, pace)
     _fsync_replace(part, target)
     return target
 
@@ -464,8 +582,21 @@ def _check_member(archive: Path, member: tarfile.TarInfo) -> PurePosixPath:
     return path
 
 
+def _verify_stream(archive: Path) -> None:
+    """Decompress a compressed archive once, to its end: gzip, bzip2 and xz check their CRC only
+    there, which ``tarfile`` may never reach, so damaged data would otherwise unpack silently."""
+    with open(archive, "rb") as raw:
+        head = raw.read(6)
+    for magic, opener in _COMPRESSED:
+        if head.startswith(magic):
+            with opener(archive, "rb") as stream:
+                while stream.read(_BLOCK):
+                    pass
+            return
+
+
 def safe_unpack(archive: str | os.PathLike[str], destination: str | os.PathLike[str]) -> Path:
-    """Unpack a ``.tar`` / ``.tar.gz`` after checking every member.
+    """Unpack a ``.tar`` / ``.tar.gz`` after checking the whole archive and every member.
 
     Parameters
     ----------
@@ -483,9 +614,12 @@ def safe_unpack(archive: str | os.PathLike[str], destination: str | os.PathLike[
     Raises
     ------
     DataError
-        An absolute path, a ``..`` component, a symbolic or hard link, a device
-        or FIFO member (the message names the archive and the member), or an
-        unreadable archive. Nothing is extracted in that case.
+        A damaged compressed stream (its checksum is verified before anything is
+        extracted), an absolute path, a ``..`` component, a symbolic or hard link,
+        a device or FIFO member (the message names the archive and the member), or
+        an unreadable archive. Nothing is extracted in that case.
+    OSError
+        Writing failed (disk full, read-only folder); the temporary folder is removed.
 
     Examples
     --------
@@ -495,10 +629,18 @@ def safe_unpack(archive: str | os.PathLike[str], destination: str | os.PathLike[
     destination = Path(destination)
     if destination.exists():
         raise DataError(f"{archive}: cannot unpack into {destination}: it already exists")
+    try:
+        _verify_stream(archive)
+        tar = tarfile.open(archive, "r:*")
+    except _READ_ERRORS as exc:
+        raise DataError(f"{archive}: not a readable tar archive: {exc}") from None
     tmp = destination.with_name(f"{destination.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            members = tar.getmembers()
+        with tar:
+            try:
+                members = tar.getmembers()
+            except _READ_ERRORS as exc:
+                raise DataError(f"{archive}: not a readable tar archive: {exc}") from None
             checked = [(member, _check_member(archive, member)) for member in members]
             tmp.mkdir(parents=True)
             root = tmp.resolve()
@@ -512,19 +654,31 @@ def safe_unpack(archive: str | os.PathLike[str], destination: str | os.PathLike[
                     out.mkdir(parents=True, exist_ok=True)
                     continue
                 out.parent.mkdir(parents=True, exist_ok=True)
-                source = tar.extractfile(member)
-                if source is None:
-                    raise DataError(f"{archive}: member {member.name!r} cannot be read")
-                with source, open(out, "wb") as handle:
-                    shutil.copyfileobj(source, handle, _BLOCK)
+                _extract(tar, member, archive, out)
         os.rename(tmp, destination)
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise DataError(f"{archive}: not a readable tar archive: {exc}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return destination
+
+
+def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: Path, out: Path) -> None:
+    """Copy one member: a read failure is the archive's (DataError), a write failure the disk's (OSError)."""
+    try:
+        source = tar.extractfile(member)
+    except _READ_ERRORS as exc:
+        raise DataError(f"{archive}: member {member.name!r} cannot be read: {exc}") from None
+    if source is None:
+        raise DataError(f"{archive}: member {member.name!r} cannot be read")
+    with source, open(out, "wb") as handle:
+        while True:
+            try:
+                block = source.read(_BLOCK)
+            except _READ_ERRORS as exc:
+                raise DataError(f"{archive}: member {member.name!r} cannot be read: {exc}") from None
+            if not block:
+                return
+            handle.write(block)
 
 
 # --------------------------------------------------------------------------- event files
@@ -652,6 +806,47 @@ def _base_ids(files: list[Path], dataset_id: str | None) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the command
+def check_url(url: str) -> str:
+    """Refuse a start URL no attempt could fetch, before anything is written.
+
+    Parameters
+    ----------
+    url : str
+        The ``download`` argument.
+
+    Returns
+    -------
+    str
+        ``url``, unchanged.
+
+    Raises
+    ------
+    MetadataError
+        Not ``http``/``https``, no host, a bad port or IPv6 literal, spaces or control characters.
+
+    Examples
+    --------
+    >>> check_url("ftp://example.org/obs/")
+    Traceback (most recent call last):
+    ...
+    lightlane.exceptions.MetadataError: URL 'ftp://example.org/obs/': expected an http:// or https:// address of an archive staging directory
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range", a non-numeric port
+        raise MetadataError(f"URL {url!r}: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise MetadataError(f"URL {url!r}: expected an http:// or https:// address of an archive staging directory")
+    if not parts.hostname:
+        raise MetadataError(f"URL {url!r}: no host name")
+    if port == 0:
+        raise MetadataError(f"URL {url!r}: port 0 cannot be connected to")
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise MetadataError(f"URL {url!r}: spaces and control characters must be percent-encoded")
+    return url
+
+
 def staging_id(url: str) -> str:
     """The staging folder name for ``url``: ``download-`` and 8 hex of its SHA-256.
 
@@ -742,6 +937,7 @@ def download(
     quiet: bool = False,
     backoff_s: float = 0.5,
     timeout_s: float = 30.0,
+    limits: Limits = Limits(),
 ) -> list[DatasetMeta]:
     """Download an archive staging directory and onboard its ``*_evt2`` event files.
 
@@ -765,6 +961,8 @@ def download(
         Base delay of the exponential back-off between attempts, in seconds.
     timeout_s : float
         Socket timeout of each request, in seconds.
+    limits : Limits
+        Deadline (``--timeout``) and minimum transfer rate (``--min-rate``) of each file.
 
     Returns
     -------
@@ -781,7 +979,7 @@ def download(
         An unsafe or broken archive, no event file found, or an event file the
         onboarding rejects.
     MetadataError
-        An invalid ``dataset_id``, or one already used by other data.
+        A malformed URL, an invalid ``dataset_id``, or one already used by other data.
 
     Notes
     -----
@@ -797,8 +995,7 @@ def download(
     >>> [m.id for m in metas]  # doctest: +SKIP
     ['obs12345']
     """
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        raise DownloadError(f"{url}: only http and https URLs can be downloaded")
+    check_url(url)
     if jobs < 1:
         raise MetadataError(f"--jobs: expected integer ≥ 1, got {jobs}")
     if retries < 0:
@@ -807,7 +1004,7 @@ def download(
         _check_id(dataset_id)
     workspace.require_initialised()
     staging = workspace.raw_dir(staging_id(url))
-    remote = list_remote_files(url, retries=retries, backoff_s=backoff_s, timeout_s=timeout_s)
+    remote = list_remote_files(url, retries=retries, backoff_s=backoff_s, timeout_s=timeout_s, limits=limits)
     log.info("%s: %d file(s) into %s", url, len(remote), workspace.relative(staging))
 
     progress = _Progress(_show_progress(quiet), len(remote))
@@ -816,7 +1013,8 @@ def download(
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lightlane-dl") as pool:
             futures = [
                 pool.submit(fetch_file, item.url, staging.joinpath(*item.relative_path.split("/")),
-                            retries=retries, backoff_s=backoff_s, timeout_s=timeout_s, progress=progress.update)
+                            retries=retries, backoff_s=backoff_s, timeout_s=timeout_s, progress=progress.update,
+                            limits=limits)
                 for item in remote
             ]
             for future in futures:  # every file gets its chance; errors are raised afterwards

@@ -17,21 +17,27 @@ flight, so the client's "running" marks stay meaningful.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
+import socket
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
-from .exceptions import LightlaneWarning, MetadataError
+from .exceptions import LightlaneWarning, MetadataError, PrerequisiteError
 
-__all__ = ["SCHEDULER_ENV", "Execution", "run_units", "call_unit"]
+__all__ = ["SCHEDULER_ENV", "CONNECT_TIMEOUT_S", "Execution", "run_units", "call_unit"]
 
 #: Environment variable naming an existing Dask scheduler (SPEC §19).
 SCHEDULER_ENV = "LIGHTLANE_DASK_SCHEDULER"
+_NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
+#: How long to wait for a scheduler to answer: an unreachable one fails fast, not after Dask's 30 s.
+CONNECT_TIMEOUT_S = 5.0
 
 Unit = TypeVar("Unit")
 Result = TypeVar("Result")
@@ -44,6 +50,8 @@ class Execution:
     jobs: int = 1
     scheduler: str | None = None
     threads: int | None = None
+    #: where ``scheduler`` came from, for messages: the option or the environment variable
+    scheduler_source: str = "--scheduler"
 
     def __post_init__(self) -> None:
         if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1:
@@ -51,7 +59,23 @@ class Execution:
 
     @classmethod
     def from_options(cls, jobs: int, scheduler: str | None, threads: int | None) -> Execution:
-        return cls(jobs=jobs, scheduler=scheduler or os.environ.get(SCHEDULER_ENV) or None, threads=threads)
+        """The execution the CLI options ask for; a scheduler must answer now, before anything is written.
+
+        Raises
+        ------
+        MetadataError
+            ``jobs`` < 1.
+        PrerequisiteError
+            The scheduler (``--scheduler`` or ``$LIGHTLANE_DASK_SCHEDULER``) does not answer
+            within :data:`CONNECT_TIMEOUT_S`.
+        """
+        source = "--scheduler"
+        if scheduler is None and os.environ.get(SCHEDULER_ENV):
+            scheduler, source = os.environ[SCHEDULER_ENV], f"${SCHEDULER_ENV}"
+        execution = cls(jobs=jobs, scheduler=scheduler or None, threads=threads, scheduler_source=source)
+        if execution.scheduler is not None:
+            _probe(execution.scheduler, execution.scheduler_source)
+        return execution
 
     @property
     def inline(self) -> bool:
@@ -224,6 +248,52 @@ def _run_distributed(client, units, compute, record, execution, start, fail, bar
     return [results[i] for i in range(len(units))]
 
 
+def _unreachable(address: str, source: str, reason: object) -> PrerequisiteError:
+    return PrerequisiteError(
+        f"{source} {address}: no Dask scheduler reachable ({' '.join(str(reason).split()) or type(reason).__name__}); "
+        f"start one (`dask scheduler`) or run locally without {source}")
+
+
+def _probe(address: str, source: str) -> None:
+    """Check a scheduler address's form, that something listens there, then that it is a Dask scheduler.
+
+    A malformed address or a refused connection fails at once (the TCP connect needs no
+    Dask import), a silent host or another server after :data:`CONNECT_TIMEOUT_S`.
+    Other transports (``inproc://``, ``ucx://``) are left to Dask.
+    """
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        scheme, host, port = parts.scheme, parts.hostname, parts.port
+    except ValueError as error:
+        scheme, host, port, reason = None, None, None, error
+    else:
+        reason = "expected [tcp|tls|ws|wss]://HOST:PORT"
+    if scheme in ("inproc", "ucx"):
+        return
+    if scheme not in _NETWORK_SCHEMES or not host or port is None:
+        raise MetadataError(f"{source}: expected a scheduler address such as tcp://10.0.0.5:8786, "
+                            f"got {address!r} ({reason})")
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as error:
+        raise _unreachable(address, source, error) from None
+    if scheme in ("tls", "wss"):
+        return  # the handshake needs the security settings only the Client is given
+    try:  # something listens: is it a Dask scheduler? (a bare comm: a failed Client lingers and logs on exit)
+        asyncio.run(asyncio.wait_for(_handshake(address), CONNECT_TIMEOUT_S + 1.0))
+    except OSError as error:
+        raise _unreachable(address, source, error) from None
+    except Exception:  # another server may answer anything (even a bogus 3 EiB frame length)
+        raise _unreachable(address, source, "the server there does not speak the Dask protocol") from None
+
+
+async def _handshake(address: str) -> None:
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=CONNECT_TIMEOUT_S)
+    await comm.close()
+
+
 @contextlib.contextmanager
 def _client(execution: Execution) -> Iterator[Any]:
     """A Dask client on the given scheduler, or on an embedded LocalCluster of ``jobs`` processes."""
@@ -233,7 +303,11 @@ def _client(execution: Execution) -> Iterator[Any]:
         raise MetadataError("--jobs > 1 and --scheduler need dask.distributed (pip install 'dask[distributed]')") from error
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if execution.scheduler is not None:
-        with Client(execution.scheduler, set_as_default=False) as client:
+        try:
+            client = Client(execution.scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, ValueError, TypeError) as error:  # unreachable, or not a Dask scheduler
+            raise _unreachable(execution.scheduler, execution.scheduler_source, error) from None
+        with client:
             yield client
         return
     with warnings.catch_warnings():

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from .atomic import sweep_stale_temp_files, write_bytes
+from .atomic import sweep_stale_temp_files, write_all
 from .exceptions import MetadataError, PrerequisiteError, WorkspaceLockedError
 from .metadata import (
     KIND_FOLDERS,
@@ -89,7 +89,17 @@ class Workspace:
     def is_initialised(self) -> bool:
         return self.catalog_path.is_file() and (self.root / "meta").is_dir()
 
+    def require_folder(self) -> None:
+        """A workspace is a folder: refuse an existing file (or a path below one) before writing anything."""
+        for path in (self.root, *self.root.parents):
+            if path.exists():
+                if not path.is_dir():
+                    where = "" if path == self.root else f" (its parent {path})"
+                    raise MetadataError(f"{self.root}: not a folder{where}; a workspace must be a folder")
+                return
+
     def require_initialised(self) -> None:
+        self.require_folder()
         if not self.is_initialised:
             raise PrerequisiteError(
                 f"{self.root} is not a lightlane workspace; create it with `lightlane --workspace {self.root} init`"
@@ -123,6 +133,7 @@ class Workspace:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Advisory exclusive lock held by every writing command."""
+        self.require_folder()
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / LOCK_NAME
         handle = open(path, "a+")
@@ -140,18 +151,36 @@ class Workspace:
 
     # -- creation ------------------------------------------------------------
     def init(self, force: bool = False) -> list[Path]:
-        """Create the layout, the catalog and the embedded defaults; return files written."""
+        """Create the layout, the catalog and the embedded defaults; return files written.
+
+        All or nothing: when something fails (disk full, read-only folder) the folders
+        and files this call created are removed again, and the defaults are written
+        only once all of them could be staged.
+        """
         from .catalog import Catalog
 
-        written: list[Path] = []
-        for folder in LAYOUT:
-            (self.root / folder).mkdir(parents=True, exist_ok=True)
-        for folder, files in embedded_defaults().items():
-            for name, content in files:
-                target = self.root / "meta" / folder / name
-                if force or not target.exists():
-                    write_bytes(target, content)
-                    written.append(target)
-        Catalog.open(self.catalog_path).close()
-        return written
-
+        self.require_folder()
+        created: list[Path] = []
+        try:
+            for folder in LAYOUT:
+                for path in reversed([self.root / folder, *(self.root / folder).parents]):
+                    if not path.exists():
+                        path.mkdir()
+                        created.append(path)
+            if not self.catalog_path.exists():
+                created.append(self.catalog_path)
+            Catalog.open(self.catalog_path).close()
+            files = [(self.root / "meta" / folder / name, content)
+                     for folder, entries in embedded_defaults().items() for name, content in entries]
+            files = [(target, content) for target, content in files if force or not target.exists()]
+            write_all(files)
+        except BaseException:
+            for path in reversed(created):
+                with contextlib.suppress(OSError):
+                    if path.is_dir():
+                        path.rmdir()
+                    else:
+                        for extra in ("", "-wal", "-shm", "-journal"):
+                            path.with_name(path.name + extra).unlink(missing_ok=True)
+            raise
+        return [target for target, _ in files]

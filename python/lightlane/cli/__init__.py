@@ -12,8 +12,9 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
-from .common import EXIT_USAGE, GlobalOptions, use_globals
+from .common import EXIT_USAGE, MAX_JOBS, GlobalOptions, use_globals
 
 __all__ = ["main", "run", "COMMANDS"]
 
@@ -36,8 +37,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors on one line (SPEC §21 property 30)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _threads(text: str) -> int:
+    """``--threads``: the Rust pool spawns that many OS threads, so it is bounded."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 1 <= value <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"expected an integer in [1, {MAX_JOBS}], got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lightlane",
         description="Wavelength-resolved flux variability of X-ray event lists.",
         epilog="commands:\n" + "\n".join(f"  {name:<12} {text}" for name, (_, text) in COMMANDS.items())
@@ -45,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--workspace", default=".", metavar="DIR", help="workspace folder (default: current)")
-    parser.add_argument("--threads", type=int, default=None, metavar="N", help="Rust threads (results never depend on it)")
+    parser.add_argument("--threads", type=_threads, default=None, metavar="N",
+                        help=f"Rust threads, 1…{MAX_JOBS} (results never depend on it)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
     parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND")
@@ -63,9 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parsed = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-    if parsed.threads is not None and parsed.threads < 1:
-        print("lightlane: error: --threads must be ≥ 1", file=sys.stderr)
-        return EXIT_USAGE
     logging.basicConfig(level=parsed.log_level, format="%(levelname)s %(name)s: %(message)s")
     warnings.formatwarning = _one_line_warning
     from .. import _core

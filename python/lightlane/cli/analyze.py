@@ -11,6 +11,7 @@ import numpy as np
 from ..analysis import analyze_dataset
 from ..atomic import atomic_path
 from ..exceptions import MetadataError
+from ..metadata import ProcessingParameters
 from ..figures import save_analysis_plots
 from .common import GlobalOptions, run_command, say
 
@@ -28,11 +29,12 @@ class Options:
 def _execute(options: Options, globals_: GlobalOptions) -> int:
     workspace = globals_.ws
     workspace.require_initialised()
+    bins = workspace.load(ProcessingParameters, options.processing).band.bins
+    if options.quicklook_bin is not None and not 0 <= options.quicklook_bin < bins:  # before the cache is written
+        raise MetadataError(f"--quicklook-bin: expected an integer in [0, {bins - 1}] (the bins of processing "
+                            f"'{options.processing}'), got {options.quicklook_bin}")
     with workspace.lock():
         analysis = analyze_dataset(workspace, options.dataset, options.processing)
-        bins = analysis.processing.band.bins
-        if options.quicklook_bin is not None and not 0 <= options.quicklook_bin < bins:
-            raise MetadataError(f"--quicklook-bin: expected integer in [0, {bins - 1}], got {options.quicklook_bin}")
         folder = workspace.root / "results" / "analyze" / f"{options.dataset}__{options.processing}"
         plots = save_analysis_plots(folder, analysis, analysis.processing.test_metrics, options.quicklook_bin)
         exports = []

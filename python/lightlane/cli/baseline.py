@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..baseline_runs import ensure_baseline
-from .common import GlobalOptions, run_command, say
+from .common import COUNT, JOBS, GlobalOptions, run_command, say
 from ..scale import Execution
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
@@ -17,10 +17,10 @@ class Options:
     """Top a pipeline's baseline up to N runs with new run seeds (finished runs are kept)."""
 
     pipeline: str = field(metadata={"args": ["pipeline"], "help": "pipeline id"})
-    runs: int = field(metadata={"help": "baseline runs wanted in total"})
+    runs: int = field(metadata={"help": "baseline runs wanted in total", "check": COUNT})
     keep_data: bool = field(default=False, metadata={"help": "keep the event files of the baseline runs"})
     plots: bool = field(default=False, metadata={"help": "draw the run figures of every baseline run"})
-    jobs: int = field(default=1, metadata={"help": JOBS_HELP})
+    jobs: int = field(default=1, metadata={"help": JOBS_HELP, "check": JOBS})
     scheduler: Optional[str] = field(default=None, metadata={"help": SCHEDULER_HELP})
 
 

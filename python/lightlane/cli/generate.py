@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..replicate import generate_dataset
-from .common import GlobalOptions, run_command, say
+from .common import SEED, GlobalOptions, run_command, say
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,8 @@ class Options:
 
     generation: str = field(metadata={"args": ["generation"], "help": "generation id (meta/generation/<id>.json)"})
     processing: str = field(default="default", metadata={"help": "processing whose band is used"})
-    seed: Optional[int] = field(default=None, metadata={"help": "seed (default: drawn from OS entropy and recorded)"})
+    seed: Optional[int] = field(default=None, metadata={"help": "seed (default: drawn from OS entropy and recorded)",
+                                                        "check": SEED})
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:

@@ -4,9 +4,12 @@
 # reads the field types at runtime (and needs typing.Optional, not `X | None`).
 
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from ..workspace import LOCK_NAME, Workspace
 from .common import GlobalOptions, run_command, say
 
 
@@ -19,12 +22,28 @@ class Options:
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
     workspace = globals_.ws
-    with workspace.lock():
-        written = workspace.init(force=options.force)
+    new = [p for p in (workspace.root, *workspace.root.parents) if not p.exists()]
+    try:
+        with workspace.lock():
+            written = workspace.init(force=options.force)
+    except BaseException:
+        _remove_new_folders(workspace, new)
+        raise
     say(f"workspace ready: {workspace.root}")
     for path in written:
         say(f"  wrote {workspace.relative(path)}")
     return 0
+
+
+def _remove_new_folders(workspace: Workspace, new: list[Path]) -> None:
+    """A failed init leaves no trace: the lock file and the folders the lock created go again
+    (init itself removes what it made inside)."""
+    if workspace.root in new:
+        with contextlib.suppress(OSError):
+            (workspace.root / LOCK_NAME).unlink()
+    for folder in new:  # innermost first; never a folder someone else filled meanwhile
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def main(argv: Sequence[str]) -> int:

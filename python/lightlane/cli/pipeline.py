@@ -2,15 +2,16 @@
 
 # No `from __future__ import annotations`: argparse-dataclass reads field types at runtime.
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Optional
 
 from ..exceptions import MetadataError
+from ..metadata.schema import loads
 from ..pipelines import create_pipeline, default_family, parse_task_list, task_json
-from .common import EXIT_USAGE, GlobalOptions, run_command, say
+from .common import EXIT_OK, EXIT_USAGE, SEED, GlobalOptions, run_command, say
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class CreateOptions:
     tasks_file: Optional[str] = field(default=None, metadata={"help": 'JSON {"a_tasks": [...], "b_tasks": [...]} with arguments'})
     b_input: Literal["source", "a"] = field(default="source", metadata={"help": "B starts from the source or from A"})
     role: Literal["test", "positive_control", "negative_control"] = field(default="test", metadata={"help": "table group"})
-    seed: int = field(default=0, metadata={"help": "run seeds derive from it"})
+    seed: int = field(default=0, metadata={"help": "run seeds derive from it", "check": SEED})
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,10 @@ def _tasks(options: CreateOptions) -> tuple[list, list]:
         return (task_json(parse_task_list(options.a_tasks, "--a-tasks")),
                 task_json(parse_task_list(options.b_tasks, "--b-tasks")))
     try:
-        with open(options.tasks_file, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise MetadataError(f"{options.tasks_file}: cannot read tasks file: {exc}") from None
+        text = Path(options.tasks_file).read_bytes()
+    except OSError as exc:
+        raise MetadataError(f"--tasks-file {options.tasks_file}: cannot read the tasks file: {exc.strerror or exc}") from None
+    document = loads(text, options.tasks_file)
     if not isinstance(document, dict) or set(document) - {"a_tasks", "b_tasks"}:
         raise MetadataError(f"{options.tasks_file}: expected an object with keys a_tasks and b_tasks")
     return document.get("a_tasks", []), document.get("b_tasks", [])
@@ -78,9 +79,17 @@ def _default(options: DefaultOptions, globals_: GlobalOptions) -> int:
     return 0
 
 
+USAGE = "usage: lightlane pipeline {create,default} ... (`lightlane pipeline create --help` for the options)"
+
+
 def main(argv: Sequence[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return EXIT_OK
     if not argv or argv[0] not in ("create", "default"):
-        print("usage: lightlane pipeline {create,default} ...", file=sys.stderr)
+        got = repr(argv[0]) if argv else "nothing"
+        print(f"lightlane pipeline: error: expected `create` or `default`, got {got} (see `lightlane pipeline "
+              f"--help`)", file=sys.stderr)
         return EXIT_USAGE
     if argv[0] == "create":
         return run_command(CreateOptions, argv[1:], _create, prog="lightlane pipeline create",

@@ -21,7 +21,7 @@ from ..scale import Execution
 from ..summary import verdict_summary
 from ..tables import write_workspace_tables
 from ..workspace import Workspace
-from .common import GlobalOptions, run_command, say
+from .common import JOBS, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
 #: Baseline runs per pipeline: with α = 0.05 the smallest calibrated p, 1/21, can be significant.
@@ -38,7 +38,7 @@ class Options:
     directory: str = field(
         default="lightlane-quickstart", metadata={"args": ["directory"], "nargs": "?", "type": str, "metavar": "DIR"}
     )
-    jobs: int = field(default=1, metadata={"help": JOBS_HELP})
+    jobs: int = field(default=1, metadata={"help": JOBS_HELP, "check": JOBS})
     scheduler: Optional[str] = field(default=None, metadata={"help": SCHEDULER_HELP})
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..replicate import replicate_dataset
-from .common import GlobalOptions, run_command, say
+from .common import SEED, GlobalOptions, run_command, say
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,8 @@ class Options:
     dataset: str = field(metadata={"args": ["dataset"], "help": "dataset id to mimic"})
     generation: str = field(metadata={"help": "template generation id"})
     processing: str = field(default="default", metadata={"help": "processing whose band and selection are used"})
-    seed: Optional[int] = field(default=None, metadata={"help": "seed (default: drawn from OS entropy and recorded)"})
+    seed: Optional[int] = field(default=None, metadata={"help": "seed (default: drawn from OS entropy and recorded)",
+                                                        "check": SEED})
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:

@@ -11,7 +11,7 @@ from ..metadata import Pipeline
 from ..baseline_runs import ensure_baselines, retest_run
 from ..runs import execute_runs, run_folder
 from ..summary import verdict_summary
-from .common import GlobalOptions, run_command, say
+from .common import COUNT_OR_NONE, JOBS, SEED, GlobalOptions, run_command, say
 from ..scale import Execution
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
@@ -23,11 +23,12 @@ class Options:
     pipelines: str = field(default=None, metadata={"args": ["pipelines"], "nargs": "*", "type": str,
                                                    "help": "pipeline ids"})
     all: bool = field(default=False, metadata={"help": "every pipeline of the workspace (finished runs are skipped)"})
-    seed: Optional[int] = field(default=None, metadata={"help": "override the run seed (recorded)"})
-    ensure_baseline: int = field(default=0, metadata={"help": "first top the baselines up to N runs"})
+    seed: Optional[int] = field(default=None, metadata={"help": "override the run seed (recorded)", "check": SEED})
+    ensure_baseline: int = field(default=0, metadata={"help": "first top the baselines up to N runs (0: none)",
+                                                      "check": COUNT_OR_NONE})
     retest: bool = field(default=False, metadata={"help": "recompute the tests from cached chunk tables (no new run)"})
     no_plots: bool = field(default=False, metadata={"help": "draw no figures"})
-    jobs: int = field(default=1, metadata={"help": JOBS_HELP})
+    jobs: int = field(default=1, metadata={"help": JOBS_HELP, "check": JOBS})
     scheduler: Optional[str] = field(default=None, metadata={"help": SCHEDULER_HELP})
 
 

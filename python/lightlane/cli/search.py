@@ -10,16 +10,18 @@ from typing import Optional
 
 from ..exceptions import MetadataError, PrerequisiteError
 from ..scale import Execution
+from ..workspace import Workspace
 from ..search import (
     MIN_REFINE_TRIALS,
     best_trials,
     materialize_trial,
     open_study,
+    trial_rows,
     run_study,
     save_progress_plot,
     study_exists,
 )
-from .common import GlobalOptions, run_command, say
+from .common import COUNT_OR_NONE, INDEX, JOBS, SEED, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
 
@@ -33,24 +35,35 @@ class Options:
     generation: Optional[str] = field(default=None, metadata={"help": "template generation (new study; default: stored)"})
     mode: str = field(default="search", metadata={"choices": ["search", "refine"],
                                                   "help": "uniform sampling or multivariate TPE (needs 10 done trials)"})
-    trials: int = field(default=0, metadata={"help": "run trial indices 0 … N−1 (finished ones are skipped)"})
+    trials: int = field(default=0, metadata={"help": "run trial indices 0 … N−1 (finished ones are skipped)",
+                                             "check": COUNT_OR_NONE})
     space: Optional[str] = field(default=None, metadata={"help": "search-space JSON file or meta/search id "
                                                                  "(default: embedded default)"})
-    seed: Optional[int] = field(default=None, metadata={"help": "study seed (default: OS entropy, recorded)"})
-    jobs: int = field(default=1, metadata={"help": JOBS_HELP})
+    seed: Optional[int] = field(default=None, metadata={"help": "study seed (default: OS entropy, recorded)",
+                                                        "check": SEED})
+    jobs: int = field(default=1, metadata={"help": JOBS_HELP, "check": JOBS})
     scheduler: Optional[str] = field(default=None, metadata={"help": SCHEDULER_HELP})
-    best: int = field(default=0, metadata={"help": "list the K best trials"})
+    best: int = field(default=0, metadata={"help": "list the K best trials", "check": COUNT_OR_NONE})
     materialize: Optional[int] = field(default=None, metadata={"help": "write trial INDEX's resolved generation "
-                                                                       "and dataset"})
+                                                                       "and dataset", "check": INDEX})
+
+
+def _check_materialize(workspace: Workspace, options: Options) -> None:
+    """--materialize names a trial this command runs or one already done: known before a study is written."""
+    index = options.materialize
+    if index is None or index < options.trials:
+        return
+    if not any(row["trial_index"] == index and row["status"] == "done" for row in trial_rows(workspace, options.study)):
+        raise MetadataError(f"--materialize: trial {index} is neither done in study {options.study!r} nor among the "
+                            f"--trials {options.trials} of this command; give --trials {index + 1}")
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
     workspace = globals_.ws
     workspace.require_initialised()
-    if options.best < 0:
-        raise MetadataError(f"--best: expected an integer ≥ 0, got {options.best}")
     execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)
     with workspace.lock():
+        _check_materialize(workspace, options)
         if options.mode == "refine" and not study_exists(workspace, options.study):
             raise PrerequisiteError(f"study {options.study!r} does not exist: refine needs ≥ {MIN_REFINE_TRIALS} done "
                                     f"trials; start it with `lightlane search --study {options.study} --mode search "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ..video import VideoOptions, parse_size, plan_video, render_video, video_path
-from .common import GlobalOptions, run_command, say
+from .common import SEED, GlobalOptions, run_command, say
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Options:
     view: float = field(default=12.0, metadata={"help": "shown lattice window width in lattice spacings g_w"})
     style: str = field(default="dots", metadata={"choices": ["dots", "discs"], "help": "draw lattice points as dots or r_e discs"})
     flash: float = field(default=0.2, metadata={"help": "photon flash length (video s, linear fade; 0: none)"})
-    seed: Optional[int] = field(default=None, metadata={"help": "seed of the flash positions (default: OS entropy, recorded)"})
+    seed: Optional[int] = field(default=None, metadata={"help": "seed of the flash positions (default: OS entropy, recorded)",
+                                                        "check": SEED})
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:

@@ -271,16 +271,76 @@ def dumps(obj: Any) -> str:
     return json.dumps(to_json(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+#: Deepest nesting accepted: metadata is a few levels deep; deeper input would only exhaust the stack.
+MAX_DEPTH = 64
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """True when containers nest deeper than ``limit`` (iterative: never recurses itself)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 def loads(text: str | bytes, source: str) -> Any:
-    """Parse strict JSON (no NaN/Infinity), naming ``source`` on error."""
+    """Parse strict JSON, naming ``source`` on error.
+
+    Strict: no NaN/Infinity (nor numbers that overflow to them) and at most
+    :data:`MAX_DEPTH` nested arrays/objects, so a hostile file is a
+    :class:`MetadataError`, never a ``RecursionError``.
+
+    Parameters
+    ----------
+    text
+        The JSON document.
+    source
+        How to name it in messages (a workspace-relative path or an option).
+
+    Returns
+    -------
+    Any
+        The parsed value.
+
+    Raises
+    ------
+    MetadataError
+        ``<source>: invalid JSON: ...``.
+
+    Examples
+    --------
+    >>> loads('{"a": [1, 2.5]}', "x.json")
+    {'a': [1, 2.5]}
+    >>> loads("[" * 100 + "]" * 100, "x.json")
+    Traceback (most recent call last):
+    ...
+    lightlane.exceptions.MetadataError: x.json: invalid JSON: nested deeper than 64 levels
+    """
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        value = None
     except (ValueError, UnicodeDecodeError) as exc:
         raise MetadataError(f"{source}: invalid JSON: {exc}") from None
+    else:
+        if not _too_deep(value, MAX_DEPTH):
+            return value
+    raise MetadataError(f"{source}: invalid JSON: nested deeper than {MAX_DEPTH} levels")
 
 
 def check_schema_version(data: Any, ctx: Context) -> None:
