@@ -9,6 +9,8 @@ detected with R = 20 and its negative control is not.
 from __future__ import annotations
 
 import contextlib
+import json
+import hashlib
 import dataclasses
 import io
 import sqlite3
@@ -161,6 +163,37 @@ def test_quickstart_detects_the_positive_control_only(quickstart: tuple[Workspac
     for group in ("positive_control", "negative_control"):
         assert (tables / f"p1a_{group}.tex").is_file() and (tables / f"p1a_{group}.md").is_file()
     assert not (tables / "p1a_test.csv").exists()  # no test pipeline: empty groups write nothing
+
+
+DIGEST_FILE = Path(__file__).parent / "data" / "quickstart_digest.json"
+
+
+def quickstart_digest(workspace: Workspace) -> dict[str, object]:
+    """SHA-256 of every test_results and null_summaries value and of every derived/synthetic event file.
+
+    Rows are keyed and sorted by run id and metric; only ``code_version`` is left out, so the digest
+    holds across package moves (issue 11) and changes exactly when a number does.
+    """
+    digest: dict[str, object] = {}
+    with sqlite3.connect(workspace.catalog_path) as connection:
+        connection.row_factory = sqlite3.Row
+        for table in ("test_results", "null_summaries"):
+            rows = []
+            for row in connection.execute(f"SELECT * FROM {table} ORDER BY run_id, metric"):
+                rows.append({k: (row[k].hex() if isinstance(row[k], bytes) else row[k])
+                             for k in row.keys() if k != "code_version"})
+            text = json.dumps(rows, sort_keys=True, allow_nan=True)
+            digest[table] = {"rows": len(rows), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    for folder in ("derived", "synthetic"):
+        for path in sorted((workspace.root / "data" / folder).glob("*.fits")):
+            digest[f"data/{folder}/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest
+
+
+def test_quickstart_outputs_match_the_recorded_digest(quickstart: tuple[Workspace, str]) -> None:
+    """Outputs are unchanged by refactoring: the digest was recorded before the package was regrouped."""
+    workspace, _ = quickstart
+    assert quickstart_digest(workspace) == json.loads(DIGEST_FILE.read_text())
 
 
 def test_quickstart_again_reuses_every_run(quickstart: tuple[Workspace, str]) -> None:
