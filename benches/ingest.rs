@@ -45,7 +45,8 @@ fn bench_ingest(c: &mut Criterion) {
     for &n in &[1_000_000usize, 10_000_000] {
         let bytes = chandra_like(n);
         let table = Table::new(&bytes, ROW_BYTES, n).expect("valid table");
-        let source = EnergySource::Channels { field: PI, calibration: Calibration::ChandraAcis, dither_seed: 0, dataset_key: 1 };
+        let source =
+            EnergySource::Channels { field: PI, calibration: Calibration::ChandraAcis, dither_seed: 0, dataset_key: 1 };
         let span = n as f64 * 0.01;
         let gti = [(3e8, 3e8 + 0.4 * span), (3e8 + 0.45 * span, 3e8 + span)];
         let extra = [(PI, OutKind::Int), (X, OutKind::Float), (Y, OutKind::Float)];

@@ -88,11 +88,7 @@ impl<'a> Sample<'a> {
         let mut sorted = values.to_vec();
         let (below, hi, _) = sorted.select_nth_unstable_by(hi_rank, f64::total_cmp);
         let hi = *hi;
-        let lo = if lo_rank == hi_rank {
-            hi
-        } else {
-            *below.select_nth_unstable_by(lo_rank, f64::total_cmp).1
-        };
+        let lo = if lo_rank == hi_rank { hi } else { *below.select_nth_unstable_by(lo_rank, f64::total_cmp).1 };
         Sample { values, lo, hi }
     }
 
@@ -130,8 +126,8 @@ impl<'a> Sample<'a> {
         let mid = len / 2;
         let even = len % 2 == 0;
         let first_needed = if even { mid - 1 } else { mid };
-        let median = (below <= first_needed && mid < below + kept.len())
-            .then(|| middle_in_place(kept, mid - below, even));
+        let median =
+            (below <= first_needed && mid < below + kept.len()).then(|| middle_in_place(kept, mid - below, even));
         (mean, median)
     }
 }
@@ -179,22 +175,17 @@ fn bootstrap_with_windows(
     half_width_b: usize,
 ) -> CoreResult<BootstrapDifferences> {
     if a.is_empty() || b.is_empty() {
-        return Err(CoreError::Data(
-            "bootstrap needs at least one value in A and in B".into(),
-        ));
+        return Err(CoreError::Data("bootstrap needs at least one value in A and in B".into()));
     }
     if a.iter().chain(b.iter()).any(|v| !v.is_finite()) {
         return Err(CoreError::Data("bootstrap values must be finite".into()));
     }
     if resamples == 0 {
-        return Err(CoreError::Parameter(
-            "bootstrap resamples must be ≥ 1".into(),
-        ));
+        return Err(CoreError::Parameter("bootstrap resamples must be ≥ 1".into()));
     }
     let sample_a = Sample::new(a, half_width_a);
     let sample_b = Sample::new(b, half_width_b);
-    let stream =
-        |r: usize| rng::stream(analysis_seed, domain::BOOTSTRAP, &[metric_index, r as u64]);
+    let stream = |r: usize| rng::stream(analysis_seed, domain::BOOTSTRAP, &[metric_index, r as u64]);
     let units: Vec<Vec<(f64, f64)>> = (0..resamples.div_ceil(UNIT))
         .into_par_iter()
         .map_init(
@@ -232,10 +223,7 @@ fn bootstrap_with_windows(
         )
         .collect();
     let (mean_diffs, median_diffs) = units.into_iter().flatten().unzip();
-    Ok(BootstrapDifferences {
-        mean_diffs,
-        median_diffs,
-    })
+    Ok(BootstrapDifferences { mean_diffs, median_diffs })
 }
 
 #[cfg(test)]
@@ -263,12 +251,8 @@ mod tests {
         let b: Vec<f64> = (0..6).map(|i| i as f64 * 0.5).collect();
         let out = bootstrap_differences(&a, &b, 3, 42, 5).unwrap();
         let mut rng = rng::stream(42, domain::BOOTSTRAP, &[5, 0]);
-        let ra: Vec<f64> = (0..a.len())
-            .map(|_| a[index(rng::uniform(&mut rng), a.len())])
-            .collect();
-        let rb: Vec<f64> = (0..b.len())
-            .map(|_| b[index(rng::uniform(&mut rng), b.len())])
-            .collect();
+        let ra: Vec<f64> = (0..a.len()).map(|_| a[index(rng::uniform(&mut rng), a.len())]).collect();
+        let rb: Vec<f64> = (0..b.len()).map(|_| b[index(rng::uniform(&mut rng), b.len())]).collect();
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         let median = |v: &[f64]| {
             let mut s = v.to_vec();
@@ -296,13 +280,7 @@ mod tests {
     }
 
     /// Straightforward serial bootstrap: gather each resample, sum in draw order, sort.
-    fn reference(
-        a: &[f64],
-        b: &[f64],
-        resamples: usize,
-        seed: u64,
-        metric: u64,
-    ) -> BootstrapDifferences {
+    fn reference(a: &[f64], b: &[f64], resamples: usize, seed: u64, metric: u64) -> BootstrapDifferences {
         let median = |v: &mut Vec<f64>| {
             v.sort_by(f64::total_cmp);
             let n = v.len();
@@ -317,29 +295,18 @@ mod tests {
             let mut rng = rng::stream(seed, domain::BOOTSTRAP, &[metric, r as u64]);
             // the plain saturating conversion, independent of `index`
             let mut draw = |x: &[f64]| -> Vec<f64> {
-                (0..x.len())
-                    .map(|_| {
-                        x[((rng::uniform(&mut rng) * x.len() as f64) as usize).min(x.len() - 1)]
-                    })
-                    .collect()
+                (0..x.len()).map(|_| x[((rng::uniform(&mut rng) * x.len() as f64) as usize).min(x.len() - 1)]).collect()
             };
             let (mut ra, mut rb) = (draw(a), draw(b));
             let sum = |v: &[f64]| v.iter().fold(0.0, |s, &x| s + x) / v.len() as f64;
             mean_diffs.push(sum(&ra) - sum(&rb));
             median_diffs.push(median(&mut ra) - median(&mut rb));
         }
-        BootstrapDifferences {
-            mean_diffs,
-            median_diffs,
-        }
+        BootstrapDifferences { mean_diffs, median_diffs }
     }
 
     fn bits(out: &BootstrapDifferences) -> Vec<(u64, u64)> {
-        out.mean_diffs
-            .iter()
-            .zip(&out.median_diffs)
-            .map(|(m, d)| (m.to_bits(), d.to_bits()))
-            .collect()
+        out.mean_diffs.iter().zip(&out.median_diffs).map(|(m, d)| (m.to_bits(), d.to_bits())).collect()
     }
 
     #[test]
@@ -366,13 +333,7 @@ mod tests {
             let a: Vec<f64> = u[3..3 + len_a].iter().map(|&x| value(x)).collect();
             let b: Vec<f64> = u[100..100 + len_b].iter().map(|&x| value(x)).collect();
             let expected = bits(&reference(&a, &b, 40, case, 3));
-            for (wa, wb) in [
-                (0, 0),
-                (1, 2),
-                (3, 0),
-                (5, 5),
-                (default_half_width(len_a), default_half_width(len_b)),
-            ] {
+            for (wa, wb) in [(0, 0), (1, 2), (3, 0), (5, 5), (default_half_width(len_a), default_half_width(len_b))] {
                 let got = bootstrap_with_windows(&a, &b, 40, case, 3, wa, wb).unwrap();
                 assert_eq!(bits(&got), expected, "case {case}, windows ({wa}, {wb})");
             }
@@ -385,10 +346,7 @@ mod tests {
         let a: Vec<f64> = u[..20_000].iter().map(|&x| (x * 50.0).floor()).collect();
         let b: Vec<f64> = u[1..].iter().map(|&x| -(1.0 - x).ln()).collect();
         let expected = bits(&reference(&a, &b[..19_999], 30, 4, 1));
-        assert_eq!(
-            bits(&bootstrap_differences(&a, &b[..19_999], 30, 4, 1).unwrap()),
-            expected
-        );
+        assert_eq!(bits(&bootstrap_differences(&a, &b[..19_999], 30, 4, 1).unwrap()), expected);
         let narrow = bootstrap_with_windows(&a, &b[..19_999], 30, 4, 1, 40, 40).unwrap();
         assert_eq!(bits(&narrow), expected);
     }
@@ -399,10 +357,7 @@ mod tests {
         let a: Vec<f64> = u[..1500].iter().map(|&x| (x * 9.0).floor()).collect();
         let b: Vec<f64> = u[1500..].to_vec();
         let run = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| bits(&bootstrap_differences(&a, &b, 200, 8, 2).unwrap()))
         };
         let one = run(1);

@@ -53,7 +53,9 @@ fn check_gtis(gtis: &[(f64, f64)]) -> CoreResult<()> {
             return Err(CoreError::Data(format!("GTI {index} ends before it starts: [{start}, {stop})")));
         }
         if start < previous_stop {
-            return Err(CoreError::Data(format!("GTI {index} [{start}, {stop}) overlaps or precedes the previous one")));
+            return Err(CoreError::Data(format!(
+                "GTI {index} [{start}, {stop}) overlaps or precedes the previous one"
+            )));
         }
         previous_stop = stop;
     }
@@ -224,7 +226,9 @@ pub fn grouped_subset(groups: &[i64], keep: &[u64], seed: u64) -> CoreResult<Vec
 /// Fisher–Yates from stream (seed, TASK, k as u64).
 pub fn window_permutation(times_s: &[f64], tstart_s: f64, window_s: f64, seed: u64) -> CoreResult<Vec<u64>> {
     if !(window_s > 0.0 && window_s.is_finite()) {
-        return Err(CoreError::Parameter(format!("window must be a positive finite number of seconds, got {window_s}")));
+        return Err(CoreError::Parameter(format!(
+            "window must be a positive finite number of seconds, got {window_s}"
+        )));
     }
     if !tstart_s.is_finite() {
         return Err(CoreError::Parameter(format!("window origin must be finite, got {tstart_s}")));
@@ -363,7 +367,8 @@ mod tests {
         assert!(kept.windows(2).all(|p| p[0] < p[1]));
         for (g, &wanted) in keep.iter().enumerate() {
             let members: Vec<u64> = (0..1000u64).filter(|&i| groups[i as usize] == g as i64).collect();
-            let positions = subset_from(&mut stream(5, domain::TASK, &[g as u64]), members.len() as u64, wanted).unwrap();
+            let positions =
+                subset_from(&mut stream(5, domain::TASK, &[g as u64]), members.len() as u64, wanted).unwrap();
             let expected: Vec<u64> = positions.iter().map(|&p| members[p as usize]).collect();
             let got: Vec<u64> = kept.iter().copied().filter(|&i| groups[i as usize] == g as i64).collect();
             if wanted as usize == members.len() {

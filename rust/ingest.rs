@@ -169,7 +169,6 @@ impl<'a> Table<'a> {
         }
         Ok(())
     }
-
 }
 
 /// Per-channel [lo, hi) energies, so dithering needs no division per row.
@@ -200,13 +199,7 @@ struct BlockWork {
 
 impl BlockWork {
     fn new() -> Self {
-        Self {
-            rows: Vec::new(),
-            channel: Vec::new(),
-            value: Vec::new(),
-            energy: Vec::new(),
-            wavelength: Vec::new(),
-        }
+        Self { rows: Vec::new(), channel: Vec::new(), value: Vec::new(), energy: Vec::new(), wavelength: Vec::new() }
     }
 
     /// Energies and wavelengths of the (ascending) rows in `self.rows`, NaN when invalid.
@@ -350,7 +343,8 @@ pub fn ingest_table(
         }
         lo
     };
-    let ranges: Vec<(usize, usize)> = gti.iter().map(|&(start, stop)| (lower_bound(start), lower_bound(stop))).collect();
+    let ranges: Vec<(usize, usize)> =
+        gti.iter().map(|&(start, stop)| (lower_bound(start), lower_bound(stop))).collect();
     let block_count = n.div_ceil(EVENT_BLOCK);
     let candidates_in = |block: usize, rows: Option<&mut Vec<usize>>| {
         let (start, stop) = (block * EVENT_BLOCK, ((block + 1) * EVENT_BLOCK).min(n));
@@ -458,7 +452,9 @@ pub fn ingest_table(
             for (piece, (field, _)) in x_out.iter_mut().zip(extra) {
                 let rows = work.rows.iter().copied();
                 match piece {
-                    ExtraPiece::Float(values) => decode(table.bytes, table.row_bytes, *field, rows, &mut values[..kept]),
+                    ExtraPiece::Float(values) => {
+                        decode(table.bytes, table.row_bytes, *field, rows, &mut values[..kept])
+                    }
                     ExtraPiece::Int(values) => decode(table.bytes, table.row_bytes, *field, rows, &mut values[..kept]),
                 }
             }
@@ -566,8 +562,17 @@ mod tests {
         let bytes = table_bytes(&times, &channels, &xs);
         let table = Table::new(&bytes, 16, n).unwrap();
         let gti = [(10.0, 500.0), (700.0, 1900.0)];
-        let out = ingest_table(&table, TIME, 0.0, &channels_source(), &[(X, OutKind::Float), (PI, OutKind::Int)], &gti, true, false)
-            .unwrap();
+        let out = ingest_table(
+            &table,
+            TIME,
+            0.0,
+            &channels_source(),
+            &[(X, OutKind::Float), (PI, OutKind::Int)],
+            &gti,
+            true,
+            false,
+        )
+        .unwrap();
         let wide: Vec<i64> = channels.iter().map(|&c| i64::from(c)).collect();
         let reference = dither_channels(&wide, &Calibration::ChandraAcis, 3, 9);
         let kept: Vec<usize> = (0..n)
@@ -592,8 +597,14 @@ mod tests {
         let bytes = table_bytes(&times, &channels, &vec![0.0; n]);
         let table = Table::new(&bytes, 16, n).unwrap();
         for seed in 0..4 {
-            let source = EnergySource::Channels { field: PI, calibration: Calibration::XmmEpic, dither_seed: seed, dataset_key: 2 };
-            let out = ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)], true, false).unwrap();
+            let source = EnergySource::Channels {
+                field: PI,
+                calibration: Calibration::XmmEpic,
+                dither_seed: seed,
+                dataset_key: 2,
+            };
+            let out =
+                ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)], true, false).unwrap();
             let kept: Vec<usize> = (0..n).filter(|&i| channels[i] != 0).collect();
             assert_eq!(out.dropped_invalid_energy, n - kept.len());
             assert_eq!(out.time_s, kept.iter().map(|&i| times[i]).collect::<Vec<_>>());

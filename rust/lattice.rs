@@ -81,7 +81,13 @@ impl Lattice {
     /// Call `visit(x, y)` for lattice points near the segment from `a` to `b`: a superset of
     /// those within `half_width` of it. Each row visits only where it crosses the strip
     /// around the segment's line, so a diagonal segment costs its area, not its box's.
-    pub fn for_each_point_near_segment(&self, a: (f64, f64), b: (f64, f64), half_width: f64, mut visit: impl FnMut(f64, f64)) {
+    pub fn for_each_point_near_segment(
+        &self,
+        a: (f64, f64),
+        b: (f64, f64),
+        half_width: f64,
+        mut visit: impl FnMut(f64, f64),
+    ) {
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let length = (dx * dx + dy * dy).sqrt();
         let (xmin, xmax) = (a.0.min(b.0) - half_width, a.0.max(b.0) + half_width);
@@ -187,21 +193,32 @@ mod tests {
     #[test]
     fn segment_enumeration_covers_every_point_near_the_segment() {
         let lattice = Lattice::new(0.3).unwrap();
-        for (a, b) in [((0.1, 0.2), (40.0, 25.0)), ((0.0, 0.0), (30.0, 0.0)), ((5.0, -3.0), (5.0, 20.0)), ((1.0, 1.0), (1.0, 1.0))] {
+        for (a, b) in [
+            ((0.1, 0.2), (40.0, 25.0)),
+            ((0.0, 0.0), (30.0, 0.0)),
+            ((5.0, -3.0), (5.0, 20.0)),
+            ((1.0, 1.0), (1.0, 1.0)),
+        ] {
             let hw = 0.8;
             let mut near = Vec::new();
             lattice.for_each_point_near_segment(a, b, hw, |x, y| near.push((x, y)));
             let mut expected = 0;
-            lattice.for_each_point_in_box(a.0.min(b.0) - hw, a.0.max(b.0) + hw, a.1.min(b.1) - hw, a.1.max(b.1) + hw, |x, y| {
-                let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-                let len2 = dx * dx + dy * dy;
-                let t = if len2 > 0.0 { (((x - a.0) * dx + (y - a.1) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
-                let (cx, cy) = (a.0 + t * dx - x, a.1 + t * dy - y);
-                if cx * cx + cy * cy <= hw * hw {
-                    expected += 1;
-                    assert!(near.iter().any(|&(nx, ny)| nx == x && ny == y), "missed ({x}, {y})");
-                }
-            });
+            lattice.for_each_point_in_box(
+                a.0.min(b.0) - hw,
+                a.0.max(b.0) + hw,
+                a.1.min(b.1) - hw,
+                a.1.max(b.1) + hw,
+                |x, y| {
+                    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+                    let len2 = dx * dx + dy * dy;
+                    let t = if len2 > 0.0 { (((x - a.0) * dx + (y - a.1) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+                    let (cx, cy) = (a.0 + t * dx - x, a.1 + t * dy - y);
+                    if cx * cx + cy * cy <= hw * hw {
+                        expected += 1;
+                        assert!(near.iter().any(|&(nx, ny)| nx == x && ny == y), "missed ({x}, {y})");
+                    }
+                },
+            );
             assert!(near.len() >= expected);
         }
     }

@@ -16,11 +16,17 @@ const SAGITTA_TOLERANCE: f64 = 1e-12;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Shape {
-    Line { ux: f64, uy: f64 },
+    Line {
+        ux: f64,
+        uy: f64,
+    },
     /// Circle of `radius`; `phi0` = θ0 − sign(θ′)·π/2 is the angle of the start as seen
     /// from the centre. Positions are computed relative to the start (see `arc_offset`),
     /// never from the centre, which lies ~R away and would cost R·ε of precision.
-    Arc { radius: f64, phi0: f64 },
+    Arc {
+        radius: f64,
+        phi0: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

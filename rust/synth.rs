@@ -369,9 +369,7 @@ fn sorted(photons: Photons) -> Photons {
     // One u128 key per photon: (time, bin, generation index). The index makes keys
     // unique, so an unstable sort gives exactly the stable (time, bin) order.
     let mut keys: Vec<u128> = (0..photons.len())
-        .map(|i| {
-            (u128::from(ordered_bits(photons.time_s[i])) << 64) | (u128::from(photons.bin[i]) << 32) | i as u128
-        })
+        .map(|i| (u128::from(ordered_bits(photons.time_s[i])) << 64) | (u128::from(photons.bin[i]) << 32) | i as u128)
         .collect();
     keys.par_sort_unstable();
     let order: Vec<u32> = keys.iter().map(|&key| key as u32).collect();
@@ -415,7 +413,13 @@ mod tests {
         (0..10)
             .map(|w| {
                 let lo = 0.1 + 0.09 * w as f64;
-                BinSpec { lo_nm: lo, hi_nm: lo + 0.09, spacing: 5.0 * (-2.0 * (lo + 0.045)).exp(), flux_per_s: 1.0, isotropic: w == 9 }
+                BinSpec {
+                    lo_nm: lo,
+                    hi_nm: lo + 0.09,
+                    spacing: 5.0 * (-2.0 * (lo + 0.045)).exp(),
+                    flux_per_s: 1.0,
+                    isotropic: w == 9,
+                }
             })
             .collect()
     }

@@ -3,6 +3,42 @@
 import numpy as np
 import numpy.typing as npt
 
+__all__ = [
+    "HC_KEV_NM",
+    "EVENT_BLOCK",
+    "set_threads",
+    "thread_count",
+    "mix",
+    "key",
+    "str_u64",
+    "uniforms",
+    "channel_range",
+    "channel_interval_kev",
+    "energy_to_channel",
+    "dither_channels",
+    "ingest_table",
+    "lattice_spacing",
+    "mean_lanecount",
+    "lanecount_trace",
+    "synthesize",
+    "lattice_points",
+    "path_positions",
+    "flash_points",
+    "width_set",
+    "offset_fractions",
+    "counts_matrices",
+    "exposure_fractions",
+    "valid_starts",
+    "sample_chunks",
+    "uniform_times_in_gtis",
+    "subset_indices",
+    "grouped_subset",
+    "window_permutation",
+    "wasserstein_1",
+    "binned_distances",
+    "bootstrap_differences",
+]
+
 HC_KEV_NM: float
 EVENT_BLOCK: int
 

@@ -20,7 +20,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-
 #[pyfunction]
 fn width_set<'py>(
     py: Python<'py>,

@@ -26,13 +26,7 @@ fn bootstrap_differences<'py>(
 ) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
     let a = slice(&a, "a")?;
     let b = slice(&b, "b")?;
-    let out = py.detach(|| {
-        run_in_pool(|| {
-            bootstrap::bootstrap_differences(a, b, resamples, analysis_seed, metric_index)
-        })
-    })?;
-    Ok((
-        out.mean_diffs.into_pyarray(py),
-        out.median_diffs.into_pyarray(py),
-    ))
+    let out =
+        py.detach(|| run_in_pool(|| bootstrap::bootstrap_differences(a, b, resamples, analysis_seed, metric_index)))?;
+    Ok((out.mean_diffs.into_pyarray(py), out.median_diffs.into_pyarray(py)))
 }

@@ -14,7 +14,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-
 fn data_error(message: String) -> PyErr {
     PyCoreError::from(CoreError::Data(message)).into()
 }

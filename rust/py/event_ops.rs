@@ -19,7 +19,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-
 fn as_i64(indices: Vec<u64>) -> Vec<i64> {
     // indices address in-memory events, so they fit in i64
     indices.into_iter().map(|i| i as i64).collect()
@@ -55,7 +54,9 @@ fn grouped_subset<'py>(
     let keep = slice(&keep, "keep")?
         .iter()
         .enumerate()
-        .map(|(g, &k)| u64::try_from(k).map_err(|_| CoreError::Parameter(format!("group {g}: negative keep count {k}"))))
+        .map(|(g, &k)| {
+            u64::try_from(k).map_err(|_| CoreError::Parameter(format!("group {g}: negative keep count {k}")))
+        })
         .collect::<Result<Vec<u64>, CoreError>>()?;
     let indices = py.detach(|| run_in_pool(|| event_ops::grouped_subset(groups, &keep, seed).map(as_i64)))?;
     Ok(indices.into_pyarray(py))
@@ -70,6 +71,7 @@ fn window_permutation<'py>(
     seed: u64,
 ) -> CoreResult<I64Array<'py>> {
     let times = slice(&times_s, "times_s")?;
-    let source = py.detach(|| run_in_pool(|| event_ops::window_permutation(times, tstart_s, window_s, seed).map(as_i64)))?;
+    let source =
+        py.detach(|| run_in_pool(|| event_ops::window_permutation(times, tstart_s, window_s, seed).map(as_i64)))?;
     Ok(source.into_pyarray(py))
 }

@@ -65,12 +65,8 @@ fn channel_interval_kev<'py>(
 ) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
     let cal = calibration(calibration_name, offset_kev, slope_kev)?;
     let channels = slice(&channels, "channels")?;
-    let (lo, hi): (Vec<f64>, Vec<f64>) = py.detach(|| {
-        channels
-            .iter()
-            .map(|&ch| cal.channel_interval_kev(ch).unwrap_or((f64::NAN, f64::NAN)))
-            .unzip()
-    });
+    let (lo, hi): (Vec<f64>, Vec<f64>) =
+        py.detach(|| channels.iter().map(|&ch| cal.channel_interval_kev(ch).unwrap_or((f64::NAN, f64::NAN))).unzip());
     Ok((lo.into_pyarray(py), hi.into_pyarray(py)))
 }
 
@@ -169,7 +165,9 @@ fn ingest_table<'py>(
     let gti = gti_pairs(&gti_start, &gti_stop)?;
     let time = field(&time_field)?;
     let out = py.detach(|| {
-        run_in_pool(|| ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti, with_energy, release_input))
+        run_in_pool(|| {
+            ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti, with_energy, release_input)
+        })
     })?;
     let columns = out
         .extra

@@ -28,7 +28,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-
 fn telescope_path(spec: PathSpec, receiving_radius: f64) -> CoreResult<TelescopePath> {
     let (theta0, rate, speed, x, y, duration) = spec;
     Ok(TelescopePath::new(theta0, rate, speed, (x, y), duration, receiving_radius)?)
@@ -53,7 +52,11 @@ fn lattice_spacing<'py>(
 }
 
 #[pyfunction]
-fn mean_lanecount<'py>(py: Python<'py>, spacing: PyReadonlyArray1<'py, f64>, receiving_radius: f64) -> CoreResult<F64Array<'py>> {
+fn mean_lanecount<'py>(
+    py: Python<'py>,
+    spacing: PyReadonlyArray1<'py, f64>,
+    receiving_radius: f64,
+) -> CoreResult<F64Array<'py>> {
     let values = slice(&spacing, "spacing")?
         .iter()
         .map(|&g| Ok(Lattice::new(g)?.mean_lanecount(receiving_radius)))
@@ -113,7 +116,13 @@ fn synthesize<'py>(
     calibration_name: &str,
     seed: u64,
 ) -> CoreResult<PhotonArrays<'py>> {
-    let (lo, hi, g, flux, iso) = (slice(&lo_nm, "lo_nm")?, slice(&hi_nm, "hi_nm")?, slice(&spacing, "spacing")?, slice(&flux_per_s, "flux_per_s")?, slice(&isotropic, "isotropic")?);
+    let (lo, hi, g, flux, iso) = (
+        slice(&lo_nm, "lo_nm")?,
+        slice(&hi_nm, "hi_nm")?,
+        slice(&spacing, "spacing")?,
+        slice(&flux_per_s, "flux_per_s")?,
+        slice(&isotropic, "isotropic")?,
+    );
     let n = lo.len();
     if [hi.len(), g.len(), flux.len(), iso.len()].iter().any(|&len| len != n) {
         return Err(CoreError::Parameter("bin arrays must have equal lengths".into()).into());
@@ -171,23 +180,39 @@ fn checked_window(lattice: &Lattice, half_width: f64) -> CoreResult<()> {
 
 /// Lattice points (x, y) in the square of half-width `half_width` around `centre`.
 #[pyfunction]
-fn lattice_points<'py>(py: Python<'py>, spacing: f64, centre: (f64, f64), half_width: f64) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
+fn lattice_points<'py>(
+    py: Python<'py>,
+    spacing: f64,
+    centre: (f64, f64),
+    half_width: f64,
+) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
     let lattice = Lattice::new(spacing)?;
     checked_window(&lattice, half_width)?;
     if !(centre.0.is_finite() && centre.1.is_finite()) {
         return Err(CoreError::Parameter("window centre must be finite".into()).into());
     }
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    lattice.for_each_point_in_box(centre.0 - half_width, centre.0 + half_width, centre.1 - half_width, centre.1 + half_width, |x, y| {
-        xs.push(x);
-        ys.push(y);
-    });
+    lattice.for_each_point_in_box(
+        centre.0 - half_width,
+        centre.0 + half_width,
+        centre.1 - half_width,
+        centre.1 + half_width,
+        |x, y| {
+            xs.push(x);
+            ys.push(y);
+        },
+    );
     Ok((xs.into_pyarray(py), ys.into_pyarray(py)))
 }
 
 /// Telescope positions p(τ), τ in s since tstart.
 #[pyfunction]
-fn path_positions<'py>(py: Python<'py>, path: PathSpec, receiving_radius: f64, tau: PyReadonlyArray1<'py, f64>) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
+fn path_positions<'py>(
+    py: Python<'py>,
+    path: PathSpec,
+    receiving_radius: f64,
+    tau: PyReadonlyArray1<'py, f64>,
+) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
     let path = telescope_path(path, receiving_radius)?;
     let (xs, ys): (Vec<f64>, Vec<f64>) = slice(&tau, "tau")?.iter().map(|&t| path.position(t)).unzip();
     Ok((xs.into_pyarray(py), ys.into_pyarray(py)))

@@ -24,10 +24,7 @@ pub fn set_threads(threads: Option<usize>) -> PyResult<()> {
         None => None,
         Some(0) => return Err(PyValueError::new_err("threads must be ≥ 1")),
         Some(n) => Some(Arc::new(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .map_err(|e| PyValueError::new_err(e.to_string()))?,
+            rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| PyValueError::new_err(e.to_string()))?,
         )),
     };
     let mut guard = POOL.write().map_err(|_| PyValueError::new_err("thread pool lock poisoned"))?;

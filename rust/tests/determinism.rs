@@ -2,7 +2,7 @@
 
 use _core::calibration::Calibration;
 use _core::dither::dither_channels;
-use _core::rng::{key, stream, uniform, domain};
+use _core::rng::{domain, key, stream, uniform};
 
 fn with_threads<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap().install(f)
@@ -58,7 +58,13 @@ mod synthesis {
                 let lo = 0.1 + 0.0225 * w as f64;
                 let centre = lo + 0.01125;
                 let flux = 0.0225 * (40.0 * (-((centre / 0.38f64).ln() / 0.6).powi(2)).exp() + 2.0);
-                BinSpec { lo_nm: lo, hi_nm: lo + 0.0225, spacing: 5.0 * (-2.0 * centre).exp(), flux_per_s: flux, isotropic: w >= 38 }
+                BinSpec {
+                    lo_nm: lo,
+                    hi_nm: lo + 0.0225,
+                    spacing: 5.0 * (-2.0 * centre).exp(),
+                    flux_per_s: flux,
+                    isotropic: w >= 38,
+                }
             })
             .collect();
         let path = TelescopePath::new(0.51, 1e-5, 0.12, (0.0, 0.0), 6000.0, 0.8).unwrap();
@@ -92,7 +98,13 @@ mod synthesis {
         let photons = generate(3);
         let head: Vec<(u64, u64, i64, u16, i64)> = (0..5)
             .map(|i| {
-                (photons.time_s[i].to_bits(), photons.wavelength_nm[i].to_bits(), photons.channel[i], photons.bin[i], photons.lanecount[i])
+                (
+                    photons.time_s[i].to_bits(),
+                    photons.wavelength_nm[i].to_bits(),
+                    photons.channel[i],
+                    photons.bin[i],
+                    photons.lanecount[i],
+                )
             })
             .collect();
         assert_eq!(head, GOLDEN_PHOTONS);

@@ -60,10 +60,12 @@ fn turn_rates_around_the_straight_threshold_match_brute_force() {
     for (rate, straight) in [(0.99 * threshold, true), (1.5 * threshold, false), (-1.5 * threshold, false)] {
         let path = TelescopePath::new(0.3, rate, speed, (0.0, 0.0), duration, radius).unwrap();
         assert_eq!(path.is_straight(), straight);
-        check_flat_path(&path, radius, |tau| if straight {
-            (speed * tau * 0.3f64.cos(), speed * tau * 0.3f64.sin())
-        } else {
-            path.position(tau)
+        check_flat_path(&path, radius, |tau| {
+            if straight {
+                (speed * tau * 0.3f64.cos(), speed * tau * 0.3f64.sin())
+            } else {
+                path.position(tau)
+            }
         });
     }
     // The library's flat arc sits on the exact circle to far better than 1e-9 r_e.
@@ -139,9 +141,9 @@ fn random_parameters_match_brute_force() {
         let speed = g * draw(0.01, 0.5);
         let duration = draw(500.0, 3000.0);
         let rate = match case % 3 {
-            0 => 0.0,                                                     // line
-            1 => draw(0.2, 1.5) * std::f64::consts::PI / duration,      // part of a turn
-            _ => -draw(4.0, 12.0) * std::f64::consts::TAU / duration,    // several turns
+            0 => 0.0,                                                 // line
+            1 => draw(0.2, 1.5) * std::f64::consts::PI / duration,    // part of a turn
+            _ => -draw(4.0, 12.0) * std::f64::consts::TAU / duration, // several turns
         };
         let start = (draw(-1.0, 1.0) * g, draw(-1.0, 1.0) * g);
         let path = TelescopePath::new(draw(0.0, 6.3), rate, speed, start, duration, radius).unwrap();
