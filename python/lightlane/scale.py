@@ -23,6 +23,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -97,15 +98,22 @@ class _Returned(Generic[Result]):
     warnings: tuple[str, ...]
 
 
+#: Units of one worker process run one at a time: the warnings filter that collects a unit's
+#: warnings is process-wide (two threads would record each other's or lose their own), and the
+#: Rust core already keeps every core of the process busy.
+_ONE_UNIT_AT_A_TIME = threading.Lock()
+
+
 def call_unit(compute: Callable[[Unit], Result], unit: Unit, threads: int | None) -> _Returned[Result]:
     """Run one unit, collecting its lightlane warnings (they are shown by the client, once)."""
     from . import _core
 
-    if threads is not None:
-        _core.set_threads(threads)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", LightlaneWarning)
-        value = compute(unit)
+    with _ONE_UNIT_AT_A_TIME:
+        if threads is not None:
+            _core.set_threads(threads)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LightlaneWarning)
+            value = compute(unit)
     messages = []
     for item in caught:
         if issubclass(item.category, LightlaneWarning):

@@ -1,0 +1,12 @@
+"""Analysing one dataset (SPEC §10): time × wavelength binning with exposure, chunk metrics, and the
+whole per-dataset analysis (binning, cached chunk table, apparent spectrum).
+"""
+
+from .binning import TimeBinning, bin_events, width_set
+from .chunks import CHUNK_COLUMNS, METRICS, WidthCounts, chunk_table, valid_starts
+from .dataset_analysis import Analysis, analyze_dataset, analyze_events
+
+__all__ = [
+    "CHUNK_COLUMNS", "METRICS", "Analysis", "TimeBinning", "WidthCounts", "analyze_dataset", "analyze_events",
+    "bin_events", "chunk_table", "valid_starts", "width_set",
+]

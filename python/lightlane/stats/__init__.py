@@ -1,0 +1,66 @@
+"""The statistical tests of SPEC §11: P1a–P1e, P2, verdicts, null summaries and calibrated p-values.
+
+Modules: ``quantiles`` (the "higher" quantile rule), ``verdicts`` (the §11.8 vocabulary, calibrated
+p-values and verdicts, merged result rows), ``p1`` (P1a–P1e), ``p2`` (hardening) and
+``null_summaries`` (the baseline runs' null summaries, thresholds and calibrated columns).
+Everything here is a pure function of arrays and stored summaries; nothing draws.
+"""
+
+from .null_summaries import (
+    NullSummary,
+    baseline_missing_message,
+    calibrated_columns,
+    load_baseline_set,
+    p1a_null_counts,
+    require_baseline,
+    store_null_summaries,
+    tail_length,
+    tail_values,
+    thresholds,
+)
+from .p1 import (
+    P1D_BINS,
+    bootstrap_differences,
+    clopper_pearson,
+    mann_whitney,
+    neg_pos_ratio,
+    p1a,
+    p1b_p1c,
+    p1d,
+    p1d_edges,
+    p1d_zone,
+    p1e,
+    percentile_interval,
+)
+from .p2 import P2Fit, fit_power_law, p2, p2_fit, p2_slope, top_chunks, top_counts
+from .quantiles import higher_quantile
+from .verdicts import (
+    ANOMALOUS,
+    CONFIRMED,
+    CONTRAINDICATED,
+    INCONCLUSIVE,
+    NOT_APPLICABLE,
+    NOT_SIGNIFICANT,
+    PARTIAL,
+    SIGNIFICANT,
+    SILENT,
+    STRONGLY_CONFIRMED,
+    TREND,
+    UNDEFINED,
+    VERDICTS,
+    calibrated_p,
+    calibrated_verdict,
+    merge_results,
+)
+
+__all__ = [
+    "SIGNIFICANT", "NOT_SIGNIFICANT", "INCONCLUSIVE", "STRONGLY_CONFIRMED", "CONFIRMED", "TREND", "PARTIAL",
+    "SILENT", "CONTRAINDICATED", "ANOMALOUS", "NOT_APPLICABLE", "UNDEFINED", "VERDICTS",
+    "higher_quantile",
+    "p1a", "clopper_pearson", "bootstrap_differences", "percentile_interval", "mann_whitney", "p1b_p1c",
+    "P1D_BINS", "p1d_edges", "p1d", "p1d_zone", "p1e", "neg_pos_ratio",
+    "fit_power_law", "top_chunks", "top_counts", "P2Fit", "p2_fit", "p2_slope", "p2",
+    "calibrated_p", "calibrated_verdict", "merge_results",
+    "NullSummary", "tail_length", "tail_values", "store_null_summaries", "load_baseline_set", "thresholds",
+    "require_baseline", "baseline_missing_message", "p1a_null_counts", "calibrated_columns",
+]
