@@ -21,7 +21,7 @@ arrays. Two settings, both reported:
 
 SPEC §20 target: read_events ≥ 0.7× the astropy speed.
 
-``simulate`` times ``lightlane.simulate.simulate`` on the embedded generations
+``simulate`` times ``lightlane.lanesheet.simulate`` on the embedded generations
 ``sparse`` and ``dense`` (0–24 000 s, 100 bins of the default band) against a
 vectorised numpy, Stingray-style reference that simulates events from the same
 expected rate curve: r_w(t) = ρ_w·N_w(t) of every bin w, integrated exactly over
@@ -149,7 +149,7 @@ def _warm(path: Path, repeat: int) -> dict[str, list[float]]:
 
 
 def bench_ingest(events: int, repeat: int) -> None:
-    from lightlane.examples import ExampleObservation, write_chandra_like
+    from lightlane.events.examples import ExampleObservation, write_chandra_like
 
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "bench_evt2.fits"
@@ -188,14 +188,14 @@ PHOTON_BYTES = 6 * 8 + 2 + 8
 
 def _load_generation(name: str):
     from lightlane.metadata import GenerationParameters, parse_document
-    from lightlane.workspace import embedded_defaults
+    from lightlane.store.workspace import embedded_defaults
 
     (content,) = [text for file, text in embedded_defaults()["generation"] if file == f"{name}.json"]
     return parse_document(GenerationParameters, content, name)
 
 
 def _lightlane_simulate(generation, seed: int) -> tuple[float, int]:
-    from lightlane.simulate import simulate
+    from lightlane.lanesheet.simulation import simulate
 
     start = time.perf_counter()
     photons = simulate(generation, seed=seed)
@@ -213,7 +213,8 @@ class _Reference:
 
     def __init__(self, generation) -> None:
         import numpy as np
-        from lightlane.simulate import generation_band, lanecount_trace, lanesheet_bins
+
+        from lightlane.lanesheet.simulation import generation_band, lanecount_trace, lanesheet_bins
 
         tstart, tstop = generation.time.tstart_s, generation.time.tstop_s
         intervals = generation.time.intervals()
@@ -282,7 +283,7 @@ def _reference_simulate(reference: _Reference, seed: int) -> tuple[float, int]:
 def _child_simulate(name: str, seed: int) -> None:
     """One simulate call (or only the imports and the generation, seed < 0); print {seconds, photons, max_rss_mb}."""
     generation = _load_generation(name)
-    import lightlane.simulate  # noqa: F401  (same imports in both cases)
+    import lightlane.lanesheet.simulation  # noqa: F401  (same imports in both cases)
 
     seconds, photons = _lightlane_simulate(generation, seed) if seed >= 0 else (0.0, 0)
     max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -340,7 +341,7 @@ def bench_simulate(repeat: int) -> None:
         median = {kind: statistics.median(values) for kind, values in seconds.items()}
         mean_photons = {kind: statistics.fmean(values) for kind, values in photons.items()}
         ll, ref = best[name]["lightlane"], best[name]["reference"]
-        print(f"[{name}] lightlane.simulate: best {ll:.4f} s, median {median['lightlane']:.4f} s, "
+        print(f"[{name}] lightlane.lanesheet.simulate: best {ll:.4f} s, median {median['lightlane']:.4f} s, "
               f"{mean_photons['lightlane']:,.0f} photons  [{mean_photons['lightlane'] / ll / 1e6:.1f} M photons/s"
               f"{'; target ≥ 30 M/s' if name == 'sparse' else ''}]")
         print(f"[{name}] numpy inverse-CDF reference (baseline): best {ref:.4f} s, median {median['reference']:.4f} s, "
@@ -365,8 +366,8 @@ def _binning_inputs(n_events: int, seed: int = 1):
     import numpy as np
 
     from lightlane import _core
+    from lightlane.events.selection import wavelength_bins
     from lightlane.metadata import Band, ProcessingParameters
-    from lightlane.selection import wavelength_bins
 
     band = Band(0.1, 1.0, 100)
     times = np.sort(_core.uniforms(seed, 2, [0], n_events) * 100_000.0)
@@ -381,7 +382,7 @@ def _binning_inputs(n_events: int, seed: int = 1):
 def bench_binning(sizes: list[int], repeat: int) -> None:
     import numpy as np
 
-    from lightlane.binning import bin_events, width_set
+    from lightlane.analysis.binning import bin_events, width_set
 
     for n in sizes:
         band, processing, times, wavelength, wbin, gti = _binning_inputs(n)
@@ -454,8 +455,8 @@ def _numpy_chunk_metrics(binnings, w_data, chunk_length: int, chunk_count: int, 
 def bench_chunks(repeat: int, chunk_count: int = 100_000) -> None:
     import numpy as np
 
-    from lightlane.binning import bin_events, width_set
-    from lightlane.chunks import WidthCounts, chunk_table
+    from lightlane.analysis.binning import bin_events, width_set
+    from lightlane.analysis.chunks import WidthCounts, chunk_table
 
     band, processing, times, _, wbin, gti = _binning_inputs(1_000_000)
     binnings = bin_events(times, wbin, band, width_set(processing), 0, 0.0, 100_000.0, gti,
@@ -479,8 +480,8 @@ def bench_chunks(repeat: int, chunk_count: int = 100_000) -> None:
 
 def _child_memory(path: str) -> None:
     """The analysis path of a big file: read, select, bin; print this process's peak memory."""
-    from lightlane.analysis import analyze_events
-    from lightlane.ingest import read_events
+    from lightlane.analysis.dataset_analysis import analyze_events
+    from lightlane.events.reading import read_events
     from lightlane.metadata import ProcessingParameters
 
     start = time.perf_counter()
@@ -496,7 +497,7 @@ def bench_memory(n_events: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "big_evt2.fits"
         start = time.perf_counter()
-        writer = ("import sys; from lightlane.examples import ExampleObservation, write_chandra_like; "
+        writer = ("import sys; from lightlane.events.examples import ExampleObservation, write_chandra_like; "
                   "write_chandra_like(sys.argv[1], ExampleObservation(n_events=int(sys.argv[2]), duration_s=1e6, "
                   "gap_s=(4e5, 4.5e5)))")
         subprocess.run([sys.executable, "-c", writer, str(path), str(n_events)], check=True)
@@ -552,7 +553,7 @@ def _measure_run(workspace: Path, seed: int) -> dict[str, float]:
 
 
 def bench_run(events: int, repeat: int) -> None:
-    from lightlane.examples import ExampleObservation, write_chandra_like
+    from lightlane.events.examples import ExampleObservation, write_chandra_like
 
     with tempfile.TemporaryDirectory() as scratch:
         workspace = Path(scratch) / "workspace"
@@ -564,7 +565,7 @@ def bench_run(events: int, repeat: int) -> None:
         _cli(workspace, "pipeline", "create", RUN_PIPELINE, "--processing", "default", "--source-dataset",
              RUN_SOURCE, "--a-tasks", "select,flatten", "--b-tasks", "poissonize", "--b-input", "a")
         from lightlane.metadata import DatasetMeta
-        from lightlane.workspace import Workspace
+        from lightlane.store.workspace import Workspace
 
         meta = Workspace.at(workspace).load(DatasetMeta, RUN_SOURCE)
         print(f"workspace: {events:,} rows written, {meta.event_count:,} events onboarded "
@@ -608,8 +609,8 @@ def _bootstrap_inputs():
     """(processing, {metric: (a, b)}): finite metric values of two default-size chunk tables."""
     import numpy as np
 
-    from lightlane.binning import bin_events, width_set
-    from lightlane.chunks import WidthCounts, chunk_table
+    from lightlane.analysis.binning import bin_events, width_set
+    from lightlane.analysis.chunks import WidthCounts, chunk_table
 
     tables = []
     for seed in (1, 2):  # A and B: two independent data sets
@@ -647,7 +648,7 @@ def _numpy_bootstrap(a, b, resamples: int, level: float, seed: int) -> tuple[flo
 
 def bench_bootstrap(repeat: int) -> None:
     from lightlane import _core, stats
-    from lightlane.chunks import METRICS
+    from lightlane.analysis.chunks import METRICS
 
     start = time.perf_counter()
     processing, values = _bootstrap_inputs()
@@ -701,7 +702,7 @@ def bench_search(trials: int) -> None:
     from lightlane import Workspace
     from lightlane.demo import DEMO_LANE, DEMO_PROCESSING, build_demo
     from lightlane.scale import Execution
-    from lightlane.search import open_study, run_study
+    from lightlane.search.study import open_study, run_study
 
     with tempfile.TemporaryDirectory(prefix="lightlane-bench-search-") as folder:
         workspace = Workspace.at(Path(folder) / "ws")
@@ -733,7 +734,7 @@ def _child_video(workspace: str, frames: int, size: str, mode: str) -> None:
     import numpy as np
 
     from lightlane import Workspace
-    from lightlane.video import FrameRenderer, VideoOptions, parse_size, plan_video, render_video
+    from lightlane.report.video import FrameRenderer, VideoOptions, parse_size, plan_video, render_video
 
     options = VideoOptions(fps=24.0, duration_s=frames / 24.0, span_s=(0.0, 100.0), size_px=parse_size(size), seed=1)
     plan = plan_video(Workspace.at(workspace), "demo_lane", "quick", options=options)
@@ -812,7 +813,7 @@ def main(argv: list[str] | None = None) -> int:
     ingest = sub.add_parser("ingest", help="read_events vs astropy on a Chandra-like evt2 file")
     ingest.add_argument("--events", type=int, default=10_000_000)
     ingest.add_argument("--repeat", type=int, default=3)
-    simulate = sub.add_parser("simulate", help="lightlane.simulate vs a numpy inverse-CDF event simulation")
+    simulate = sub.add_parser("simulate", help="lightlane.lanesheet.simulate vs a numpy inverse-CDF event simulation")
     simulate.add_argument("--repeat", type=int, default=3)
     binning = sub.add_parser("binning", help="counts matrices with exposure vs numpy.histogram2d over the same widths")
     binning.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])

@@ -22,10 +22,10 @@ from scipy import stats as scipy_stats
 
 from lightlane import Workspace
 from lightlane.metadata import Band, ListWidths, ProcessingParameters
-from lightlane.onboard import onboard_file
-from lightlane.pipelines import create_pipeline
-from lightlane.baseline_runs import ensure_baseline
-from lightlane.runs import execute_run
+from lightlane.datasets.onboard import onboard_file
+from lightlane.pipelines.definitions import create_pipeline
+from lightlane.pipelines.baselines import ensure_baseline
+from lightlane.pipelines import execute_run
 from lightlane.stats import NOT_SIGNIFICANT, SIGNIFICANT
 
 BASELINE_RUNS = 60

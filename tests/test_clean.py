@@ -6,10 +6,10 @@ import hashlib
 import re
 
 from lightlane.cli import main
+from lightlane.datasets.onboard import onboard_file
 from lightlane.metadata import DatasetMeta, GenerationParameters
-from lightlane.onboard import onboard_file
 
-from .conftest import catalog_rows
+from .helpers import catalog_rows
 
 
 def digests(paths) -> dict[str, str]:

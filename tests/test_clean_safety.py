@@ -17,15 +17,15 @@ import pytest
 import lightlane.clean as clean_module
 from lightlane import Workspace
 from lightlane.cli import main
-from lightlane.derived import write_task_output
+from lightlane.datasets.onboard import onboard_file
 from lightlane.exceptions import MetadataError
 from lightlane.metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingParameters, TaskSpec
 from lightlane.metadata.pipeline import Outputs
-from lightlane.onboard import onboard_file
-from lightlane.pipelines import create_pipeline
-from lightlane.tasks import EventSet, apply_chain
+from lightlane.pipelines.definitions import create_pipeline
+from lightlane.pipelines.outputs import write_task_output
+from lightlane.pipelines.tasks import EventSet, apply_chain
 
-from .conftest import catalog_rows, snapshot
+from .helpers import catalog_rows, snapshot
 
 CACHE_FILES = ("cache/chunks/ab/ab01.parquet", "cache/chunks/ab/ab02.parquet", "cache/spectra/cd/cd01.parquet")
 RESULT_FILES = ("results/pipelines/p/run-1/a.png", "results/pipelines/p/run-1/b.png",

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from lightlane import Workspace
-from lightlane.datasets import read_dataset
+from lightlane.datasets.registered import read_dataset
+from lightlane.datasets.synthetic import write_synthetic_dataset
 from lightlane.demo import (
     DEMO_GTIS_S,
     DEMO_LANE_SEED,
@@ -18,6 +19,7 @@ from lightlane.demo import (
     quick_processing,
 )
 from lightlane.exceptions import DataError
+from lightlane.lanesheet.simulation import simulate
 from lightlane.metadata import (
     DatasetMeta,
     GenerationParameters,
@@ -26,11 +28,9 @@ from lightlane.metadata import (
     RandomWidths,
     TaskSpec,
 )
-from lightlane.pipelines import load_pipeline
-from lightlane.simulate import simulate
-from lightlane.synthetic import write_synthetic_dataset
+from lightlane.pipelines.definitions import load_pipeline
 
-from .conftest import catalog_rows, snapshot
+from .helpers import catalog_rows, snapshot
 
 
 def _mtimes(root: Path) -> dict[str, int]:

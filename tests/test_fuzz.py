@@ -17,11 +17,17 @@ from astropy.io import fits
 
 from lightlane import LightlaneError, LightlaneWarning, MetadataError, read_events
 from lightlane.cli import main
-from lightlane.metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingParameters, SearchSpace, parse_document
-from lightlane.workspace import embedded_defaults
+from lightlane.metadata import (
+    DatasetMeta,
+    GenerationParameters,
+    Pipeline,
+    ProcessingParameters,
+    SearchSpace,
+    parse_document,
+)
+from lightlane.store.workspace import embedded_defaults
 
-from .conftest import build_event_file, snapshot
-from .test_metadata import DATASET, PIPELINE
+from .helpers import DATASET, PIPELINE, build_event_file, snapshot
 
 BAD_VALUES: list[Any] = ["x", "", True, False, None, [], [1, "a"], {}, {"kind": "?"}, -1, 0, 0.5, 1e308, -1e308, 2**70]
 

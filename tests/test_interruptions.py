@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .conftest import build_event_file
+from .helpers import build_event_file
 
 pytestmark = pytest.mark.slow
 

@@ -22,10 +22,10 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .catalog import Catalog, utc_now
 from .exceptions import DataError
 from .metadata import DatasetMeta, GenerationParameters, Pipeline
-from .workspace import LAYOUT, Workspace
+from .store.catalog import Catalog, utc_now
+from .store.workspace import LAYOUT, Workspace
 
 __all__ = ["CleanPlan", "plan_clean", "apply_clean"]
 

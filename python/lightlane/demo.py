@@ -30,6 +30,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from .datasets.synthetic import provenance_digest, write_synthetic_dataset
+from .lanesheet.simulation import generation_band, simulate
 from .metadata import (
     DatasetMeta,
     GenerationParameters,
@@ -42,10 +44,8 @@ from .metadata import (
     to_json,
 )
 from .metadata.schema import Context, from_json
-from .pipelines import create_pipeline, load_pipeline
-from .simulate import generation_band, simulate
-from .synthetic import provenance_digest, write_synthetic_dataset
-from .workspace import Workspace, embedded_defaults
+from .pipelines.definitions import create_pipeline, load_pipeline
+from .store.workspace import Workspace, embedded_defaults
 
 __all__ = [
     "Demo",

@@ -12,9 +12,9 @@ import pytest
 from scipy import stats
 
 from lightlane import DataError, LightlaneError, LightlaneWarning, MetadataError, _core
-from lightlane.binning import TimeBinning, bin_events, width_set
+from lightlane.analysis.binning import TimeBinning, bin_events, width_set
+from lightlane.events.selection import wavelength_bins
 from lightlane.metadata import Band, ListWidths, ProcessingParameters, RandomWidths
-from lightlane.selection import wavelength_bins
 
 WIDTHS_DOMAIN, OFFSETS_DOMAIN = 4, 5
 TSTART = 3.0e8 + 0.37  # MET-sized, so edge rounding is exercised

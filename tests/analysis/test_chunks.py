@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from lightlane import _core
-from lightlane.chunks import CHUNK_COLUMNS, METRICS, WidthCounts, chunk_table, valid_starts
+from lightlane.analysis.chunks import CHUNK_COLUMNS, METRICS, WidthCounts, chunk_table, valid_starts
 from lightlane.exceptions import DataError, LightlaneWarning, MetadataError
 from lightlane.metadata import Band
 

@@ -8,13 +8,14 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
-from lightlane import DataError, MetadataError, cache
-from lightlane.analysis import analyze_dataset, analyze_events
+from lightlane import DataError, MetadataError
+from lightlane.analysis.dataset_analysis import analyze_dataset, analyze_events
 from lightlane.cli import main
-from lightlane.datasets import read_dataset
+from lightlane.datasets.registered import read_dataset
 from lightlane.metadata import ListWidths, ProcessingParameters
+from lightlane.store import cache
 
-from .conftest import snapshot
+from ..helpers import snapshot
 
 
 @pytest.fixture

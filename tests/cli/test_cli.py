@@ -11,7 +11,7 @@ from lightlane import Workspace
 from lightlane.cli import main
 from lightlane.metadata import DatasetMeta
 
-from .conftest import snapshot
+from ..helpers import snapshot
 
 
 def test_python_dash_m_help() -> None:
@@ -83,7 +83,7 @@ def test_threads_must_be_positive(capsys) -> None:
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     readme = (root / "README.md").read_text()
     commands = [line for line in readme.splitlines() if line.startswith("pip install")]
     assert commands == ["pip install . && lightlane quickstart",

@@ -26,11 +26,11 @@ from typing import Any
 import pytest
 
 from lightlane import Workspace
-from lightlane.catalog import Catalog
 from lightlane.cli import main
 from lightlane.metadata import DatasetMeta
+from lightlane.store.catalog import Catalog
 
-from .conftest import catalog_rows, snapshot
+from ..helpers import catalog_rows, snapshot
 
 TABLES = ("datasets", "runs", "test_results", "null_summaries", "studies", "trials")
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -264,7 +264,7 @@ def test_disk_full(ws: Workspace, tmp_path: Path, capsys, monkeypatch, injection
     if injection == "replace":
         monkeypatch.setattr(os, "replace", _enospc)
     elif injection == "fsync":
-        monkeypatch.setattr("lightlane.atomic._fsync_file", _enospc)
+        monkeypatch.setattr("lightlane.store.atomic._fsync_file", _enospc)
     else:
         _catalog_full(monkeypatch)
     fails_cleanly(ws, argv, 4, needle, capsys)

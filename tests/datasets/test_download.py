@@ -20,7 +20,7 @@ from astropy.io import fits
 
 from lightlane.cli import download as download_cli
 from lightlane.cli.common import GlobalOptions, use_globals
-from lightlane.download import (
+from lightlane.datasets import (
     Limits,
     download,
     fetch_file,
@@ -32,7 +32,7 @@ from lightlane.download import (
 )
 from lightlane.exceptions import DataError, DownloadError, LightlaneError
 from lightlane.metadata import DatasetMeta
-from lightlane.workspace import Workspace
+from lightlane.store.workspace import Workspace
 
 TIMEOUT_S = 5.0
 
@@ -605,7 +605,7 @@ def test_a_stalled_server_is_not_waited_for_beyond_the_deadline(site: Site, tmp_
 def test_a_full_disk_is_not_retried(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    import lightlane.download as module
+    import lightlane.datasets.remote as module
 
     class Full(io.BytesIO):
         def write(self, data: bytes) -> int:  # type: ignore[override]

@@ -12,13 +12,13 @@ import pytest
 
 from lightlane import LightlaneWarning, Workspace, read_events
 from lightlane.cli import main
-from lightlane.datasets import read_dataset
+from lightlane.datasets.registered import read_dataset
+from lightlane.datasets.synthetic import provenance_digest, synthetic_id
+from lightlane.events.spectrum_fit import fit_spectrum
+from lightlane.lanesheet.simulation import simulate
 from lightlane.metadata import Band, DatasetMeta, GenerationParameters, GenerationTime, Instrument, ProcessingParameters
-from lightlane.simulate import simulate
-from lightlane.spectrum_fit import fit_spectrum
-from lightlane.synthetic import provenance_digest, synthetic_id
 
-from .conftest import catalog_rows, snapshot
+from ..helpers import catalog_rows, snapshot
 
 
 def small_generation(workspace: Workspace, gen_id: str = "small", smear: float | None = None, **changes) -> GenerationParameters:
@@ -103,7 +103,7 @@ def test_bad_generation_is_rejected_and_nothing_is_written(workspace, capsys, ch
 
 
 def test_replicate_mimics_spectrum_time_and_gtis(workspace, make_events, capsys) -> None:
-    from lightlane.onboard import onboard_file
+    from lightlane.datasets.onboard import onboard_file
 
     # a real-like file: ACIS channels with a peaked spectrum, two GTIs
     n = 20_000

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from lightlane import LightlaneWarning, MetadataError, read_events
-from lightlane.calibrations import HC_KEV_NM, get_calibration, detect_calibration
+from lightlane.events.calibrations import HC_KEV_NM, detect_calibration, get_calibration
 
-from .conftest import SHARED_DATA
+from ..helpers import SHARED_DATA
 
 # (calibration, channel, lo keV, hi keV): the channel ↔ energy table of SPEC §6.2
 TABLE = [

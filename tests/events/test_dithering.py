@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lightlane import _core, read_events
-from lightlane.calibrations import HC_KEV_NM, get_calibration
+from lightlane.events.calibrations import HC_KEV_NM, get_calibration
 
 
 @pytest.fixture

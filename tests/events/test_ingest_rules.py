@@ -15,13 +15,13 @@ from astropy.io import fits
 
 from lightlane import DataError, LightlaneWarning, MetadataError, read_events
 from lightlane.cli import main
-from lightlane.datasets import read_dataset
+from lightlane.datasets.onboard import onboard_file
+from lightlane.datasets.registered import read_dataset
 from lightlane.metadata import DatasetMeta
-from lightlane.onboard import onboard_file
-from lightlane.tasks import chandrashift
-from lightlane.tasks.eventset import EventSet
+from lightlane.pipelines.tasks import chandrashift
+from lightlane.pipelines.tasks.eventset import EventSet
 
-from .conftest import SHARED_DATA, build_event_file, snapshot
+from ..helpers import SHARED_DATA, build_event_file, snapshot
 
 HC = 1.239841984
 
@@ -167,7 +167,7 @@ def ccd_file(make_events, *, ccd_column: str | None = "CCD_ID", style: str = "ke
 
 
 def intersect_by_hand(interval_sets) -> np.ndarray:
-    """Intersection on a fine grid of the interval end points (independent of lightlane.gti)."""
+    """Intersection on a fine grid of the interval end points (independent of lightlane.events.gti)."""
     points = np.unique(np.concatenate([np.ravel(s) for s in interval_sets]).astype(float))
     pieces = []
     for lo, hi in zip(points[:-1], points[1:]):
@@ -378,8 +378,8 @@ def test_onboard_of_a_folder_says_so(workspace, tmp_path, capsys) -> None:
 
 @pytest.mark.parametrize("stage", ["placed", "json", "row", "rename"])
 def test_an_interrupted_onboard_never_blocks_the_retry(workspace, make_events, tmp_path, monkeypatch, stage) -> None:
-    import lightlane.onboard as onboard_module
-    from lightlane.catalog import Catalog
+    import lightlane.datasets.onboard as onboard_module
+    from lightlane.store.catalog import Catalog
 
     source = make_events()
     twin = type(workspace).at(tmp_path / "twin")

@@ -9,7 +9,7 @@ import pytest
 from astropy.io import fits
 
 from lightlane import DataError, LightlaneWarning, MetadataError, read_events
-from lightlane.ingest import merge_intervals
+from lightlane.events.reading import merge_intervals
 
 
 def sha(path) -> str:

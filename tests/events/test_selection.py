@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from lightlane import DataError
+from lightlane.events.selection import bright_pixel_mask, select_events, wavelength_bins
 from lightlane.metadata import Band, Crop, Mask, ProcessingParameters
-from lightlane.selection import bright_pixel_mask, select_events, wavelength_bins
 
 
 def processing(**changes) -> ProcessingParameters:
@@ -65,7 +65,7 @@ def test_crop_without_positions_names_the_columns() -> None:
 
 
 def test_selected_bins_marks_exactly_what_select_events_keeps() -> None:
-    from lightlane.selection import UNSELECTED, selected_bins
+    from lightlane.events.selection import UNSELECTED, selected_bins
 
     rng = np.random.default_rng(5)
     n = 50_000

@@ -15,15 +15,15 @@ import warnings
 import numpy as np
 import pytest
 
-from lightlane.exceptions import DataError, LightlaneWarning
-from lightlane.metadata import ApparentSpectrum, Band, Spectrum
-from lightlane.spectrum_fit import (
+from lightlane.events.spectrum_fit import (
     PARAMETER_NAMES,
     SpectrumFit,
     _poisson_objective,
     _wls_objective,
     fit_spectrum,
 )
+from lightlane.exceptions import DataError, LightlaneWarning
+from lightlane.metadata import ApparentSpectrum, Band, Spectrum
 
 BAND = Band(min_nm=0.1, max_nm=1.0, bins=100)
 TRUTH = Spectrum(A=40.0, lambda0_nm=0.38, sigma=0.6, C=2.0)

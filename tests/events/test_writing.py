@@ -9,8 +9,8 @@ import polars as pl
 from astropy.io import fits
 
 from lightlane import _core, read_events
-from lightlane.calibrations import HC_KEV_NM
-from lightlane.eventfile import provenance_keywords, write_event_file
+from lightlane.events.calibrations import HC_KEV_NM
+from lightlane.events.writing import provenance_keywords, write_event_file
 
 
 def synthetic_events(n: int = 5000) -> tuple[pl.DataFrame, np.ndarray]:

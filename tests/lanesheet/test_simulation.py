@@ -20,10 +20,10 @@ from scipy import integrate, special, stats
 
 import lightlane
 from lightlane import MetadataError, _core
+from lightlane.lanesheet.simulation import generation_band, lanecount_trace, lanesheet_bins, simulate
 from lightlane.metadata import Band, GenerationParameters, ProcessingParameters, parse_document
 from lightlane.metadata.generation import Empirical
 from lightlane.metadata.values import Spectrum
-from lightlane.simulate import generation_band, lanecount_trace, lanesheet_bins, simulate
 
 GENERATIONS = Path(lightlane.__file__).resolve().parent / "defaults" / "generation"
 HC = 1.239841984  # keV·nm (SPEC §1)

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from lightlane import MetadataError
-from lightlane.atomic import atomic_path, sweep_stale_temp_files, write_text
 from lightlane.metadata import (
     Band,
     DatasetMeta,
@@ -24,19 +23,12 @@ from lightlane.metadata import (
     dumps,
     parse_document,
 )
-from lightlane.workspace import embedded_defaults
+from lightlane.store.atomic import atomic_path, sweep_stale_temp_files, write_text
+from lightlane.store.workspace import embedded_defaults
+
+from ..helpers import DATASET, PIPELINE
 
 DEFAULT_CLASSES = {"processing": ProcessingParameters, "generation": GenerationParameters, "search": SearchSpace}
-
-PIPELINE = {
-    "schema": 1, "id": "demo_vs_poisson", "source": {"dataset": "demo"}, "processing": "default",
-    "a_tasks": ["select", "flatten"], "b_input": "a", "b_tasks": ["poissonize"],
-}
-DATASET = {
-    "schema": 1, "id": "demo", "kind": "raw", "event_file": "data/raw/demo/acisf1_evt2.fits",
-    "file_sha256": "a" * 64, "synthetic": False, "event_count": 10, "energy_calibration": "chandra-acis",
-    "time": {"tstart_s": 0.0, "tstop_s": 10.0, "gti_count": 1, "exposure_s": 10.0},
-}
 
 
 def parse(cls, obj, name="meta/x/doc.json"):
@@ -223,7 +215,7 @@ def test_write_killed_midway_leaves_old_file_and_sweep_cleans(tmp_path) -> None:
     write_text(target, "old\n")
     script = (
         "import os, signal, sys\n"
-        "from lightlane.atomic import atomic_path\n"
+        "from lightlane.store.atomic import atomic_path\n"
         f"with atomic_path({str(target)!r}) as tmp:\n"
         "    handle = open(tmp, 'w'); handle.write('partial'); handle.flush()\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from lightlane.cli import main
+from lightlane.datasets.onboard import onboard_file
 from lightlane.metadata import Pipeline
-from lightlane.onboard import onboard_file
 
-from .conftest import snapshot
+from ..helpers import snapshot
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Writing task outputs (SPEC §4.2, §5.2, §6.4, §7.6, §8, §9): lightlane.derived."""
+"""Writing task outputs (SPEC §4.2, §5.2, §6.4, §7.6, §8, §9): lightlane.pipelines.outputs."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ import pytest
 from astropy.io import fits
 
 from lightlane import Workspace
-from lightlane.catalog import Catalog
-from lightlane.datasets import read_dataset
-from lightlane.derived import in_memory_events_hash, task_output_id, write_task_output
+from lightlane.datasets.onboard import onboard_file
+from lightlane.datasets.registered import read_dataset
+from lightlane.datasets.synthetic import provenance_digest
+from lightlane.events.reading import read_events
 from lightlane.exceptions import DataError, MetadataError
-from lightlane.ingest import read_events
 from lightlane.metadata import DatasetMeta, GenerationParameters, ProcessingParameters, TaskSpec
-from lightlane.onboard import onboard_file
-from lightlane.synthetic import provenance_digest
-from lightlane.tasks import EventSet, apply_chain
+from lightlane.pipelines.outputs import in_memory_events_hash, task_output_id, write_task_output
+from lightlane.pipelines.tasks import EventSet, apply_chain
+from lightlane.store.catalog import Catalog
 
-from .conftest import catalog_rows
+from ..helpers import catalog_rows
 
 N = 4000
 RUN_SEED = 12345
@@ -234,7 +234,7 @@ def test_failure_keeps_the_previous_version(workspace: Workspace, make_events, m
 def test_read_back_mismatch_is_refused(workspace: Workspace, make_events, monkeypatch) -> None:
     source = _source(workspace, make_events)
     a, _ = _chains(workspace, source)
-    import lightlane.derived as derived
+    import lightlane.pipelines.outputs as derived
 
     monkeypatch.setattr(derived, "in_memory_events_hash", lambda events: "0" * 64)
     with pytest.raises(DataError, match="events_hash mismatch"):

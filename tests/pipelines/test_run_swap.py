@@ -23,15 +23,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lightlane import Workspace, run_figures, runs
-from lightlane.baseline_runs import ensure_baseline
-from lightlane.catalog import Catalog
+from lightlane import Workspace
 from lightlane.exceptions import DataError
-from lightlane.hashing import file_sha256
 from lightlane.metadata import ProcessingParameters
-from lightlane.runs import RunPlan, execute_run, execute_runs, run_folder, sweep_staging
+from lightlane.pipelines import RunPlan, execute_run, execute_runs, recording, run_folder, runs, sweep_staging
+from lightlane.pipelines.baselines import ensure_baseline
+from lightlane.report import figures
+from lightlane.store.catalog import Catalog
+from lightlane.store.hashing import file_sha256
 
-from .conftest import _small_pipeline, build_event_file
+from ..helpers import build_event_file, make_small_pipeline
 
 PIPELINE = "src_null"
 TABLES = ("runs", "test_results", "null_summaries", "datasets")
@@ -93,7 +94,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("swap")
     workspace = Workspace.at(root / "ws")
     workspace.init()
-    _small_pipeline(workspace, lambda **kw: build_event_file(root / "events.fits", **kw))
+    make_small_pipeline(workspace, lambda **kw: build_event_file(root / "events.fits", **kw))
     small = workspace.load(ProcessingParameters, "small")
     workspace.save(dataclasses.replace(small, test_metrics=("vea",)))
     ensure_baseline(workspace, PIPELINE, 2)
@@ -130,7 +131,7 @@ def _fail_in_compute(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _fail_in_plotting(monkeypatch: pytest.MonkeyPatch) -> None:
     """After several figures are in the staging folder."""
-    monkeypatch.setattr(run_figures, "plot_timescales", _raiser(DataError("injected: plotting")))
+    monkeypatch.setattr(figures, "plot_timescales", _raiser(DataError("injected: plotting")))
 
 
 def _before_commit(error: BaseException) -> Callable[[pytest.MonkeyPatch], None]:
@@ -155,7 +156,7 @@ def _raiser(error: BaseException) -> Callable[..., Any]:
 
 def _after_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Recorded, nothing installed yet."""
-    monkeypatch.setattr(runs, "install_staged", _raiser(Killed()))
+    monkeypatch.setattr(recording, "install_staged", _raiser(Killed()))
 
 
 def _mid_file_swap(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,7 +164,7 @@ def _mid_file_swap(monkeypatch: pytest.MonkeyPatch) -> None:
     def partial(staged: Any) -> None:
         os.replace(*staged[0])
         raise Killed()
-    monkeypatch.setattr(runs, "install_staged", partial)
+    monkeypatch.setattr(recording, "install_staged", partial)
 
 
 def _mid_folder_swap(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +172,7 @@ def _mid_folder_swap(monkeypatch: pytest.MonkeyPatch) -> None:
     def partial(staging: Path, folder: Path) -> None:
         os.replace(folder, folder.with_name(f"{staging.name}-old"))
         raise Killed()
-    monkeypatch.setattr(runs, "_swap_folder", partial)
+    monkeypatch.setattr(recording, "_swap_folder", partial)
 
 
 BEFORE_COMMIT = {
@@ -267,7 +268,7 @@ def test_killed_after_recording_is_completed_by_a_retry(ws: Workspace, twin: Any
 @pytest.mark.slow
 def test_baseline_run_recorded_but_not_swapped_in_is_redone(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     """`baseline` skips done runs, except one whose kept files never reached their place."""
-    monkeypatch.setattr(runs, "install_staged", _raiser(Killed()))
+    monkeypatch.setattr(recording, "install_staged", _raiser(Killed()))
     with pytest.raises(Killed):
         ensure_baseline(ws, PIPELINE, 3, keep_data=True)
     monkeypatch.undo()

@@ -1,4 +1,4 @@
-"""Pipeline runs and baselines (SPEC §9, §11.1, §11.7, §21.19): lightlane.runs."""
+"""Pipeline runs and baselines (SPEC §9, §11.1, §11.7, §21.19): lightlane.pipelines."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from lightlane import Workspace
-from lightlane.catalog import TEST_RESULT_COLUMNS
 from lightlane.exceptions import DataError, PrerequisiteError
 from lightlane.metadata import DatasetMeta, Pipeline
-from lightlane.baseline_runs import ensure_baseline
-from lightlane.runs import RunOutcome, execute_run, run_seed
+from lightlane.pipelines import RunOutcome, execute_run, run_seed
+from lightlane.pipelines.baselines import ensure_baseline
 from lightlane.stats import VERDICTS
+from lightlane.store.catalog import TEST_RESULT_COLUMNS
 
-from .conftest import catalog_rows, snapshot
+from ..helpers import catalog_rows, snapshot
 
 
 def _rows(workspace: Workspace, query: str, *args) -> list[sqlite3.Row]:
@@ -115,7 +115,7 @@ def test_baseline_tests_use_leave_one_out_thresholds(workspace: Workspace, small
 
 
 def test_failed_run_is_recorded_and_reraised(workspace: Workspace, small_pipeline, monkeypatch) -> None:
-    import lightlane.runs as runs
+    import lightlane.pipelines.runs as runs
 
     small_pipeline(workspace)
 

@@ -20,10 +20,10 @@ import pytest
 from scipy import stats
 
 from lightlane import DataError, LightlaneWarning, MetadataError, Workspace, _core, read_events
-from lightlane import tasks as T
+from lightlane.events.selection import select_events, wavelength_bins
 from lightlane.metadata import Band, Crop, GenerationParameters, ProcessingParameters, TaskSpec
 from lightlane.metadata.values import MAX_SEED
-from lightlane.selection import select_events, wavelength_bins
+from lightlane.pipelines import tasks as T
 
 HC = 1.239841984  # keV·nm (SPEC §1)
 P_MIN = 1e-3  # KS / χ² p-value bound
@@ -402,7 +402,7 @@ def test_generate_from_input_spectrum_and_time(ws: Workspace) -> None:
     gti = np.array([[1000.0, 2500.0], [3000.0, 4000.0]])
     short = dataclasses.replace(template, time=dataclasses.replace(template.time, tstart_s=1000.0, tstop_s=4000.0,
                                                                    gtis=((1000.0, 2500.0), (3000.0, 4000.0))))
-    from lightlane.simulate import simulate
+    from lightlane.lanesheet.simulation import simulate
 
     source = T.EventSet(events=simulate(short, PROCESSING, seed=1), gti=gti, coordinates="synthetic", mjdref=123.0)
     ctx = context(seed=2**63 + 17, workspace=ws)

@@ -11,7 +11,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from lightlane.metadata.values import Band, Spectrum
-from lightlane.plots import (
+from lightlane.report.drawing import (
     COLOR_A,
     COLOR_B,
     LanecountTrace,

@@ -11,17 +11,17 @@ import pytest
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 
-from lightlane.plots import (
+from lightlane.report.drawing import (
     COLOR_A,
     COLOR_B,
-    p1d_edges,
     plot_heatmap,
     plot_metric_histogram,
     plot_quicklook,
     save_figure,
     title_for,
 )
-from lightlane.plots.analysis import GAP_COLOR
+from lightlane.report.drawing.analysis import GAP_COLOR
+from lightlane.stats import p1d_edges
 
 TITLE = title_for(["real-1", "mimic-1"], "proc-a", "run-0007")
 TITLE_PARTS = ("real-1", "proc-a", "run-0007")

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.colors import LogNorm, to_hex
 from matplotlib.figure import Figure
 
-from lightlane.plots import (
+from lightlane.report.drawing import (
     COLOR_A,
     COLOR_B,
     plot_counts_per_bin,
@@ -20,7 +20,7 @@ from lightlane.plots import (
     save_figure,
     title_for,
 )
-from lightlane.plots.run import bin_edges_from_centres, format_p, power_law, power_law_label
+from lightlane.report.drawing.run import bin_edges_from_centres, format_p, power_law, power_law_label
 
 TITLE = title_for(["real-1", "mimic-1"], "proc-a", "run-0007")
 LABELS = ("A: real-1", "B: mimic-1")

@@ -17,15 +17,20 @@ import polars as pl
 import pytest
 from matplotlib.image import imread
 
-from lightlane import run_figures
-from lightlane.analysis import Analysis, analyze_events
-from lightlane.baselines import NullSummary
+from lightlane.analysis.dataset_analysis import Analysis, analyze_events
 from lightlane.metadata import (
-    Band, GenerationParameters, GenerationTime, ListWidths, ProcessingParameters, parse_document,
+    Band,
+    GenerationParameters,
+    GenerationTime,
+    ListWidths,
+    ProcessingParameters,
+    parse_document,
 )
-from lightlane.run_results import result_rows
-from lightlane.run_figures import save_run_plots
-from lightlane.tasks import EventSet
+from lightlane.pipelines.results import result_rows
+from lightlane.pipelines.tasks import EventSet
+from lightlane.report import figures
+from lightlane.report.figures import save_run_plots
+from lightlane.stats.null_summaries import NullSummary
 
 HC = 1.239841984  # keV·nm (SPEC §1)
 SPAN_S = 4000.0
@@ -91,13 +96,13 @@ class Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
         self.calls: list[tuple[tuple, dict]] = []
-        original = getattr(run_figures, name)
+        original = getattr(figures, name)
 
         def spy(*args: Any, **kwargs: Any) -> Any:
             self.calls.append((args, kwargs))
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(run_figures, name, spy)
+        monkeypatch.setattr(figures, name, spy)
 
 
 def test_full_run_writes_every_figure_with_lanecount(pair, tmp_path, monkeypatch) -> None:
@@ -143,8 +148,8 @@ def test_missing_fit_calibration_and_values_do_not_raise(pair, tmp_path, monkeyp
 
 def test_observed_panel_falls_back_to_counts(pair) -> None:
     a, _ = pair
-    panel = run_figures.observed_panel("A", dataclasses.replace(a, fit=None))
-    fitted = run_figures.observed_panel("A", a)
+    panel = figures.observed_panel("A", dataclasses.replace(a, fit=None))
+    fitted = figures.observed_panel("A", a)
     assert panel.fitted is None and fitted.fitted is not None
     # Both are y_w = k_w/(T·w) of the same selected events.
     np.testing.assert_allclose(panel.flux_density, fitted.flux_density, rtol=1e-12)

@@ -12,8 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from lightlane.catalog import TEST_RESULT_COLUMNS, Catalog
-from lightlane.tables import (
+from lightlane.report.tables import (
     GROUPS,
     TABLE_COLUMNS,
     build_tables,
@@ -27,6 +26,7 @@ from lightlane.tables import (
     write_metric_tables,
     write_tables,
 )
+from lightlane.store.catalog import TEST_RESULT_COLUMNS, Catalog
 from lightlane.version import CODE_VERSION
 
 HASH = "1a2b3c4d"

@@ -17,9 +17,9 @@ import pytest
 
 from lightlane import Workspace, _core
 from lightlane.cli import main as cli_main
+from lightlane.datasets.onboard import onboard_file
 from lightlane.demo import build_demo
-from lightlane.onboard import onboard_file
-from lightlane.video import FrameRenderer, VideoOptions, plan_video
+from lightlane.report.video import FrameRenderer, VideoOptions, plan_video
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ _CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
     from lightlane import Workspace
-    from lightlane.video import VideoOptions, plan_video, render_video
+    from lightlane.report.video import VideoOptions, plan_video, render_video
     ws = Workspace.at(sys.argv[1])
     frames = int(sys.argv[2])
     plan = plan_video(ws, "demo_lane", "quick", options=VideoOptions(fps=frames, duration_s=1.0, size_px=(320, 240), seed=1))

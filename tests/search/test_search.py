@@ -1,4 +1,4 @@
-"""Parameter search (SPEC §13, §21 property 24): lightlane.search, lightlane.search_objective, `search`."""
+"""Parameter search (SPEC §13, §21 property 24): lightlane.search.study, lightlane.search.objective, `search`."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import pytest
 from scipy.stats import wasserstein_distance
 
 from lightlane import Workspace, _core
-from lightlane.catalog import Catalog
+from lightlane.datasets.synthetic import generate_dataset
 from lightlane.exceptions import PrerequisiteError
 from lightlane.metadata import Band, GenerationParameters, GenerationTime, ListWidths, ProcessingParameters
-from lightlane.replicate import generate_dataset
 from lightlane.scale import Execution
-from lightlane import search
-from lightlane.search_objective import MIN_CHUNKS, evaluate_objective, wasserstein_1
+from lightlane.search import study as search
+from lightlane.search.objective import MIN_CHUNKS, evaluate_objective, wasserstein_1
+from lightlane.store.catalog import Catalog
 
-from .conftest import snapshot
+from ..helpers import snapshot
 
 TRUTH = {"alpha_lu": 5.0, "r_e_lu": 0.8}  # the embedded `sparse` values
 

@@ -1,4 +1,4 @@
-"""Tests of lightlane.baselines: null summaries, the baseline set, thresholds, calibrated p-values."""
+"""Tests of lightlane.stats.null_summaries: null summaries, the baseline set, thresholds, calibrated p-values."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from lightlane import stats
-from lightlane.baselines import (
+from lightlane.exceptions import DataError, PrerequisiteError
+from lightlane.stats.null_summaries import (
     NullSummary,
     calibrated_columns,
     load_baseline_set,
@@ -18,8 +19,7 @@ from lightlane.baselines import (
     tail_length,
     thresholds,
 )
-from lightlane.catalog import Catalog, utc_now
-from lightlane.exceptions import DataError, PrerequisiteError
+from lightlane.store.catalog import Catalog, utc_now
 from lightlane.version import CODE_VERSION
 
 P0 = 0.01

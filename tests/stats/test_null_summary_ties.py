@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lightlane.baselines import (
+from lightlane.exceptions import DataError
+from lightlane.stats.null_summaries import (
     NullSummary,
     calibrated_columns,
     p1a_null_counts,
     tail_length,
     tail_values,
 )
-from lightlane.exceptions import DataError
 
 P0 = 0.01
 

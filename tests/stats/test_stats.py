@@ -10,7 +10,6 @@ import pytest
 from scipy import stats as sst
 
 from lightlane import _core, stats
-from lightlane.catalog import TEST_RESULT_COLUMNS
 from lightlane.stats import (
     ANOMALOUS,
     CONFIRMED,
@@ -25,6 +24,7 @@ from lightlane.stats import (
     TREND,
     UNDEFINED,
 )
+from lightlane.store.catalog import TEST_RESULT_COLUMNS
 
 COLUMNS = {name for name, _ in TEST_RESULT_COLUMNS}
 

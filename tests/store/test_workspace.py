@@ -8,13 +8,13 @@ import sqlite3
 import pytest
 
 from lightlane import DataError, MetadataError, PrerequisiteError, Workspace
-from lightlane.catalog import SCHEMA_VERSION, TEST_RESULT_COLUMNS, Catalog
+from lightlane.datasets.onboard import onboard_file
 from lightlane.exceptions import WorkspaceLockedError
 from lightlane.metadata import DatasetMeta, ProcessingParameters
-from lightlane.onboard import onboard_file
-from lightlane.workspace import LAYOUT
+from lightlane.store.catalog import SCHEMA_VERSION, TEST_RESULT_COLUMNS, Catalog
+from lightlane.store.workspace import LAYOUT
 
-from .conftest import catalog_rows, snapshot
+from ..helpers import catalog_rows, snapshot
 
 
 def test_init_creates_layout_catalog_and_defaults(workspace: Workspace) -> None:
@@ -138,8 +138,8 @@ def test_onboard_rejects_unknown_processing(workspace, make_events) -> None:
 
 
 def test_read_dataset_matches_onboarding_and_checks_the_hash(workspace, make_events) -> None:
-    from lightlane.datasets import read_dataset
-    from lightlane.ingest import read_events
+    from lightlane.datasets.registered import read_dataset
+    from lightlane.events.reading import read_events
 
     source = make_events()
     meta = onboard_file(workspace, source, "obs1")

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from . import _core
-from .exceptions import DataError, LightlaneWarning, MetadataError
-from .metadata import Band, ProcessingParameters, RandomWidths
-from .metadata.values import MAX_SEED
+from .. import _core
+from ..exceptions import DataError, LightlaneWarning, MetadataError
+from ..metadata import Band, ProcessingParameters, RandomWidths
+from ..metadata.values import MAX_SEED
 
 __all__ = ["TimeBinning", "width_set", "bin_events"]
 
@@ -181,7 +181,7 @@ def bin_events(
         Event times [s, MET], sorted non-decreasing, all in [tstart_s, tstop_s].
     wbin : array_like
         Wavelength bin of each event (0…band.bins − 1), e.g. from
-        :func:`lightlane.selection.wavelength_bins`; events outside the band already dropped.
+        :func:`lightlane.events.selection.wavelength_bins`; events outside the band already dropped.
     band : Band
         The analysed band; W = ``band.bins`` columns.
     widths : array_like

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from . import _core
-from .exceptions import DataError, LightlaneWarning, MetadataError
-from .metadata import Band
+from .. import _core
+from ..exceptions import DataError, LightlaneWarning, MetadataError
+from ..metadata import Band
 
 __all__ = ["WidthCounts", "CHUNK_COLUMNS", "METRICS", "valid_starts", "chunk_table"]
 

@@ -14,17 +14,17 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from . import cache
+from ..datasets.registered import read_dataset
+from ..events.reading import EventList
+from ..events.selection import UNSELECTED, selected_bins
+from ..events.spectrum_fit import SpectrumFit, fit_spectrum
+from ..exceptions import DataError, LightlaneWarning
+from ..metadata import DatasetMeta, ProcessingParameters
+from ..store import cache
+from ..store.catalog import Catalog
+from ..store.workspace import Workspace
 from .binning import TimeBinning, bin_events, width_set
 from .chunks import WidthCounts, chunk_table
-from .datasets import read_dataset
-from .exceptions import DataError, LightlaneWarning
-from .ingest import EventList
-from .metadata import DatasetMeta, ProcessingParameters
-from .catalog import Catalog
-from .selection import UNSELECTED, selected_bins
-from .spectrum_fit import SpectrumFit, fit_spectrum
-from .workspace import Workspace
 
 __all__ = ["Analysis", "analyze_events", "analyze_dataset"]
 

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .common import EXIT_USAGE, MAX_JOBS, GlobalOptions, use_globals
+from .common import EXIT_USAGE, MAX_JOBS, GlobalOptions, reset_globals, use_globals
 
 __all__ = ["main", "run", "COMMANDS"]
 
@@ -94,9 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(COMMANDS[parsed.command][0])
         return int(module.main(parsed.arguments))
     finally:
-        from .common import _GLOBALS
-
-        _GLOBALS.reset(token)
+        reset_globals(token)
 
 
 def run() -> None:

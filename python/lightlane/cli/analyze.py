@@ -8,11 +8,11 @@ from typing import Optional
 
 import numpy as np
 
-from ..analysis import analyze_dataset
-from ..atomic import atomic_path
+from ..analysis.dataset_analysis import analyze_dataset
 from ..exceptions import MetadataError
 from ..metadata import ProcessingParameters
-from ..figures import save_analysis_plots
+from ..report.figures import save_analysis_plots
+from ..store.atomic import atomic_path
 from .common import GlobalOptions, run_command, say
 
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..baseline_runs import ensure_baseline
-from .common import COUNT, JOBS, GlobalOptions, run_command, say
+from ..pipelines.baselines import ensure_baseline
 from ..scale import Execution
+from .common import COUNT, JOBS, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..clean import CleanPlan, apply_clean, plan_clean
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 from .common import GlobalOptions, run_command, say
 
 

@@ -30,7 +30,6 @@ from typing import Any, NoReturn, TypeVar
 
 from argparse_dataclass import ArgumentParser
 
-from ..catalog import storage_error
 from ..exceptions import (
     CacheMissError,
     DataError,
@@ -41,10 +40,11 @@ from ..exceptions import (
 )
 from ..metadata.schema import Check
 from ..metadata.values import MAX_SEED
-from ..workspace import Workspace
+from ..store.catalog import storage_error
+from ..store.workspace import Workspace
 
 __all__ = [
-    "GlobalOptions", "current", "use_globals", "run_command", "exit_code_for", "error_line", "say",
+    "GlobalOptions", "current", "use_globals", "reset_globals", "run_command", "exit_code_for", "error_line", "say",
     "check_options", "OneLineParser", "COUNT", "COUNT_OR_NONE", "JOBS", "SEED", "INDEX", "MAX_COUNT", "MAX_JOBS",
 ]
 
@@ -96,6 +96,11 @@ def current() -> GlobalOptions:
 
 def use_globals(options: GlobalOptions) -> contextvars.Token[GlobalOptions]:
     return _GLOBALS.set(options)
+
+
+def reset_globals(token: contextvars.Token[GlobalOptions]) -> None:
+    """Restore the global options that :func:`use_globals` replaced."""
+    _GLOBALS.reset(token)
 
 
 def exit_code_for(error: BaseException) -> int:

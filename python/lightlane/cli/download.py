@@ -30,7 +30,8 @@ class Options:
 
 
 def _execute(options: Options, globals: GlobalOptions) -> int:
-    from ..download import Limits, check_url, download
+    from ..datasets.download import check_url, download
+    from ..datasets.remote import Limits
 
     check_url(options.url)
     limits = Limits(deadline_s=options.timeout, min_rate_bytes_per_s=options.min_rate)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..replicate import generate_dataset
+from ..datasets.synthetic import generate_dataset
+from ..report.figures import save_synthetic_plots
 from .common import SEED, GlobalOptions, run_command, say
 
 
@@ -26,10 +27,11 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
     with workspace.lock():
         result = generate_dataset(workspace, options.generation, options.processing, options.seed,
                                   progress=not globals_.quiet)
+        plots = save_synthetic_plots(workspace, result)
     meta = result.dataset
     say(f"generated {meta.id}: {meta.event_count} photons, {meta.time.gti_count} GTIs, "
         f"exposure {meta.time.exposure_s:.0f} s, seed {result.seed} → {meta.event_file}")
-    for plot in result.plots:
+    for plot in plots:
         say(f"  plot: {plot}")
     return 0
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..workspace import LOCK_NAME, Workspace
+from ..store.workspace import LOCK_NAME, Workspace
 from .common import GlobalOptions, run_command, say
 
 

@@ -5,10 +5,10 @@
 
 
 from collections.abc import Sequence
-from typing import Optional
 from dataclasses import dataclass, field
+from typing import Optional
 
-from ..onboard import OnboardOptions, onboard_file, parse_calibration_params
+from ..datasets.onboard import OnboardOptions, onboard_file, parse_calibration_params
 from .common import GlobalOptions, run_command, say
 
 

@@ -10,7 +10,7 @@ from typing import Literal, Optional
 
 from ..exceptions import MetadataError
 from ..metadata.schema import loads
-from ..pipelines import create_pipeline, default_family, parse_task_list, task_json
+from ..pipelines.definitions import create_pipeline, default_family, parse_task_list, task_json
 from .common import EXIT_OK, EXIT_USAGE, SEED, GlobalOptions, run_command, say
 
 

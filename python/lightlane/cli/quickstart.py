@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Optional
 
 from ..demo import build_demo
-from ..baseline_runs import ensure_baselines
-from ..runs import execute_runs, run_folder
+from ..pipelines.baselines import ensure_baselines
+from ..pipelines.recording import execute_runs
+from ..pipelines.runs import run_folder
+from ..report.summary import verdict_summary
+from ..report.tables.formats import write_workspace_tables
 from ..scale import Execution
-from ..summary import verdict_summary
-from ..tables import write_workspace_tables
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 from .common import JOBS, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 

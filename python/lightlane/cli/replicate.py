@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..replicate import replicate_dataset
+from ..datasets.synthetic import replicate_dataset
+from ..report.figures import save_synthetic_plots
 from .common import SEED, GlobalOptions, run_command, say
 
 
@@ -27,9 +28,10 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
     with workspace.lock():
         result = replicate_dataset(workspace, options.dataset, options.generation, options.processing, options.seed,
                                    progress=not globals_.quiet)
+        plots = save_synthetic_plots(workspace, result)
     meta = result.dataset
     say(f"mimic {meta.id} of {options.dataset}: {meta.event_count} photons, seed {result.seed} → {meta.event_file}")
-    for plot in result.plots:
+    for plot in plots:
         say(f"  plot: {plot}")
     return 0
 

@@ -8,11 +8,12 @@ from typing import Optional
 
 from ..exceptions import MetadataError
 from ..metadata import Pipeline
-from ..baseline_runs import ensure_baselines, retest_run
-from ..runs import execute_runs, run_folder
-from ..summary import verdict_summary
-from .common import COUNT_OR_NONE, JOBS, SEED, GlobalOptions, run_command, say
+from ..pipelines.baselines import ensure_baselines, retest_run
+from ..pipelines.recording import execute_runs
+from ..pipelines.runs import run_folder
+from ..report.summary import verdict_summary
 from ..scale import Execution
+from .common import COUNT_OR_NONE, JOBS, SEED, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
 

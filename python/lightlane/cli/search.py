@@ -10,17 +10,17 @@ from typing import Optional
 
 from ..exceptions import MetadataError, PrerequisiteError
 from ..scale import Execution
-from ..workspace import Workspace
-from ..search import (
+from ..search.study import (
     MIN_REFINE_TRIALS,
     best_trials,
     materialize_trial,
     open_study,
-    trial_rows,
     run_study,
     save_progress_plot,
     study_exists,
+    trial_rows,
 )
+from ..store.workspace import Workspace
 from .common import COUNT_OR_NONE, INDEX, JOBS, SEED, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 

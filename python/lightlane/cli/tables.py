@@ -8,7 +8,7 @@ from typing import Literal, Optional
 
 from ..exceptions import MetadataError
 from ..metadata import METRICS
-from ..tables import FORMATS, write_workspace_tables
+from ..report.tables.formats import FORMATS, write_workspace_tables
 from .common import GlobalOptions, run_command, say
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ..video import VideoOptions, parse_size, plan_video, render_video, video_path
+from ..report.video import VideoOptions, parse_size, plan_video, render_video, video_path
 from .common import SEED, GlobalOptions, run_command, say
 
 

@@ -21,17 +21,17 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .atomic import atomic_path
-from .catalog import Catalog, utc_now
-from .exceptions import DataError, LightlaneWarning, MetadataError
-from .hashing import file_sha256
-from .ingest import EventList, read_events
-from .metadata import ApparentSpectrum, DatasetMeta, DatasetTime, LinearCalibration, ProcessingParameters, is_valid_id
-from .metadata.schema import Context, from_json, loads
-from .selection import select_events
-from .spectrum_fit import fit_spectrum
-from .version import CODE_VERSION
-from .workspace import Workspace
+from ..events.reading import EventList, read_events
+from ..events.selection import select_events
+from ..events.spectrum_fit import fit_spectrum
+from ..exceptions import DataError, LightlaneWarning, MetadataError
+from ..metadata import ApparentSpectrum, DatasetMeta, DatasetTime, LinearCalibration, ProcessingParameters, is_valid_id
+from ..metadata.schema import Context, from_json, loads
+from ..store.atomic import atomic_path
+from ..store.catalog import Catalog, utc_now
+from ..store.hashing import file_sha256
+from ..store.workspace import Workspace
+from ..version import CODE_VERSION
 
 __all__ = ["OnboardOptions", "onboard_file", "apparent_spectrum", "complete_interrupted_onboards"]
 

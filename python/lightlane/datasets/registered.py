@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from .exceptions import DataError
-from .hashing import file_sha256
-from .ingest import EventList, read_events
-from .metadata import DatasetMeta
-from .metadata.schema import to_json
-from .workspace import Workspace
+from ..events.reading import EventList, read_events
+from ..exceptions import DataError
+from ..metadata import DatasetMeta
+from ..metadata.schema import to_json
+from ..store.hashing import file_sha256
+from ..store.workspace import Workspace
 
 __all__ = ["read_dataset"]
 

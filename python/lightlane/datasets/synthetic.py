@@ -1,43 +1,54 @@
-"""Synthetic datasets (SPEC §4.2, §6.4, §7.6): hex ids, resolved generations, files.
+"""Synthetic datasets (SPEC §4.2, §6.4, §7.6, §8 ``generate``, §9 replicate): hex ids, resolved
+generations, files.
 
 A synthetic dataset's id is the first 8 hex digits of SHA-256 over the canonical JSON
 of its resolved generation (without id), its task chain and the package version; on a
 clash with a different provenance the next 8 digits are used. Its resolved generation
 is saved under that id, so ``generation_id`` always names exactly what made the events.
+
+:func:`generate_dataset` makes a pure lanesheet dataset from a generation as it is;
+:func:`replicate_dataset` a mimic whose spectrum, time span and GTIs come from a real
+dataset. Their figures are drawn by :func:`lightlane.report.figures.save_synthetic_plots`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from . import _core
-from .calibrations import get_calibration
-from .catalog import Catalog, utc_now
-from .eventfile import provenance_keywords, write_event_file
-from .exceptions import DataError
-from .hashing import events_hash, file_sha256, sha256_json
-from .ingest import read_events
-from .metadata import (
+from .. import _core
+from ..events.calibrations import get_calibration
+from ..events.reading import EventList, read_events
+from ..events.selection import select_events
+from ..events.spectrum_fit import SpectrumFit, fit_spectrum
+from ..events.writing import provenance_keywords, write_event_file
+from ..exceptions import DataError
+from ..lanesheet.simulation import generation_band, simulate
+from ..metadata import (
     DatasetMeta,
     DatasetTime,
     GenerationParameters,
+    GenerationTime,
     ProcessingParameters,
     TaskSpec,
     is_valid_id,
     to_json,
 )
-from .spectrum_fit import fit_spectrum
-from .version import CODE_VERSION
-from .workspace import Workspace
+from ..store.catalog import Catalog, utc_now
+from ..store.hashing import events_hash, file_sha256, sha256_json
+from ..store.workspace import Workspace
+from ..version import CODE_VERSION
+from .registered import read_dataset
 
-__all__ = ["provenance_digest", "synthetic_id", "write_synthetic_dataset"]
+__all__ = ["provenance_digest", "synthetic_id", "write_synthetic_dataset", "SyntheticResult", "new_seed",
+           "fit_dataset", "generate_dataset", "replicate_dataset"]
 
 
 def provenance_digest(resolved: GenerationParameters, tasks: Sequence[TaskSpec]) -> str:
@@ -187,3 +198,75 @@ def write_synthetic_dataset(
                 path.unlink()
         raise
     return meta
+
+
+# ----------------------------------------------------------------------------- generate and replicate
+
+
+@dataclass(frozen=True)
+class SyntheticResult:
+    """A dataset made by :func:`generate_dataset` or :func:`replicate_dataset`, with what its figures need.
+
+    ``source`` and ``source_fit`` are the mimicked dataset and its apparent-spectrum fit
+    (``replicate``); both are None for ``generate``.
+    """
+
+    dataset: DatasetMeta
+    seed: int
+    processing: ProcessingParameters
+    source: str | None = None
+    source_fit: SpectrumFit | None = None
+
+
+def new_seed() -> int:
+    """A seed from OS entropy, for runs where the user gave none (it is recorded)."""
+    return secrets.randbits(63)
+
+
+def fit_dataset(workspace: Workspace, dataset_id: str,
+                processing: ProcessingParameters) -> tuple[DatasetMeta, EventList, SpectrumFit]:
+    """A registered dataset, its events and the apparent-spectrum fit of its selected events.
+
+    The replicate recipe (also used by ``search``): a mimic takes the spectrum, the time
+    span and the GTIs of its target from here.
+    """
+    meta = workspace.load(DatasetMeta, dataset_id)
+    events = read_dataset(workspace, dataset_id, require_xy=processing.crop is not None or processing.mask is not None)
+    selected = select_events(events.events, processing, meta.coordinates, meta.event_file)
+    return meta, events, fit_spectrum(selected["wavelength_nm"].to_numpy(), processing.band, meta.time.exposure_s)
+
+
+def generate_dataset(workspace: Workspace, generation_id: str, processing_id: str, seed: int | None = None,
+                     *, progress: bool = False) -> SyntheticResult:
+    """Generate a pure synthetic dataset from a generation as it is (its own spectrum and time)."""
+    template = workspace.load(GenerationParameters, generation_id)
+    processing = workspace.load(ProcessingParameters, processing_id)
+    seed = new_seed() if seed is None else seed
+    resolved = replace(template, band=generation_band(template, processing), seed=seed)
+    photons = simulate(resolved, processing, progress=progress)
+    task = TaskSpec.of("generate", generation=generation_id, spectrum_from="generation", time_from="generation")
+    meta = write_synthetic_dataset(workspace, resolved, photons, processing, tasks=(task,), label=f"{generation_id} lanesheet")
+    return SyntheticResult(meta, seed, processing)
+
+
+def replicate_dataset(workspace: Workspace, dataset_id: str, generation_id: str, processing_id: str,
+                      seed: int | None = None, *, progress: bool = False) -> SyntheticResult:
+    """A mimic of a dataset: the template's lanesheet with the dataset's fitted spectrum,
+    time span and GTIs, on the processing band."""
+    template = workspace.load(GenerationParameters, generation_id)
+    processing = workspace.load(ProcessingParameters, processing_id)
+    real, events, real_fit = fit_dataset(workspace, dataset_id, processing)
+    gtis = tuple((float(a), float(b)) for a, b in events.gti)
+    seed = new_seed() if seed is None else seed
+    resolved = replace(
+        template,
+        spectrum=real_fit.spectrum,
+        time=GenerationTime(tstart_s=events.tstart_s, tstop_s=events.tstop_s, gtis=gtis),
+        band=generation_band(template, processing),
+        seed=seed,
+    )
+    photons = simulate(resolved, processing, progress=progress)
+    task = TaskSpec.of("generate", generation=generation_id, spectrum_from="input", time_from="input")
+    mimic = write_synthetic_dataset(workspace, resolved, photons, processing, tasks=(task,), parent_id=dataset_id,
+                                    mjdref=real.time.mjdref, label=f"mimic of {dataset_id}")
+    return SyntheticResult(mimic, seed, processing, source=dataset_id, source_fit=real_fit)

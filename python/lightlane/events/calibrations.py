@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
-from .exceptions import LightlaneWarning, MetadataError
+from .. import _core
+from ..exceptions import LightlaneWarning, MetadataError
 
 __all__ = [
     "CALIBRATIONS",

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from . import _core
-from .atomic import atomic_path
+from .. import _core
+from ..metadata import Spectrum
+from ..store.atomic import atomic_path
 from .calibrations import HC_KEV_NM, Calibration
-from .metadata import Spectrum
 
 __all__ = ["ExampleObservation", "write_chandra_like"]
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from astropy.io import fits
 
-from .exceptions import DataError, LightlaneWarning, MetadataError
+from ..exceptions import DataError, LightlaneWarning, MetadataError
 from .gti import gti_sources, intersect_intervals, merge_intervals, selected_ccds
 
 __all__ = ["OgipFile"]

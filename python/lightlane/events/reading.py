@@ -12,7 +12,7 @@ that give identical results:
 Rules of SPEC §6.1 rev 2 that decide what a file means: the ENERGY unit comes
 from its TUNIT (never guessed outside Chandra/XMM), times move to the centre
 of their time-tag bin (TIMEPIXR/TIMEDEL), several GTI extensions are
-intersected (:mod:`lightlane.gti`), and the HRC fix works on the raw rows.
+intersected (:mod:`lightlane.events.gti`), and the HRC fix works on the raw rows.
 The file is never written.
 """
 
@@ -35,11 +35,11 @@ from astropy.io import fits
 from astropy.io.fits.verify import VerifyError
 from astropy.utils.exceptions import AstropyWarning
 
-from . import _core
+from .. import _core
+from ..exceptions import DataError, LightlaneError
+from ..store.hashing import events_hash
 from .calibrations import HC_KEV_NM, Calibration, detect_calibration, get_calibration
-from .exceptions import DataError, LightlaneError
 from .gti import merge_intervals
-from .hashing import events_hash
 from .ogip import OgipFile
 
 __all__ = ["EventList", "read_events", "merge_intervals", "KEYWORDS"]

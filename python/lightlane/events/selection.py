@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .exceptions import DataError
-from .metadata import Band, Crop, Mask, ProcessingParameters
+from ..exceptions import DataError
+from ..metadata import Band, Crop, Mask, ProcessingParameters
 
 __all__ = ["UNSELECTED", "select_events", "selected_bins", "wavelength_bins", "crop_mask", "bright_pixel_mask"]
 

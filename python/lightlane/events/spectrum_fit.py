@@ -29,10 +29,9 @@ from functools import partial
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import least_squares, minimize
 
-from .exceptions import DataError, LightlaneWarning
-from .metadata import ApparentSpectrum, Band, Spectrum
+from ..exceptions import DataError, LightlaneWarning
+from ..metadata import ApparentSpectrum, Band, Spectrum
 
 __all__ = ["PARAMETER_NAMES", "SpectrumFit", "fit_spectrum"]
 
@@ -445,6 +444,8 @@ def _fit_poisson(
         value, grad, _ = objective(z * scale, hessian=False)
         return value, grad * scale
 
+    from scipy.optimize import minimize  # scipy is imported when fitting, so `import lightlane` stays cheap
+
     bounds = [(lo / s, None if math.isinf(hi) else hi / s) for lo, hi, s in zip(lower, upper, scale)]
     result = minimize(
         scaled,
@@ -473,6 +474,8 @@ def _fit_wls(
     def jacobian(theta: np.ndarray) -> np.ndarray:
         _, grad_f = _model(theta, lam)
         return grad_f / y_err[:, None]
+
+    from scipy.optimize import least_squares
 
     # least_squares needs a strictly feasible start.
     inner = lower + 1e-9 * scale

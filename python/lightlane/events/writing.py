@@ -17,8 +17,8 @@ import polars as pl
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyWarning
 
-from .atomic import atomic_path
-from .version import CODE_VERSION
+from ..store.atomic import atomic_path
+from ..version import CODE_VERSION
 
 __all__ = ["write_event_file", "provenance_keywords"]
 

@@ -14,12 +14,12 @@ import numpy as np
 import polars as pl
 from tqdm import tqdm
 
-from . import _core
-from .exceptions import MetadataError
-from .metadata import Band, GenerationParameters, ProcessingParameters
-from .metadata.schema import Context, from_json, to_json
-from .metadata.values import MAX_SEED
-from .workspace import embedded_defaults
+from .. import _core
+from ..exceptions import MetadataError
+from ..metadata import Band, GenerationParameters, ProcessingParameters
+from ..metadata.schema import Context, from_json, to_json
+from ..metadata.values import MAX_SEED
+from ..store.workspace import embedded_defaults
 
 __all__ = ["LanesheetBins", "generation_band", "lanesheet_bins", "simulate", "lanecount_trace", "path_spec"]
 
@@ -36,7 +36,7 @@ def _checked_seed(seed: object, generation_id: str) -> int:
 
 
 def _default_processing() -> ProcessingParameters:
-    from .metadata import parse_document
+    from ..metadata import parse_document
 
     (name, content), = embedded_defaults()["processing"]
     return parse_document(ProcessingParameters, content, f"embedded {name}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
+from .documents import Document
 from .schema import Check, Context, at_least, greater, spec
 from .tasks import TaskSpec
 from .values import Band, Spectrum, id_check, relative_path_check, seed_check
@@ -53,8 +54,10 @@ class ApparentSpectrum:
 
 
 @dataclass(frozen=True)
-class DatasetMeta:
+class DatasetMeta(Document):
     """Provenance and reading instructions of one event file."""
+
+    FOLDER: ClassVar[str] = "datasets"
 
     id: str = spec(check=id_check())
     kind: Literal["raw", "derived", "synthetic"] = spec()

@@ -1,32 +1,39 @@
-"""Reading and writing metadata files: strict load, canonical atomic save (SPEC §4.3)."""
+"""Reading and writing metadata files: strict load, canonical atomic save (SPEC §4.3).
+
+:class:`Document` is the base of the five top-level documents (dataset, processing,
+generation, pipeline, search space): each names its folder below ``meta/`` and reads and
+writes its own file, which is all :class:`lightlane.store.workspace.Workspace` needs of it.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
-from .. import atomic
 from ..exceptions import MetadataError
-from .dataset import DatasetMeta
-from .generation import GenerationParameters
-from .pipeline import Pipeline
-from .processing import ProcessingParameters
+from ..store import atomic
 from .schema import Context, check_schema_version, dumps, from_json, loads
-from .search_space import SearchSpace
 
-__all__ = ["KIND_FOLDERS", "load_document", "parse_document", "save_document"]
+__all__ = ["Document", "load_document", "parse_document", "save_document"]
 
-Doc = TypeVar("Doc", DatasetMeta, ProcessingParameters, GenerationParameters, Pipeline, SearchSpace)
+Doc = TypeVar("Doc", bound="Document")
 
-#: metadata class → folder below ``meta/``
-KIND_FOLDERS: dict[type, str] = {
-    DatasetMeta: "datasets",
-    ProcessingParameters: "processing",
-    GenerationParameters: "generation",
-    Pipeline: "pipelines",
-    SearchSpace: "search",
-}
+
+class Document:
+    """A metadata document stored as ``meta/<FOLDER>/<id>.json``."""
+
+    #: folder below ``meta/``
+    FOLDER: ClassVar[str]
+
+    @classmethod
+    def load_file(cls: type[Doc], path: str | os.PathLike[str], source: str | None = None) -> Doc:
+        """Load ``path`` strictly (:func:`load_document`)."""
+        return load_document(cls, path, source)
+
+    def save_file(self, path: str | os.PathLike[str]) -> None:
+        """Write the document canonically and atomically (:func:`save_document`)."""
+        save_document(self, path)
 
 
 def parse_document(cls: type[Doc], text: str | bytes, source: str, expected_id: str | None = None) -> Doc:
@@ -53,6 +60,6 @@ def load_document(cls: type[Doc], path: str | os.PathLike[str], source: str | No
     return parse_document(cls, text, shown, expected_id=path.stem)
 
 
-def save_document(document: Doc, path: str | os.PathLike[str]) -> None:
+def save_document(document: Document, path: str | os.PathLike[str]) -> None:
     """Write every field, canonically formatted, atomically."""
     atomic.write_text(path, dumps(document))

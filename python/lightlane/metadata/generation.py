@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
+from .documents import Document
 from .schema import Check, Context, at_least, between, greater, spec
 from .values import Band, Spectrum, id_check, seed_check
 
@@ -87,8 +88,10 @@ class Instrument:
 
 
 @dataclass(frozen=True)
-class GenerationParameters:
+class GenerationParameters(Document):
     """Everything that defines a synthetic lanesheet dataset."""
+
+    FOLDER: ClassVar[str] = "generation"
 
     id: str = spec(check=id_check())
     model: Dimensionless | Empirical = spec()

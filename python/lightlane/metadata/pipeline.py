@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
+from .documents import Document
 from .schema import Context, spec
 from .tasks import TaskSpec
 from .values import id_check, seed_check
@@ -38,8 +39,10 @@ class Outputs:
 
 
 @dataclass(frozen=True)
-class Pipeline:
+class Pipeline(Document):
     """A recipe comparing dataset A with control B under one processing."""
+
+    FOLDER: ClassVar[str] = "pipelines"
 
     id: str = spec(check=id_check(48))
     source: Source = spec()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
-from ..hashing import sha256_json
+from ..store.hashing import sha256_json
+from .documents import Document
 from .schema import Check, Context, at_least, between, greater, spec, to_json
 from .values import Band, id_check, seed_check
 
@@ -68,8 +69,10 @@ def _unique_non_empty(values: tuple[str, ...]) -> bool:
 
 
 @dataclass(frozen=True)
-class ProcessingParameters:
+class ProcessingParameters(Document):
     """Every analysis choice; its hash (without ``id``) keys caches and baselines."""
+
+    FOLDER: ClassVar[str] = "processing"
 
     id: str = spec(check=id_check())
     band: Band = Band(0.1, 1.0, 100)
@@ -89,8 +92,12 @@ class ProcessingParameters:
     seed: int = spec(0, check=seed_check)
     schema: Literal[1] = 1
 
-    def processing_hash(self) -> str:
-        """SHA-256 of the canonical JSON without ``id``: every other field counts."""
+    def content_json(self) -> dict:
+        """The canonical JSON without ``id``: every field a result depends on (hashes, cache keys)."""
         document = to_json(self)
         del document["id"]
-        return sha256_json(document)
+        return document
+
+    def processing_hash(self) -> str:
+        """SHA-256 of the canonical JSON without ``id``: every other field counts."""
+        return sha256_json(self.content_json())

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+from .documents import Document
 from .schema import Context, spec
 
 __all__ = ["SearchRange", "SearchFixed", "SearchSpace"]
@@ -30,8 +31,10 @@ class SearchFixed:
 
 
 @dataclass(frozen=True)
-class SearchSpace:
+class SearchSpace(Document):
     """Per model/path parameter: a range to sample or a fixed value ("template" keeps the template's)."""
+
+    FOLDER: ClassVar[str] = "search"
 
     id: str
     parameters: Mapping[str, Any] = spec()

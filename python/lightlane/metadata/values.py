@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..store.workspace import ID_PATTERN, is_valid_id
 from .schema import Check, Context, at_least, between, greater, spec
 
 __all__ = ["ID_PATTERN", "is_valid_id", "id_check", "seed_check", "relative_path_check", "Band", "Spectrum"]
 
-ID_PATTERN = re.compile(r"[a-z0-9_-]{1,64}")
 MAX_SEED = 2**63 - 1
 EDGE_TOLERANCE_NM = 1e-9
-
-
-def is_valid_id(text: str) -> bool:
-    return ID_PATTERN.fullmatch(text) is not None
 
 
 def id_check(max_length: int = 64) -> Check:

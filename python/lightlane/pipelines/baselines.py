@@ -1,6 +1,6 @@
 """Baselines of a pipeline (SPEC §9, §11.1): topping them up, leave-one-out tests, retests.
 
-Baseline runs are ordinary run units (:mod:`lightlane.runs`) with indices 1, 2, …;
+Baseline runs are ordinary run units (:mod:`.runs`, :mod:`.recording`) with indices 1, 2, …;
 this module decides which are missing, schedules them together, and recomputes
 every baseline run's tests against the other runs once the set has changed.
 The caller holds the workspace lock.
@@ -14,17 +14,18 @@ from typing import Any
 
 import polars as pl
 
-from . import baselines, cache
-from .baselines import NullSummary
-from .catalog import Catalog
-from .exceptions import CacheMissError, DataError, PrerequisiteError
-from .metadata import ProcessingParameters
-from .pipelines import load_pipeline
-from .run_results import result_rows
-from .runs import RunOutcome, _run_plans, plan_run, stored_outcome, unfinished_attempt
-from .scale import Execution
-from .version import CODE_VERSION
-from .workspace import Workspace
+from ..exceptions import CacheMissError, DataError, PrerequisiteError
+from ..metadata import ProcessingParameters
+from ..scale import Execution
+from ..stats.null_summaries import NullSummary, load_baseline_set
+from ..store import cache
+from ..store.catalog import Catalog
+from ..store.workspace import Workspace
+from ..version import CODE_VERSION
+from .definitions import load_pipeline
+from .recording import run_plans, stored_outcome, unfinished_attempt
+from .results import result_rows
+from .runs import RunOutcome, plan_run
 
 __all__ = ["NO_RANDOM_TASK_MESSAGE", "recompute_baseline_tests", "retest_run", "ensure_baselines", "ensure_baseline"]
 
@@ -92,7 +93,7 @@ def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[lis
     results = []
     with Catalog.open(workspace.catalog_path) as catalog:
         for run in _baseline_runs(catalog.connection, pipeline.id, p_hash):
-            summaries = baselines.load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run["run_id"])
+            summaries = load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run["run_id"])
             results.append(_retest(catalog, workspace, processing, run, summaries))
     return results
 
@@ -141,7 +142,7 @@ def ensure_baselines(
 
     Baseline indices 1…``runs`` already done for a pipeline, its processing hash and
     the package version are skipped (unless an attempt left staged files, see
-    :func:`lightlane.runs.unfinished_attempt`); the others are independent units (Dask when
+    :func:`lightlane.pipelines.recording.unfinished_attempt`); the others are independent units (Dask when
     ``execution`` says so). Then every baseline run's tests are recomputed with
     leave-one-out thresholds (:func:`recompute_baseline_tests`).
 
@@ -172,8 +173,8 @@ def ensure_baselines(
         plans += [plan_run(workspace, pipeline.id, run_index=i, kind="baseline", keep_data=keep_data, plots=plots)
                   for i in range(1, int(runs) + 1) if i not in done]
     label = f"baseline {pipeline_ids[0]}" if len(pipeline_ids) == 1 else "baseline runs"
-    outcomes = _run_plans(workspace, plans, execution, progress=label if progress else None,
-                          after=lambda plan: _check_random_b(workspace, plan.pipeline_id, hashes[plan.pipeline_id]))
+    outcomes = run_plans(workspace, plans, execution, progress=label if progress else None,
+                         after=lambda plan: _check_random_b(workspace, plan.pipeline_id, hashes[plan.pipeline_id]))
     for pipeline_id in pipeline_ids:
         if _loo_stale(workspace, pipeline_id, hashes[pipeline_id]):
             recompute_baseline_tests(workspace, pipeline_id)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .exceptions import MetadataError
-from .metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingParameters, TaskSpec, to_json
-from .metadata.schema import Context, from_json
-from .workspace import Workspace
+from ..exceptions import MetadataError
+from ..metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingParameters, TaskSpec, to_json
+from ..metadata.schema import Context, from_json
+from ..store.workspace import Workspace
 
-__all__ = ["validate_pipeline", "load_pipeline", "create_pipeline", "default_family", "parse_task_list"]
+__all__ = ["validate_pipeline", "load_pipeline", "create_pipeline", "default_family", "parse_task_list", "task_json"]
 
 MAX_PIPELINE_ID = 48
 

@@ -3,8 +3,8 @@
 Only the last event set of each chain is written. A chain without ``generate`` becomes a
 *derived* dataset named ``<pipeline>_a`` / ``<pipeline>_b`` (``_r<index>`` for kept
 baseline runs) in ``data/derived/``; a chain containing ``generate`` becomes a *synthetic*
-dataset with an 8-hex provenance id (:func:`lightlane.synthetic.provenance_digest`,
-:func:`lightlane.synthetic.synthetic_id`) in ``data/synthetic/``, its resolved generation
+dataset with an 8-hex provenance id (:func:`lightlane.datasets.synthetic.provenance_digest`,
+:func:`lightlane.datasets.synthetic.synthetic_id`) in ``data/synthetic/``, its resolved generation
 saved under the same id.
 
 Both kinds store WAVELENGTH exactly as the chain's analysis used it and are read back with
@@ -35,13 +35,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .atomic import temp_name
-from .catalog import Catalog, utc_now
-from .eventfile import provenance_keywords, write_event_file
-from .exceptions import DataError, MetadataError
-from .hashing import events_hash, file_sha256
-from .ingest import EventList, read_events
-from .metadata import (
+from ..datasets.onboard import apparent_spectrum
+from ..datasets.synthetic import provenance_digest, synthetic_id
+from ..events.reading import EventList, read_events
+from ..events.writing import provenance_keywords, write_event_file
+from ..exceptions import DataError, MetadataError
+from ..metadata import (
     DatasetMeta,
     DatasetTime,
     GenerationParameters,
@@ -51,12 +50,13 @@ from .metadata import (
     save_document,
     to_json,
 )
-from .metadata.values import MAX_SEED
-from .onboard import apparent_spectrum
-from .synthetic import provenance_digest, synthetic_id
+from ..metadata.values import MAX_SEED
+from ..store.atomic import temp_name
+from ..store.catalog import Catalog, utc_now
+from ..store.hashing import events_hash, file_sha256
+from ..store.workspace import Workspace
+from ..version import CODE_VERSION
 from .tasks import EventSet
-from .version import CODE_VERSION
-from .workspace import Workspace
 
 __all__ = ["MAX_PIPELINE_ID_LENGTH", "task_output_id", "in_memory_events_hash", "write_task_output", "TaskOutput",
            "stage_task_output", "record_task_output", "staged_name", "install_staged"]
@@ -286,7 +286,7 @@ def _write_task_output(
     workspace
         An initialised workspace; the caller holds its lock.
     events
-        The chain's output (:func:`lightlane.tasks.apply_chain`); ``events.tasks`` is the
+        The chain's output (:func:`lightlane.pipelines.tasks.apply_chain`); ``events.tasks`` is the
         chain with its arguments, ``events.generation`` the resolved generation of a
         ``generate`` task. Never modified.
     pipeline_id
@@ -295,7 +295,7 @@ def _write_task_output(
         ``"a"`` or ``"b"``.
     processing
         The processing in effect: the apparent spectrum is fitted on its band and
-        selection (as :func:`lightlane.onboard.apparent_spectrum` does).
+        selection (as :func:`lightlane.datasets.onboard.apparent_spectrum` does).
     run_seed
         The run seed, recorded as ``LLSEED`` and in the catalog's ``seed`` column.
     run_index

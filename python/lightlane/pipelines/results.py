@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import baselines, stats
-from .baselines import NullSummary
-from .catalog import TEST_RESULT_COLUMNS
-from .chunks import METRICS
-from .exceptions import DataError
-from .metadata import ProcessingParameters
+from .. import stats
+from ..analysis.chunks import METRICS
+from ..exceptions import DataError
+from ..metadata import ProcessingParameters
+from ..stats.null_summaries import NullSummary
+from ..store.catalog import TEST_RESULT_COLUMNS
 
 __all__ = ["SIGNED_METRICS", "result_rows", "null_summaries"]
 
@@ -70,7 +70,7 @@ def result_rows(
     -------
     list of dict
         Keys ``run_id``, ``metric`` and every column of
-        :data:`lightlane.catalog.TEST_RESULT_COLUMNS` (missing ones None).
+        :data:`lightlane.store.catalog.TEST_RESULT_COLUMNS` (missing ones None).
     """
     p0 = processing.tail_fraction
     alpha = processing.significance_level
@@ -103,7 +103,7 @@ def result_rows(
                 metric, b, p0, (merged_p2.get("p2_slope_b"), merged_p2.get("p2_se_b")))
             baseline_set = list(summaries.get(metric, ()))
             if baseline_set:
-                calibrated = baselines.calibrated_columns(
+                calibrated = stats.calibrated_columns(
                     a, baseline_set, p0=p0, alpha=alpha, signed=signed,
                     p2_slope_a=merged_p2.get("p2_slope_a"), reference=reference)
                 naive = stats.p1a(a, calibrated["p1a_threshold"], p0, alpha, processing.ci_level)

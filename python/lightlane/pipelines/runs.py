@@ -44,51 +44,44 @@ run of that id deletes them before it starts (:func:`sweep_staging`), and
 ``run --all`` does not count such a run as current, so it is redone — runs are
 deterministic, so the retry gives what an uninterrupted run gives.
 
-The tests of a run are :mod:`lightlane.run_results`; baselines (topping up,
-leave-one-out recomputation, ``--retest``) are :mod:`lightlane.baseline_runs`.
-The caller holds the workspace lock (as for
-:func:`lightlane.derived.write_task_output`); this module never takes it.
+This module plans and computes runs; :mod:`.recording` records them in the client
+(running, done, failed; the swap) and executes them inline or on Dask. The tests of
+a run are :mod:`.results`; baselines (topping up, leave-one-out recomputation,
+``--retest``) are :mod:`.baselines`. The caller holds the workspace lock (as for
+:func:`lightlane.pipelines.outputs.write_task_output`); these modules never take it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-import os
-import re
 import secrets
-import shutil
-import sqlite3
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import _core, baselines
-from .analysis import Analysis, analyze_events
-from .baselines import NullSummary
-from .binning import width_set
-from .catalog import Catalog, utc_now
-from .derived import (
+from .. import _core
+from ..analysis.binning import width_set
+from ..analysis.dataset_analysis import Analysis, analyze_events
+from ..exceptions import DataError, LightlaneWarning, PrerequisiteError
+from ..metadata import Pipeline, ProcessingParameters
+from ..metadata.pipeline import Outputs
+from ..metadata.values import MAX_SEED
+from ..stats.null_summaries import NullSummary, load_baseline_set, require_baseline
+from ..store.catalog import Catalog, utc_now
+from ..store.workspace import Workspace
+from ..version import CODE_VERSION
+from .definitions import load_pipeline, task_json
+from .outputs import (
     TaskOutput,
     in_memory_events_hash,
-    install_staged,
-    record_task_output,
     stage_task_output,
     staged_name,
 )
-from .exceptions import DataError, LightlaneWarning, PrerequisiteError
-from .metadata import Pipeline, ProcessingParameters, save_document
-from .metadata.pipeline import Outputs
-from .metadata.values import MAX_SEED
-from .pipelines import load_pipeline, task_json
-from .run_results import null_summaries, result_rows
-from .scale import Execution, run_units
+from .results import null_summaries, result_rows
 from .tasks import EventSet, apply_chain
-from .version import CODE_VERSION
-from .workspace import Workspace
 
 __all__ = [
     "RUN_DOMAIN",
@@ -100,11 +93,6 @@ __all__ = [
     "run_folder",
     "plan_run",
     "compute_run",
-    "execute_run",
-    "execute_runs",
-    "stored_outcome",
-    "sweep_staging",
-    "unfinished_attempt",
 ]
 
 #: RNG domain of run seeds (SPEC §9: key(pipeline.seed, RUN, run_index)).
@@ -133,7 +121,7 @@ class RunOutcome:
         The ``test_results`` rows, one dict per test metric (keys: ``run_id``,
         ``metric`` and every §11.7 column).
     null_summaries
-        metric → B's :class:`~lightlane.baselines.NullSummary` (baseline runs; empty
+        metric → B's :class:`~lightlane.stats.NullSummary` (baseline runs; empty
         for a main run).
     plots
         Paths of the figures drawn (SPEC §14).
@@ -208,7 +196,7 @@ class RunPlan:
     The baseline set is read by the client when the plan is made, so the result
     does not depend on when or where the unit runs. Baseline runs carry an empty
     set: their tests are recomputed with leave-one-out thresholds once the
-    baseline is complete (:func:`lightlane.baseline_runs.recompute_baseline_tests`).
+    baseline is complete (:func:`lightlane.pipelines.baselines.recompute_baseline_tests`).
     """
 
     root: str
@@ -286,7 +274,7 @@ def plan_run(
     summaries: dict[str, list[NullSummary]] = {}
     if kind == "pipeline":
         with Catalog.open(workspace.catalog_path) as catalog:
-            summaries = baselines.load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run_id)
+            summaries = load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run_id)
             if not summaries:
                 _require_baseline(catalog, pipeline, processing, p_hash)
     keep = (kind == "pipeline") if keep_data is None else bool(keep_data)
@@ -299,7 +287,7 @@ def plan_run(
 def _require_baseline(catalog: Catalog, pipeline: Pipeline, processing: ProcessingParameters, p_hash: str) -> None:
     """The SPEC §11.1 error, saying so when the baseline was made under another processing."""
     try:
-        baselines.require_baseline(0, pipeline.id, processing.id, p_hash)
+        require_baseline(0, pipeline.id, processing.id, p_hash)
     except PrerequisiteError as error:
         other = catalog.connection.execute(
             "SELECT processing_hash, COUNT(*) FROM runs WHERE kind = 'baseline' AND status = 'done' "
@@ -396,8 +384,8 @@ def _staging_folder(workspace: Workspace, plan: RunPlan) -> Path:
 def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path, a_events: EventSet,
           b_events: EventSet, a: Analysis, b: Analysis, rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     """The SPEC §14 run figures, into ``folder``; lanecount for the synthetic datasets among A, B and the source."""
-    from .metadata import DatasetMeta, GenerationParameters
-    from .run_figures import save_run_plots
+    from ..metadata import DatasetMeta, GenerationParameters
+    from ..report.figures import save_run_plots
 
     synthetic: list[tuple[str, GenerationParameters]] = []
     for name, events in ((a.dataset_id, a_events), (b.dataset_id, b_events)):
@@ -423,252 +411,3 @@ def _analyse(events: EventSet, processing: ProcessingParameters, seed: int, data
 def _generation_id(events: EventSet) -> str | None:
     generation = events.generation
     return None if generation is None else getattr(generation, "id", None)
-
-
-# ----------------------------------------------------------------------------- client side: the catalog
-
-
-class _Recorder:
-    """The client's catalog writes for run units: running, done (one transaction, then the swap), failed."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-        self._processing_ids: dict[str, str] = {}
-        self._started: dict[str, str] = {}
-
-    def _processing_id(self, pipeline_id: str) -> str:
-        if pipeline_id not in self._processing_ids:
-            self._processing_ids[pipeline_id] = load_pipeline(self.workspace, pipeline_id).processing
-        return self._processing_ids[pipeline_id]
-
-    def start(self, plan: RunPlan) -> None:
-        row = plan.running_row(self._processing_id(plan.pipeline_id))
-        self._started[plan.run_id] = row["started_at"]
-        with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-            if _status(cursor, plan.run_id) == "done":
-                return  # a repeat: the previous run stays valid until this one is recorded (SPEC §4.1)
-            _clear_results(cursor, plan.run_id)
-            catalog.insert(cursor, "runs", row, replace=True)
-
-    def done(self, plan: RunPlan, computed: ComputedRun) -> None:
-        row = {**plan.running_row(self._processing_id(plan.pipeline_id)), **computed.run_fields,
-               "status": "done", "finished_at": utc_now()}
-        row["started_at"] = self._started.get(plan.run_id, row["started_at"])
-        staged = [pair for output in computed.datasets for pair in output.staged]
-        try:
-            if computed.outputs is not None:
-                staged.append(self._stage_outputs(plan, computed.outputs))
-            self._commit(plan, computed, row)
-        except Exception:
-            # Rolled back: drop this attempt. (An interrupt keeps its staged files: they tell the
-            # next run that this attempt may have been recorded without being swapped in.)
-            sweep_staging(self.workspace, plan)
-            raise
-        # Recorded: install the files, the figure folder last (its staging name marks an unfinished swap).
-        install_staged(staged)
-        if computed.figures is not None:
-            _swap_folder(Path(computed.figures), run_folder(self.workspace, plan.pipeline_id, plan.run_id))
-
-    def _stage_outputs(self, plan: RunPlan, outputs: Outputs) -> tuple[Path, Path]:
-        """The pipeline JSON with the run's ``outputs``, staged like the event files."""
-        pipeline = load_pipeline(self.workspace, plan.pipeline_id)
-        target = self.workspace.meta_path(Pipeline, pipeline.id)
-        staging = staged_name(target, plan.staging)
-        save_document(dataclasses.replace(pipeline, outputs=outputs), staging)
-        return staging, target
-
-    def _commit(self, plan: RunPlan, computed: ComputedRun, row: dict[str, Any]) -> None:
-        """The recording transaction: datasets, the runs row, test results and null summaries."""
-        with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-            for output in computed.datasets:
-                record_task_output(catalog, cursor, output)
-            _clear_results(cursor, plan.run_id)
-            catalog.insert(cursor, "runs", row, replace=True)
-            for result in computed.outcome.rows:
-                catalog.insert(cursor, "test_results", result)
-            if computed.outcome.null_summaries:
-                baselines.store_null_summaries(catalog, cursor, plan.run_id, computed.outcome.null_summaries)
-
-    def fail(self, plan: RunPlan, error: BaseException) -> None:
-        sweep_staging(self.workspace, plan)
-        with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-            # A repeated run's done row stays: its results are still the valid ones.
-            cursor.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? "
-                           "WHERE run_id = ? AND status != 'done'",
-                           (f"{type(error).__name__}: {error}", utc_now(), plan.run_id))
-
-
-def _status(cursor: sqlite3.Cursor, run_id: str) -> str | None:
-    row = cursor.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-    return None if row is None else str(row[0])
-
-
-def _clear_results(cursor: sqlite3.Cursor, run_id: str) -> None:
-    cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
-    cursor.execute("DELETE FROM null_summaries WHERE run_id = ?", (run_id,))
-
-
-def _swap_folder(staging: Path, folder: Path) -> None:
-    """Put ``staging`` at ``folder``: the old folder renamed aside, the new one in, the old one deleted."""
-    aside = folder.with_name(f"{staging.name}-old")
-    if folder.exists():
-        os.replace(folder, aside)
-    os.replace(staging, folder)
-    shutil.rmtree(aside, ignore_errors=True)
-
-
-#: Folders (relative to the workspace root) that can hold a run's staged files.
-_STAGED_FILE_FOLDERS = ("data/derived", "data/synthetic", "meta/datasets", "meta/generation", "meta/pipelines")
-
-
-def _staging_leftovers(workspace: Workspace, pipeline_id: str, run_id: str) -> list[Path]:
-    """Staged files and folders of any attempt of the run still on disk."""
-    name = re.compile(rf"\.staging-{re.escape(run_id)}-[0-9a-f]{{8}}(-old)?$")
-    folders = [workspace.root / f for f in _STAGED_FILE_FOLDERS]
-    folders.append(run_folder(workspace, pipeline_id, run_id).parent)
-    return sorted(path for folder in folders if folder.is_dir()
-                  for path in folder.glob(f"*.staging-{run_id}-*") if name.search(path.name))
-
-
-def unfinished_attempt(workspace: Workspace, pipeline_id: str, run_id: str) -> bool:
-    """Whether an attempt of the run left staged files: it may be recorded without being swapped in,
-    so a run marked done is redone rather than skipped."""
-    return bool(_staging_leftovers(workspace, pipeline_id, run_id))
-
-
-def sweep_staging(workspace: Workspace, plan: RunPlan) -> list[Path]:
-    """Delete what unfinished attempts of the plan's run left under staging names (SPEC §4.1).
-
-    Called before a run starts (the caller holds the workspace lock, so none of them is
-    in progress) and when an attempt fails before it was recorded.
-
-    Returns
-    -------
-    list of Path
-        What was removed.
-    """
-    removed = _staging_leftovers(workspace, plan.pipeline_id, plan.run_id)
-    for path in removed:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-    return removed
-
-
-def _run_plans(workspace: Workspace, plans: Sequence[RunPlan], execution: Execution, *,
-               progress: str | None = None, after: Any = None) -> list[RunOutcome]:
-    recorder = _Recorder(workspace)
-    for plan in plans:
-        sweep_staging(workspace, plan)
-
-    def record(plan: RunPlan, computed: ComputedRun) -> None:
-        recorder.done(plan, computed)
-        if after is not None:
-            after(plan)
-
-    computed = run_units(plans, compute_run, record, execution, start=recorder.start, fail=recorder.fail,
-                         progress=progress)
-    return [c.outcome for c in computed]
-
-
-def execute_run(
-    workspace: Workspace,
-    pipeline_id: str,
-    *,
-    run_index: int = 0,
-    kind: Literal["pipeline", "baseline"] = "pipeline",
-    seed: int | None = None,
-    keep_data: bool | None = None,
-    plots: bool | None = None,
-) -> RunOutcome:
-    """Execute one run of a pipeline in this process and record it (SPEC §9).
-
-    Parameters
-    ----------
-    workspace
-        An initialised workspace (the caller holds its lock).
-    pipeline_id
-        The pipeline.
-    run_index
-        0 for the main run; ≥ 1 for baseline runs.
-    kind
-        ``"pipeline"`` (main run: A and B are written, tests need a baseline) or
-        ``"baseline"`` (B's null summaries are stored).
-    seed
-        Overrides the run seed ``key(pipeline.seed, RUN, run_index)`` (recorded).
-    keep_data
-        Write A and B as datasets. Default: True for a main run, False for a
-        baseline run (ids ``<pipeline>_<side>`` / ``<pipeline>_<side>_r<index>``).
-    plots
-        Draw the SPEC §14 run figures. Default: True for a main run only.
-
-    Returns
-    -------
-    RunOutcome
-
-    Raises
-    ------
-    PrerequisiteError
-        A main run whose baseline set is empty (SPEC §11.1 message); nothing is written.
-    DataError, MetadataError
-        From the chains, the analysis or the tests (the run is recorded as failed).
-    """
-    plan = plan_run(workspace, pipeline_id, run_index=run_index, kind=kind, seed=seed, keep_data=keep_data,
-                    plots=plots)
-    return _run_plans(workspace, [plan], Execution())[0]
-
-
-def _current_main_run(catalog: Catalog, workspace: Workspace, plan: RunPlan) -> bool:
-    """True when the plan's main run is done with this seed and the same baseline set size, and
-    no attempt of it left staged files (an interrupted swap: the run is redone)."""
-    if unfinished_attempt(workspace, plan.pipeline_id, plan.run_id):
-        return False
-    row = catalog.connection.execute("SELECT status, seed FROM runs WHERE run_id = ?", (plan.run_id,)).fetchone()
-    if row is None or row[0] != "done" or int(row[1]) != plan.seed:
-        return False
-    used = catalog.connection.execute("SELECT MAX(baseline_runs) FROM test_results WHERE run_id = ?",
-                                      (plan.run_id,)).fetchone()[0]
-    wanted = max((len(v) for v in plan.summaries.values()), default=0)
-    return used is not None and int(used) == wanted
-
-
-def execute_runs(
-    workspace: Workspace,
-    pipeline_ids: Sequence[str],
-    execution: Execution = Execution(),
-    *,
-    seed: int | None = None,
-    plots: bool = True,
-    skip_current: bool = False,
-    progress: bool = False,
-) -> list[RunOutcome]:
-    """The main runs of several pipelines, as independent units (``run``, ``run --all``; SPEC §19).
-
-    Every plan is made (and every baseline checked) before any run starts, so a missing
-    baseline fails the command with nothing written. With ``skip_current`` a pipeline
-    whose main run is already done with the same seed and baseline set is skipped
-    (``run --all`` resumes); its stored outcome is returned instead.
-    """
-    plans = [plan_run(workspace, p, seed=seed, plots=plots) for p in pipeline_ids]
-    done: dict[str, RunOutcome] = {}
-    if skip_current:
-        with Catalog.open(workspace.catalog_path) as catalog:
-            done = {p.run_id: stored_outcome(catalog, p.run_id) for p in plans
-                    if _current_main_run(catalog, workspace, p)}
-    todo = [p for p in plans if p.run_id not in done]
-    outcomes = _run_plans(workspace, todo, execution, progress="runs" if progress and len(todo) > 1 else None)
-    fresh = {o.run_id: o for o in outcomes}
-    return [done.get(p.run_id) or fresh[p.run_id] for p in plans]
-
-
-def stored_outcome(catalog: Catalog, run_id: str) -> RunOutcome:
-    """A finished run as recorded in the catalog (rows without null summaries)."""
-    run = catalog.connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-    if run is None:
-        raise DataError(f"run {run_id!r} is not in the catalog")
-    cursor = catalog.connection.execute("SELECT * FROM test_results WHERE run_id = ? ORDER BY metric", (run_id,))
-    rows = tuple(dict(r) for r in cursor.fetchall())
-    return RunOutcome(run_id=run_id, kind=run["kind"], run_index=int(run["run_index"]), seed=int(run["seed"]),
-                      a_dataset=run["a_dataset"], b_dataset=run["b_dataset"], a_events_hash=run["a_events_hash"],
-                      b_events_hash=run["b_events_hash"], rows=rows)

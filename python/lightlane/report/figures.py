@@ -1,6 +1,14 @@
-"""The figures ``lightlane run`` draws for one pipeline run (SPEC §14, §11.6), saved atomically.
+"""The standard figures of SPEC §14, built from datasets, generations, analyses and runs, saved atomically.
 
-``run`` writes, into ``results/pipelines/<pipeline>/run-<run_id>/``:
+The drawing itself lives in :mod:`lightlane.report.drawing` (arrays in, a ``Figure`` out);
+this module decides which figures a command writes and what goes into them.
+
+``generate`` and ``replicate`` write ``lanecount_<dataset>.png`` (and the mimic's
+``spectrum_real_vs_mimic.png``, :func:`save_synthetic_plots`); ``analyze`` writes
+``spectrum.png``, ``heatmap.png``, ``metric_hist_<metric>.png`` and a quicklook
+(:func:`save_analysis_plots`).
+
+``run`` writes, into ``results/pipelines/<pipeline>/run-<run_id>/`` (:func:`save_run_plots`):
 
 * ``spectrum_a_vs_b.png`` and ``counts_hist_wavelength.png``;
 * ``heatmap_a.png`` and ``heatmap_b.png``;
@@ -8,7 +16,7 @@
   ``p2_concentration_<metric>.png``, ``timescales_<metric>_a.png`` and ``_b.png``;
 * ``lanecount_<dataset>.png`` for each synthetic A/B dataset.
 
-The figures are built from the two :class:`~lightlane.analysis.Analysis` objects and the
+The run figures are built from the two :class:`~lightlane.analysis.Analysis` objects and the
 run's ``test_results`` rows only, so they need no workspace and can be redrawn from a cache.
 """
 
@@ -23,25 +31,159 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
-from . import stats
-from .analysis import Analysis
-from .figures import heatmap_figure, lanecount_figure, spectrum_panel
-from .metadata import GenerationParameters
-from .plots import (
+from ..analysis.dataset_analysis import Analysis
+from ..datasets.synthetic import SyntheticResult, fit_dataset
+from ..events.spectrum_fit import SpectrumFit
+from ..lanesheet.simulation import generation_band, lanecount_trace, lanesheet_bins
+from ..metadata import DatasetMeta, GenerationParameters, ProcessingParameters
+from ..stats.p2 import p2_fit, top_chunks
+from ..store.workspace import Workspace
+from .drawing import (
+    LanecountTrace,
     SpectrumPanel,
+    lanecount_window,
     new_figure,
     plot_counts_per_bin,
+    plot_heatmap,
+    plot_lanecounts,
     plot_metric_histogram,
     plot_p2_concentration,
+    plot_quicklook,
     plot_spectrum_comparison,
     plot_timescales,
+    quartile_bins,
     save_figure,
     set_title,
     title_for,
 )
-from .plots.style import FONT_SIZE
+from .drawing.style import FONT_SIZE
 
-__all__ = ["save_run_plots", "band_counts", "observed_panel"]
+__all__ = ["lanecount_figure", "save_lanecount_plot", "save_spectrum_plot", "spectrum_panel", "median_binning",
+           "heatmap_figure", "save_analysis_plots", "save_synthetic_plots", "save_run_plots", "band_counts",
+           "observed_panel"]
+
+
+# ----------------------------------------------------------------------------- datasets, generations, analyses
+
+
+def lanecount_figure(dataset: str, generation: GenerationParameters, processing: ProcessingParameters,
+                     run_id: str | None = None) -> Figure | None:
+    """N(t) of 4 bins at the band quartiles over the first min(D, 2000 s); None if all of them are isotropic.
+
+    Shared by ``generate``/``replicate`` and ``run`` so the lanecount figure looks the same everywhere.
+    """
+    band = generation_band(generation, processing)
+    bins = lanesheet_bins(generation, band)
+    t0, t1 = lanecount_window(generation.time.tstart_s, generation.time.tstop_s)
+    traces = []
+    for w in quartile_bins(band.bins):
+        if bins.isotropic[w]:
+            continue  # no lattice: homogeneous Poisson photons
+        trace = lanecount_trace(generation, w, t0, t1, processing)
+        traces.append(LanecountTrace(bin=w, wavelength_nm=float(bins.centre_nm[w]), times_s=trace["time_s"].to_numpy(),
+                                     counts=trace["lanecount"].to_numpy(), mean_lanecount=float(bins.mean_lanecount[w])))
+    if not traces:
+        return None
+    return plot_lanecounts(traces, tstart_s=generation.time.tstart_s,
+                           title="lanecount · " + title_for([dataset], processing.id, run_id))
+
+
+def save_lanecount_plot(path: Path, meta: DatasetMeta | str, generation: GenerationParameters,
+                        processing: ProcessingParameters, dpi: int = 150, *, run_id: str | None = None) -> Path:
+    """``lanecount_<dataset>.png``: N(t) of 4 bins at the band quartiles over the first min(D, 2000 s).
+
+    ``meta`` is the dataset's metadata or just its name (a run's in-memory B has no metadata).
+    Nothing is written when every quartile bin is isotropic; ``path`` is returned all the same.
+    """
+    name = meta if isinstance(meta, str) else meta.id
+    figure = lanecount_figure(name, generation, processing, run_id)
+    if figure is None:
+        return path
+    return save_figure(figure, path, dpi=dpi)
+
+
+def spectrum_panel(label: str, fit: SpectrumFit) -> SpectrumPanel:
+    return SpectrumPanel(label=label, centres_nm=fit.band.centres_nm(), flux_density=np.asarray(fit.flux_density),
+                         flux_density_err=np.asarray(fit.flux_density_err), fitted=fit.spectrum, r2=float(fit.r2))
+
+
+def save_spectrum_plot(path: Path, a: SpectrumPanel, b: SpectrumPanel | None, title: str, dpi: int = 150) -> Path:
+    """Apparent spectra of two datasets with their fits (``spectrum_a_vs_b.png`` style)."""
+    return save_figure(plot_spectrum_comparison(a, b, title=title), path, dpi=dpi)
+
+
+def median_binning(binnings):
+    """The binning at the median width of the usable widths (heatmap, quicklook)."""
+    usable = [b for b in binnings if b.usable] or list(binnings)
+    return sorted(usable, key=lambda b: b.width_s)[len(usable) // 2]
+
+
+def heatmap_figure(analysis, title: str) -> Figure:
+    """Counts per (median-width time bin × wavelength bin) of one analysis; ``title`` names datasets and ids."""
+    binning = median_binning(analysis.binnings)
+    band = analysis.processing.band
+    prefix = f"counts per {binning.width_s:.1f} s × {band.width_nm:.4g} nm · "
+    return plot_heatmap(binning.counts, binning.exposure, binning.valid, binning.edges - binning.tstart_s,
+                        band.edges_nm(), title=prefix + title)
+
+
+def save_analysis_plots(folder: Path, analysis, metrics, quicklook_bin: int | None = None, dpi: int = 150) -> list[Path]:
+    """``analyze`` figures: spectrum, heatmap, one histogram per metric, quicklook (SPEC §14)."""
+    processing = analysis.processing
+    name = analysis.dataset_id
+    title = title_for([name], processing.id, None)
+    written = []
+    if analysis.fit is not None:
+        written.append(save_spectrum_plot(folder / "spectrum.png", spectrum_panel(name, analysis.fit), None,
+                                          "apparent spectrum · " + title, dpi))
+    binning = median_binning(analysis.binnings)
+    band = processing.band
+    written.append(save_figure(heatmap_figure(analysis, title), folder / "heatmap.png", dpi=dpi))
+    for metric in metrics:
+        values = analysis.chunks[metric].drop_nulls().to_numpy()
+        written.append(save_figure(plot_metric_histogram(values, None, metric=metric, labels=(name, ""),
+                                                         threshold=None, title=f"{metric} · " + title),
+                                   folder / f"metric_hist_{metric}.png", dpi=dpi))
+    per_bin = binning.counts.sum(axis=0)
+    k = int(np.argmax(per_bin)) if quicklook_bin is None else quicklook_bin
+    if analysis.fit is not None:
+        centres, flux, err = band.centres_nm(), analysis.fit.flux_density, analysis.fit.flux_density_err
+    else:
+        centres = band.centres_nm()
+        flux = per_bin / (analysis.exposure_s * band.width_nm)
+        err = np.maximum(np.sqrt(per_bin), 1.0) / (analysis.exposure_s * band.width_nm)
+    written.append(save_figure(plot_quicklook(
+        binning.edges[:-1] - binning.tstart_s, binning.counts[:, k], binning.valid, binning.width_s,
+        centres, flux, err, k, title=f"bin {k} ({band.centres_nm()[k]:.4g} nm) · " + title),
+        folder / f"quicklook_{name}_w{k}.png", dpi=dpi))
+    return written
+
+
+def save_synthetic_plots(workspace: Workspace, result: SyntheticResult) -> tuple[Path, ...]:
+    """The figures of ``generate`` (lanecount) and ``replicate`` (real-vs-mimic spectrum, lanecount).
+
+    ``generate``: ``results/generate/<id>/lanecount_<id>.png``; ``replicate``:
+    ``results/replicate/<source>__<id>/spectrum_real_vs_mimic.png`` and ``lanecount_<id>.png``.
+    """
+    meta, processing = result.dataset, result.processing
+    if result.source is None or result.source_fit is None:
+        plot = save_lanecount_plot(workspace.root / "results" / "generate" / meta.id / f"lanecount_{meta.id}.png",
+                                   meta, workspace.load(GenerationParameters, meta.generation_id or meta.id), processing)
+        return (plot,)
+    _, _, mimic_fit = fit_dataset(workspace, meta.id, processing)
+    folder = workspace.root / "results" / "replicate" / f"{result.source}__{meta.id}"
+    spectrum_plot = save_spectrum_plot(
+        folder / "spectrum_real_vs_mimic.png",
+        spectrum_panel(f"A: {result.source} (real)", result.source_fit),
+        spectrum_panel(f"B: {meta.id} (mimic)", mimic_fit),
+        title="apparent spectrum · " + title_for([result.source, meta.id], processing.id, None),
+    )
+    lanecount_plot = save_lanecount_plot(folder / f"lanecount_{meta.id}.png", meta,
+                                         workspace.load(GenerationParameters, meta.id), processing)
+    return (spectrum_plot, lanecount_plot)
+
+
+# ----------------------------------------------------------------------------- runs
 
 
 def band_counts(analysis: Analysis) -> np.ndarray:
@@ -96,11 +238,11 @@ def _p2_side(analysis: Analysis, metric: str, top_fraction: float, centres: np.n
     full = np.full(centres.size, np.nan)
     if not np.isfinite(_metric_values(analysis, metric)).any():
         return full, None, None, np.empty(0, dtype=np.int64)
-    fit = stats.p2_fit(analysis.chunks, metric, top_fraction, centres)
+    fit = p2_fit(analysis.chunks, metric, top_fraction, centres)
     inside = fit.bins < centres.size
     full[fit.bins[inside]] = fit.counts[inside]
     params = None if fit.a is None or fit.b is None else (fit.a, fit.b, math.nan if fit.se_b is None else fit.se_b)
-    return full, params, fit.lambda_ref_nm, stats.top_chunks(analysis.chunks, metric, top_fraction)
+    return full, params, fit.lambda_ref_nm, top_chunks(analysis.chunks, metric, top_fraction)
 
 
 def save_run_plots(
@@ -120,7 +262,7 @@ def save_run_plots(
     folder
         Created when missing. A run draws into a staging sibling of
         ``results/pipelines/<pipeline>/run-<run_id>/`` that is swapped in when the run is
-        recorded (:mod:`lightlane.runs`), so the previous figures stay whole until then.
+        recorded (:mod:`lightlane.pipelines.recording`), so the previous figures stay whole until then.
     run_id
         The run, named in every title.
     a, b

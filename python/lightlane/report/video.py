@@ -26,17 +26,17 @@ from matplotlib.patches import Circle, FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
 from tqdm import tqdm
 
-from . import _core
-from .atomic import atomic_path, write_text
-from .datasets import read_dataset
-from .exceptions import MetadataError, PrerequisiteError
-from .metadata import DatasetMeta, GenerationParameters, ProcessingParameters
-from .metadata.values import MAX_SEED
-from .plots.style import COLOR_A, FONT_SIZE, GRID_ALPHA, GRID_LINESTYLE, TITLE_SIZE, style_axes, title_for
-from .selection import select_events, wavelength_bins
-from .simulate import generation_band, lanecount_trace, lanesheet_bins, path_spec
-from .version import CODE_VERSION
-from .workspace import Workspace
+from .. import _core
+from ..datasets.registered import read_dataset
+from ..events.selection import select_events, wavelength_bins
+from ..exceptions import MetadataError, PrerequisiteError
+from ..lanesheet.simulation import generation_band, lanecount_trace, lanesheet_bins, path_spec
+from ..metadata import DatasetMeta, GenerationParameters, ProcessingParameters
+from ..metadata.values import MAX_SEED
+from ..store.atomic import atomic_path, write_text
+from ..store.workspace import Workspace
+from ..version import CODE_VERSION
+from .drawing.style import COLOR_A, FONT_SIZE, GRID_ALPHA, GRID_LINESTYLE, TITLE_SIZE, style_axes, title_for
 
 __all__ = ["VideoOptions", "VideoPlan", "VideoResult", "FrameRenderer", "parse_size", "plan_video", "render_video",
            "video_path"]

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import _core
-from .exceptions import DataError
+from .. import _core
+from ..exceptions import DataError
 
 __all__ = ["MIN_CHUNKS", "MIN_QUALIFYING_FRACTION", "Objective", "objective_description", "wasserstein_1",
            "count_spectrum", "evaluate_objective"]

@@ -6,7 +6,7 @@ resumed study must repeat them (else :class:`~lightlane.exceptions.MetadataError
 Trial ``i`` resolves the template with the trial's parameter values, the target's
 fitted spectrum, time span and GTIs (as in replicate), the processing band and
 seed = study seed (common random numbers), generates B in memory, analyses it with
-analysis seed = processing seed and scores J (:mod:`lightlane.search_objective`).
+analysis seed = processing seed and scores J (:mod:`.objective`).
 
 * ``search`` — trial i samples uniformly in the (log-)scaled box from
   ``stream(study seed, SEARCH, i)`` (one uniform per range parameter, in name order).
@@ -41,12 +41,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _core
-from .analysis import analyze_events
-from .catalog import Catalog, utc_now
-from .datasets import read_dataset
-from .exceptions import DataError, MetadataError, PrerequisiteError
-from .metadata import (
+from .. import _core
+from ..analysis.dataset_analysis import analyze_events
+from ..datasets.registered import read_dataset
+from ..datasets.synthetic import fit_dataset, new_seed, provenance_digest, write_synthetic_dataset
+from ..events.selection import UNSELECTED, selected_bins
+from ..exceptions import DataError, MetadataError, PrerequisiteError
+from ..lanesheet.simulation import generation_band, simulate
+from ..metadata import (
     DatasetMeta,
     GenerationParameters,
     GenerationTime,
@@ -56,19 +58,18 @@ from .metadata import (
     SearchSpace,
     TaskSpec,
     from_json,
+    is_valid_id,
     to_json,
 )
-from .metadata.documents import parse_document
-from .metadata.schema import Context
-from .metadata.values import MAX_SEED
-from .scale import Execution, run_units
-from .search_objective import Objective, count_spectrum, evaluate_objective, objective_description
-from .selection import UNSELECTED, selected_bins
-from .simulate import generation_band, simulate
-from .synthetic import provenance_digest, write_synthetic_dataset
-from .tasks import EventSet
-from .version import CODE_VERSION
-from .workspace import Workspace
+from ..metadata.documents import parse_document
+from ..metadata.schema import Context
+from ..metadata.values import MAX_SEED
+from ..pipelines.tasks import EventSet
+from ..scale import Execution, run_units
+from ..store.catalog import Catalog, utc_now
+from ..store.workspace import Workspace
+from ..version import CODE_VERSION
+from .objective import Objective, count_spectrum, evaluate_objective, objective_description
 
 __all__ = [
     "SEARCH_DOMAIN", "MIN_REFINE_TRIALS", "Study", "TrialPlan", "TrialResult",
@@ -164,9 +165,7 @@ def _canonical(value: Any) -> str:
 
 def _base_generation(workspace: Workspace, target: str, template: GenerationParameters,
                      processing: ProcessingParameters, seed: int) -> GenerationParameters:
-    from .replicate import _dataset_fit  # the replicate recipe: spectrum, time and GTIs of the target
-
-    _, events, fit = _dataset_fit(workspace, target, processing)
+    _, events, fit = fit_dataset(workspace, target, processing)  # the replicate recipe: spectrum, time and GTIs
     gtis = tuple((float(a), float(b)) for a, b in events.gti)
     return dataclasses.replace(
         template, spectrum=fit.spectrum,
@@ -193,9 +192,6 @@ def open_study(workspace: Workspace, study_id: str, *, target: str | None = None
         Unknown ids, a bad space (names the file and field), or a reopened study with
         another target, template, processing hash, space or seed.
     """
-    from .metadata import is_valid_id
-    from .replicate import new_seed
-
     if not is_valid_id(study_id):
         raise MetadataError(f"--study: invalid id {study_id!r} (expected [a-z0-9_-]{{1,64}})")
     with Catalog.open(workspace.catalog_path) as catalog:
@@ -348,7 +344,7 @@ def candidate_events(generation: GenerationParameters, processing: ProcessingPar
     With smearing the channels are dithered with the dataset key of the hex id the
     materialised dataset gets (SPEC §4.2), so its analysis equals the trial's.
     """
-    from .calibrations import get_calibration
+    from ..events.calibrations import get_calibration
 
     dataset_id = provenance_digest(generation, tasks)[:8]
     photons = simulate(generation, processing)
@@ -542,8 +538,8 @@ def progress_plot_path(workspace: Workspace, study_id: str) -> Path:
 
 def save_progress_plot(workspace: Workspace, study: Study) -> Path:
     """``results/search/<study>/search_progress_<study>.png`` (SPEC §14)."""
-    from .plots import save_figure
-    from .plots.search import plot_search_progress
+    from ..report.drawing import save_figure
+    from ..report.drawing.search import plot_search_progress
 
     rows = trial_rows(workspace, study.study_id)
     fig = plot_search_progress([r["trial_index"] for r in rows], [r["objective"] for r in rows],

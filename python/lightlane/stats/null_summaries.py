@@ -34,9 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from . import stats
-from .exceptions import DataError, PrerequisiteError
-from .version import CODE_VERSION
+from ..exceptions import DataError, PrerequisiteError
+from ..version import CODE_VERSION
+from .p1 import neg_pos_ratio
+from .quantiles import higher_quantile
+from .verdicts import INCONCLUSIVE, NOT_APPLICABLE, UNDEFINED, calibrated_p, calibrated_verdict
 
 __all__ = [
     "NullSummary",
@@ -190,7 +192,7 @@ class NullSummary:
         if not np.all(np.isfinite(array)):
             raise ValueError(f"null summary of {metric!r}: non-finite values")
         n = int(array.size)
-        q = stats.higher_quantile(array, 1.0 - p0)
+        q = higher_quantile(array, 1.0 - p0)
         tail = tail_values(array, p0)
         b, se = (None, None) if p2 is None else p2
         return cls(
@@ -199,7 +201,7 @@ class NullSummary:
             q=float(q),
             mean=float(np.mean(array)),
             median=float(np.median(array)),
-            neg_pos_ratio=_optional_float(stats.neg_pos_ratio(array)),
+            neg_pos_ratio=_optional_float(neg_pos_ratio(array)),
             p2_slope=_optional_float(b),
             p2_se=_optional_float(se),
             tail=tail,
@@ -252,7 +254,7 @@ def store_null_summaries(
     Parameters
     ----------
     catalog
-        The :class:`lightlane.catalog.Catalog` (its ``insert`` fills ``code_version``).
+        The :class:`lightlane.store.catalog.Catalog` (its ``insert`` fills ``code_version``).
     cursor
         A cursor inside ``catalog.transaction()``.
     run_id
@@ -424,7 +426,7 @@ def _calibrate(
     """p_cal and verdict of one test; undefined S_r are dropped (R shrinks, noted)."""
     if s_a is None or not math.isfinite(s_a):
         notes.append(f"{name} calibrated: A's statistic is undefined")
-        return None, stats.UNDEFINED
+        return None, UNDEFINED
     defined = [float(v) for v in s_r if v is not None and math.isfinite(v)]
     if len(defined) < len(s_r):
         notes.append(
@@ -432,9 +434,9 @@ def _calibrate(
             f"R = {len(defined)} used"
         )
     if not defined:
-        return None, stats.UNDEFINED
-    p_cal = stats.calibrated_p(s_a, defined, extreme)
-    return p_cal, stats.calibrated_verdict(p_cal, len(defined), alpha, direction_ok)
+        return None, UNDEFINED
+    p_cal = calibrated_p(s_a, defined, extreme)
+    return p_cal, calibrated_verdict(p_cal, len(defined), alpha, direction_ok)
 
 
 def calibrated_columns(
@@ -509,7 +511,7 @@ def calibrated_columns(
         p, v = _calibrate("P1a", float(x), [float(s) for s in s_r], "ge", alpha, x > m * p0, notes)
     else:
         notes.append("P1a calibrated: a leave-one-out threshold needs R ≥ 2 baseline runs")
-        p, v = None, (stats.INCONCLUSIVE if 1.0 / (R + 1) >= alpha else stats.UNDEFINED)
+        p, v = None, (INCONCLUSIVE if 1.0 / (R + 1) >= alpha else UNDEFINED)
     out["p1a_p_calibrated"], out["p1a_verdict_calibrated"] = p, v
 
     # P1b / P1c: S = mean / median; extreme S_r ≥ S_A; predicted S_A > S_B.
@@ -522,13 +524,13 @@ def calibrated_columns(
 
     # P1e: S = neg/pos; extreme ρ_r ≤ ρ_A; predicted ρ_A < ρ_B.
     if signed:
-        rho_a = stats.neg_pos_ratio(values)
+        rho_a = neg_pos_ratio(values)
         baseline = [s.neg_pos_ratio for s in summaries]
         ref = _reference(None if reference is None else reference.neg_pos_ratio, baseline)
         ok = rho_a is not None and ref is not None and rho_a < ref
         p, v = _calibrate("P1e", rho_a, baseline, "le", alpha, ok, notes)
     else:
-        p, v = None, stats.NOT_APPLICABLE
+        p, v = None, NOT_APPLICABLE
     out["p1e_p_calibrated"], out["p1e_verdict_calibrated"] = p, v
 
     # P2: S = b; extreme b_r ≤ b_A; predicted b_A < 0 and b_A < b_B (hardening).

@@ -1,143 +1,61 @@
-"""Statistical tests of SPEC §11: P1a–P1e, P2 and calibrated p-values.
+"""Statistical tests P1a–P1e of SPEC §11.2–§11.5.
 
 Pure functions on numpy arrays. Each test returns a dict whose keys are the
-§11.7 column names it fills (see :data:`lightlane.catalog.TEST_RESULT_COLUMNS`)
+§11.7 column names it fills (see :data:`lightlane.store.catalog.TEST_RESULT_COLUMNS`)
 plus ``"notes"``, a list of reasons for UNDEFINED verdicts (empty when there
-are none); :func:`merge_results` combines several such dicts into one row with
-the notes joined by ``"; "``.
+are none); see :func:`lightlane.stats.verdicts.merge_results`.
 
-The naive p-values (binomial, Mann–Whitney, z) treat the chunks as independent
-and are anti-conservative (SPEC §11.1); :func:`calibrated_p` and
-:func:`calibrated_verdict` give the honest, baseline-calibrated ones.
-
-Verdicts are the exact strings of SPEC §11.8 (module constants below).
+The naive p-values (binomial, Mann–Whitney) treat the chunks as independent
+and are anti-conservative (SPEC §11.1); the calibrated ones come from
+:func:`lightlane.stats.verdicts.calibrated_p`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy.stats import beta, binom, norm, rankdata
 
-from . import _core
+from .. import _core
+from .quantiles import finite_part, finite_values
+from .verdicts import (
+    ANOMALOUS,
+    CONFIRMED,
+    CONTRAINDICATED,
+    NOT_APPLICABLE,
+    NOT_SIGNIFICANT,
+    PARTIAL,
+    SIGNIFICANT,
+    SILENT,
+    STRONGLY_CONFIRMED,
+    TREND,
+    UNDEFINED,
+)
 
 __all__ = [
-    "SIGNIFICANT",
-    "NOT_SIGNIFICANT",
-    "INCONCLUSIVE",
-    "STRONGLY_CONFIRMED",
-    "CONFIRMED",
-    "TREND",
-    "PARTIAL",
-    "SILENT",
-    "CONTRAINDICATED",
-    "ANOMALOUS",
-    "NOT_APPLICABLE",
-    "UNDEFINED",
-    "VERDICTS",
-    "higher_quantile",
     "p1a",
     "clopper_pearson",
     "bootstrap_differences",
     "percentile_interval",
     "mann_whitney",
     "p1b_p1c",
+    "P1D_BINS",
+    "p1d_edges",
     "p1d",
     "p1d_zone",
     "p1e",
     "neg_pos_ratio",
-    "fit_power_law",
-    "top_chunks",
-    "top_counts",
-    "P2Fit",
-    "p2_fit",
-    "p2_slope",
-    "p2",
-    "calibrated_p",
-    "calibrated_verdict",
-    "merge_results",
 ]
 
-SIGNIFICANT = "SIGNIFICANT"
-NOT_SIGNIFICANT = "NOT_SIGNIFICANT"
-INCONCLUSIVE = "INCONCLUSIVE"
-STRONGLY_CONFIRMED = "STRONGLY_CONFIRMED"
-CONFIRMED = "CONFIRMED"
-TREND = "TREND"
-PARTIAL = "PARTIAL"
-SILENT = "SILENT"
-CONTRAINDICATED = "CONTRAINDICATED"
-ANOMALOUS = "ANOMALOUS"
-NOT_APPLICABLE = "NOT_APPLICABLE"
-UNDEFINED = "UNDEFINED"
-
-#: The fixed verdict vocabulary of SPEC §11.8.
-VERDICTS: tuple[str, ...] = (
-    SIGNIFICANT,
-    NOT_SIGNIFICANT,
-    INCONCLUSIVE,
-    STRONGLY_CONFIRMED,
-    CONFIRMED,
-    TREND,
-    PARTIAL,
-    SILENT,
-    CONTRAINDICATED,
-    ANOMALOUS,
-    NOT_APPLICABLE,
-    UNDEFINED,
-)
-
+#: The P1d bin width is (hi − lo)/P1D_BINS (SPEC §11.4).
+P1D_BINS = 100
+# Pooled quantiles bounding the P1d bins (SPEC §11.4).
+_P1D_QUANTILES = (0.001, 0.999)
 #: P1d zone limits (SPEC §11.4): L below, S inside [0.95, 1.05], H above.
 _ZONE_LOW, _ZONE_HIGH = 0.95, 1.05
-#: P2 fit: relative tolerance of the Newton iteration and its iteration cap.
-_P2_TOL = 1e-10
-_P2_MAX_ITER = 200
-
-
-def _values(values: Any, name: str) -> np.ndarray:
-    """A 1-D float64 copy-free view of ``values``; non-finite or empty input raises."""
-    array = np.asarray(values, dtype=np.float64).ravel()
-    if array.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains non-finite values")
-    return array
-
-
-def _ceil_index(x: float) -> int:
-    """⌈x⌉ that ignores floating-point noise: 999.0000000000001 → 999, not 1000."""
-    nearest = round(x)
-    if abs(x - nearest) <= 1e-9 * max(1.0, abs(x)):
-        return int(nearest)
-    return int(math.ceil(x))
-
-
-def higher_quantile(values: Any, q: float) -> float:
-    """The q quantile by the "higher" rule of SPEC §11.1.
-
-    Parameters
-    ----------
-    values
-        1-D array of finite values (not modified).
-    q
-        Quantile level in [0, 1].
-
-    Returns
-    -------
-    float
-        ``sorted(values)[⌈(n − 1)·q⌉]`` (0-based). ``(n − 1)·q`` within 1e-9
-        (relative) of an integer counts as that integer, so 1 − 0.001 with
-        n = 1001 selects index 999 despite rounding of 0.999.
-    """
-    array = _values(values, "values")
-    if not 0.0 <= q <= 1.0:
-        raise ValueError(f"quantile level {q} is outside [0, 1]")
-    index = min(_ceil_index((array.size - 1) * q), array.size - 1)
-    return float(np.partition(array, index)[index])
 
 
 # --------------------------------------------------------------------------- P1a
@@ -193,7 +111,7 @@ def p1a(test_values: Any, threshold: float, p0: float, alpha: float, ci_level: f
         ``notes``. The calibrated fields need the baseline tails and are filled
         by the caller with :func:`calibrated_p`.
     """
-    values = _values(test_values, "test_values")
+    values = finite_values(test_values, "test_values")
     m = int(values.size)
     x = int(np.count_nonzero(values >= threshold))
     rate = x / m
@@ -230,8 +148,8 @@ def bootstrap_differences(
     (mean_diffs, median_diffs)
         Two float64 arrays of length ``resamples``, in resample order.
     """
-    a = np.ascontiguousarray(_values(a, "a"))
-    b = np.ascontiguousarray(_values(b, "b"))
+    a = np.ascontiguousarray(finite_values(a, "a"))
+    b = np.ascontiguousarray(finite_values(b, "b"))
     return _core.bootstrap_differences(a, b, int(resamples), int(seed), int(metric_index))
 
 
@@ -256,8 +174,8 @@ def mann_whitney(a: Any, b: Any) -> tuple[float, float]:
     ``scipy.stats.mannwhitneyu(a, b, method="asymptotic", use_continuity=False)``.
     When every pooled value is equal (Var[U] = 0) both p-values are 1.
     """
-    a = _values(a, "a")
-    b = _values(b, "b")
+    a = finite_values(a, "a")
+    b = finite_values(b, "b")
     m, n = a.size, b.size
     total = m + n
     pooled = np.concatenate([a, b])
@@ -301,8 +219,8 @@ def p1b_p1c(a: Any, b: Any, alpha: float, resamples: int, seed: int, metric_inde
         CONFIRMED iff Δ_med > 0 and p(greater) < α, CONTRAINDICATED iff
         Δ_med < 0 and p(less) < α, else NOT_SIGNIFICANT.
     """
-    a = _values(a, "a")
-    b = _values(b, "b")
+    a = finite_values(a, "a")
+    b = finite_values(b, "b")
     mean_diffs, median_diffs = bootstrap_differences(a, b, resamples, seed, metric_index)
     mean_low, mean_high = percentile_interval(mean_diffs, 1.0 - alpha)
     med_low, med_high = percentile_interval(median_diffs, 1.0 - alpha)
@@ -342,6 +260,48 @@ def p1b_p1c(a: Any, b: Any, alpha: float, resamples: int, seed: int, metric_inde
 # --------------------------------------------------------------------------- P1d
 
 
+def p1d_edges(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
+    """The P1d histogram edges of SPEC §11.4 for the pooled values of A and B.
+
+    lo and hi are the pooled 0.1 % and 99.9 % quantiles, h = (hi − lo)/100,
+    and the edges are the consecutive multiples j·h from the largest one
+    ≤ lo to the smallest one ≥ hi, so [lo, hi] is covered and 0 is an edge
+    whenever the range straddles it.
+
+    Parameters
+    ----------
+    a, b
+        One metric's values for A and for B; either may be empty or None.
+        Non-finite values (null metrics) are ignored.
+
+    Returns
+    -------
+    np.ndarray
+        Increasing edges, 101 to 102 of them (100 bins plus at most one
+        partial bin at each end). When lo == hi (all pooled values nearly
+        equal) there is no scale to take h from, and a single bin centred
+        on the value is returned: half-width |value|/2, or 0.5 for 0.
+
+    Raises
+    ------
+    ValueError
+        When neither dataset has a finite value.
+    """
+    pooled = np.concatenate([finite_part(a), finite_part(b)])
+    if pooled.size == 0:
+        raise ValueError("p1d_edges needs at least one finite value in a or b")
+    lo, hi = (float(q) for q in np.quantile(pooled, _P1D_QUANTILES))
+    if not hi > lo:
+        half = abs(lo) / 2 if lo != 0 else 0.5
+        return np.array([lo - half, lo + half])
+    h = (hi - lo) / P1D_BINS
+    # Integer multiples: j = 0 gives exactly 0.0, so the split between
+    # negative and positive values is a true edge, as P1d needs. floor/ceil
+    # round outwards, so [lo, hi] is always covered.
+    first, last = math.floor(lo / h), math.ceil(hi / h)
+    return np.arange(first, last + 1, dtype=np.float64) * h
+
+
 def p1d_zone(ratio: float) -> str:
     """The P1d zone of a peak ratio: "L" (< 0.95), "S" ([0.95, 1.05]) or "H" (> 1.05)."""
     if ratio < _ZONE_LOW:
@@ -368,7 +328,7 @@ def _p1d_undefined(reason: str, counts: Sequence[int | None] = (None, None, None
 def p1d(a: Any, b: Any, signed: bool) -> dict[str, Any]:
     """P1d, shifted peaks (SPEC §11.4); descriptive, no p-value.
 
-    Both datasets are histogrammed on :func:`lightlane.plots.p1d_edges` (pooled
+    Both datasets are histogrammed on :func:`p1d_edges` (pooled
     0.1 %/99.9 % quantiles, bin width h = (hi − lo)/100 on the multiples of h,
     so 0 is an edge; values outside the edges are ignored, the last bin is
     closed as in ``numpy.histogram``). neg = the largest count among bins with
@@ -396,7 +356,7 @@ def p1d(a: Any, b: Any, signed: bool) -> dict[str, Any]:
         result = _p1d_undefined("")
         result.update(p1d_verdict=NOT_APPLICABLE, notes=[])
         return result
-    from .plots.analysis import p1d_edges
+    from .p1 import p1d_edges
 
     a = np.asarray(a, dtype=np.float64).ravel()
     b = np.asarray(b, dtype=np.float64).ravel()
@@ -505,343 +465,3 @@ def p1e(a: Any, b: Any, signed: bool) -> dict[str, Any]:
     else:
         verdict = CONTRAINDICATED
     return {"p1e_ratio_a": ratio_a, "p1e_ratio_b": ratio_b, "p1e_verdict": verdict, "notes": []}
-
-
-# ---------------------------------------------------------------------------- P2
-
-
-def fit_power_law(counts: Any, centres: Any) -> tuple[float, float, float]:
-    """Maximum-likelihood fit of c_j ~ Poisson(a·(λ_j/λ_ref)^b) (SPEC §11.6).
-
-    A log-link Poisson GLM with design [1, log(λ_j/λ_ref)], λ_ref the geometric
-    mean of ``centres``, fitted by Newton's method (= IRLS for the canonical
-    link) from a = mean(c), b = 0, with step halving whenever the
-    log-likelihood would decrease. It stops when every coefficient's step is
-    ≤ 1e-10·(1 + |coefficient|).
-
-    Parameters
-    ----------
-    counts
-        c_j ≥ 0, one per wavelength bin (zeros included).
-    centres
-        λ_j > 0, the bins' centre wavelengths (nm).
-
-    Returns
-    -------
-    (a, b, se_b)
-        se_b = √[(X'WX)⁻¹]_bb, the inverse Fisher information at the fit.
-
-    Raises
-    ------
-    ValueError
-        Fewer than 2 bins, no counts, or no convergence (e.g. all counts in
-        the outermost bin, where the MLE of b is infinite).
-    """
-    c = np.asarray(counts, dtype=np.float64).ravel()
-    lam = np.asarray(centres, dtype=np.float64).ravel()
-    if c.size != lam.size or c.size < 2:
-        raise ValueError("fit_power_law needs ≥ 2 bins and one centre per count")
-    if not np.all(lam > 0) or not np.all(c >= 0) or c.sum() <= 0:
-        raise ValueError("fit_power_law needs positive centres and a positive total count")
-    x = np.log(lam) - np.mean(np.log(lam))
-    design = np.column_stack([np.ones_like(x), x])
-    coef = np.array([math.log(c.mean()), 0.0])
-
-    def loglik(beta_: np.ndarray) -> float:
-        eta = design @ beta_
-        return float(np.sum(c * eta - np.exp(eta)))
-
-    current = loglik(coef)
-    for _ in range(_P2_MAX_ITER):
-        mu = np.exp(design @ coef)
-        fisher = design.T @ (design * mu[:, None])
-        step = np.linalg.solve(fisher, design.T @ (c - mu))
-        scale = 1.0
-        while scale > 1e-8:
-            trial = coef + scale * step
-            value = loglik(trial)
-            if np.isfinite(value) and value >= current - 1e-12 * abs(current):
-                break
-            scale /= 2.0
-        coef, current = trial, value
-        if np.all(np.abs(scale * step) <= _P2_TOL * (1.0 + np.abs(coef))):
-            mu = np.exp(design @ coef)
-            fisher = design.T @ (design * mu[:, None])
-            se_b = float(math.sqrt(np.linalg.inv(fisher)[1, 1]))
-            return float(math.exp(coef[0])), float(coef[1]), se_b
-    raise ValueError("the P2 power-law fit did not converge")
-
-
-def _column(table: Any, name: str) -> np.ndarray:
-    return np.asarray(table[name]).ravel()
-
-
-def top_chunks(table: Any, metric: str, top_fraction: float) -> np.ndarray:
-    """Row positions of the k = ⌈top_fraction·m⌉ top chunks by ``metric`` (SPEC §11.6).
-
-    The one place the P2 ranking is defined, so that the test and the run
-    figures (concentration, timescales) always look at the same chunks.
-
-    Parameters
-    ----------
-    table
-        A chunk table (polars DataFrame or any mapping of column → array) with
-        columns ``chunk`` and ``metric``.
-    metric
-        The metric column ranking the chunks (non-finite values rank last).
-    top_fraction
-        The fraction of chunks kept.
-
-    Returns
-    -------
-    np.ndarray
-        k row positions, best first; ties broken by the lower ``chunk`` index.
-    """
-    values = _column(table, metric).astype(np.float64)
-    chunk = _column(table, "chunk").astype(np.int64)
-    m = values.size
-    k = min(_ceil_index(top_fraction * m), m)
-    ranked = np.where(np.isfinite(values), values, -np.inf)
-    return np.lexsort((chunk, -ranked))[:k]
-
-
-def top_counts(
-    table: Any, metric: str, top_fraction: float, w_data: Any | None = None
-) -> tuple[int, np.ndarray, np.ndarray]:
-    """Counts of the top chunks per wavelength bin (SPEC §11.6).
-
-    Parameters
-    ----------
-    table
-        A chunk table (polars DataFrame or any mapping of column → array) with
-        columns ``chunk``, ``wbin`` and ``metric``.
-    metric
-        The metric column ranking the chunks (non-finite values rank last).
-    top_fraction
-        k = ⌈top_fraction·m⌉ chunks with the largest values are kept, ties
-        broken by the lower ``chunk`` index.
-    w_data
-        The dataset's W_data (wavelength-bin indices); default: the distinct
-        ``wbin`` values of the table.
-
-    Returns
-    -------
-    (k, bins, counts)
-        bins = sorted W_data; counts[j] = number of top chunks in bins[j].
-    """
-    order = top_chunks(table, metric, top_fraction)
-    k = int(order.size)
-    wbin = _column(table, "wbin").astype(np.int64)
-    bins = np.unique(wbin) if w_data is None else np.unique(np.asarray(w_data, dtype=np.int64))
-    top = wbin[order]
-    top = top[np.isin(top, bins)]
-    counts = np.bincount(np.searchsorted(bins, top), minlength=bins.size).astype(np.int64)
-    return k, bins, counts
-
-
-@dataclass(frozen=True, eq=False)
-class P2Fit:
-    """One dataset's P2 top-chunk counts and power-law fit (SPEC §11.6).
-
-    Attributes
-    ----------
-    k
-        Number of top chunks.
-    bins
-        Sorted W_data (wavelength-bin indices).
-    counts
-        Top chunks per bin of ``bins``.
-    lambda_ref_nm
-        Geometric mean of the centres of ``bins`` (None without bins).
-    a, b, se_b
-        The fit c = a·(λ/λ_ref)^b and se(b); all None when UNDEFINED.
-    reason
-        Why the fit is UNDEFINED, else None.
-    """
-
-    k: int
-    bins: np.ndarray
-    counts: np.ndarray
-    lambda_ref_nm: float | None
-    a: float | None
-    b: float | None
-    se_b: float | None
-    reason: str | None
-
-
-def p2_fit(
-    table: Any, metric: str, top_fraction: float, wavelength_centres: Any, w_data: Any | None = None
-) -> P2Fit:
-    """One dataset's P2 counts and fit, with the amplitude a that plots need.
-
-    Same selection and UNDEFINED rules as :func:`p2_slope` (fewer than 3 bins,
-    k < 10, or no convergence), which is built on it.
-
-    Returns
-    -------
-    P2Fit
-    """
-    k, bins, counts = top_counts(table, metric, top_fraction, w_data)
-    all_centres = np.asarray(wavelength_centres, dtype=np.float64)
-    in_band = bins.size > 0 and bins.max() < all_centres.size
-    ref = float(np.exp(np.mean(np.log(all_centres[bins])))) if in_band else None
-
-    def undefined(reason: str) -> P2Fit:
-        return P2Fit(k, bins, counts, ref, None, None, None, reason)
-
-    if bins.size < 3:
-        return undefined(f"fewer than 3 wavelength bins ({bins.size})")
-    if k < 10:
-        return undefined(f"k = {k} < 10 top chunks")
-    try:
-        a, slope, se = fit_power_law(counts, all_centres[bins])
-    except ValueError as err:
-        return undefined(str(err))
-    return P2Fit(k, bins, counts, ref, a, slope, se, None)
-
-
-def p2_slope(
-    table: Any, metric: str, top_fraction: float, wavelength_centres: Any, w_data: Any | None = None
-) -> tuple[int, float | None, float | None, str | None]:
-    """One dataset's P2 slope b and se(b) (also what a baseline run stores).
-
-    Returns
-    -------
-    (k, b, se_b, reason)
-        b and se_b are None with a reason when the slope is UNDEFINED
-        (fewer than 3 bins, k < 10, or no convergence).
-    """
-    fit = p2_fit(table, metric, top_fraction, wavelength_centres, w_data)
-    return fit.k, fit.b, fit.se_b, fit.reason
-
-
-def p2(
-    a_table: Any,
-    b_table: Any,
-    metric: str,
-    top_fraction: float,
-    wavelength_centres: Any,
-    alpha: float,
-    w_data_a: Any | None = None,
-    w_data_b: Any | None = None,
-) -> dict[str, Any]:
-    """P2, hardening (SPEC §11.6), naive part.
-
-    Parameters
-    ----------
-    a_table, b_table
-        A's and B's chunk tables (columns ``chunk``, ``wbin``, ``metric``).
-    metric
-        The metric ranking the chunks.
-    top_fraction
-        k = ⌈top_fraction·m⌉ top chunks per dataset.
-    wavelength_centres
-        Centre wavelength (nm) of every band bin, indexed by ``wbin``.
-    alpha
-        significance_level.
-    w_data_a, w_data_b
-        Each dataset's W_data; default: the distinct ``wbin`` values of its table.
-
-    Returns
-    -------
-    dict
-        ``p2_k_a``, ``p2_k_b``, ``p2_slope_a``, ``p2_se_a``, ``p2_slope_b``,
-        ``p2_se_b``, ``p2_z`` = (b_A − b_B)/√(se_A² + se_B²), ``p2_p_z``
-        (two-sided), ``p2a_verdict`` (SIGNIFICANT iff p_z < α), ``p2b_verdict``
-        (CONFIRMED iff b_A < 0, b_A < b_B and p_z < α; TREND iff b_A < 0 and
-        b_A < b_B; CONTRAINDICATED iff b_A > b_B and p_z < α; else SILENT),
-        ``notes``. Both verdicts are UNDEFINED when either slope is.
-    """
-    k_a, b_a, se_a, why_a = p2_slope(a_table, metric, top_fraction, wavelength_centres, w_data_a)
-    k_b, b_b, se_b, why_b = p2_slope(b_table, metric, top_fraction, wavelength_centres, w_data_b)
-    result: dict[str, Any] = {
-        "p2_k_a": k_a,
-        "p2_k_b": k_b,
-        "p2_slope_a": b_a,
-        "p2_se_a": se_a,
-        "p2_slope_b": b_b,
-        "p2_se_b": se_b,
-        "p2_z": None,
-        "p2_p_z": None,
-        "p2a_verdict": UNDEFINED,
-        "p2b_verdict": UNDEFINED,
-        "notes": [],
-    }
-    if why_a or why_b:
-        result["notes"] = [f"P2 ({name}): {why}" for name, why in (("A", why_a), ("B", why_b)) if why]
-        return result
-    assert b_a is not None and b_b is not None and se_a is not None and se_b is not None
-    z = (b_a - b_b) / math.sqrt(se_a**2 + se_b**2)
-    p_z = float(2.0 * norm.sf(abs(z)))
-    significant = p_z < alpha
-    if b_a < 0 and b_a < b_b and significant:
-        p2b = CONFIRMED
-    elif b_a < 0 and b_a < b_b:
-        p2b = TREND
-    elif b_a > b_b and significant:
-        p2b = CONTRAINDICATED
-    else:
-        p2b = SILENT
-    result.update(
-        p2_z=float(z),
-        p2_p_z=p_z,
-        p2a_verdict=SIGNIFICANT if significant else NOT_SIGNIFICANT,
-        p2b_verdict=p2b,
-    )
-    return result
-
-
-# -------------------------------------------------------------------- calibrated
-
-
-def calibrated_p(s_a: float, s_r: Iterable[float], extreme: str) -> float:
-    """Calibrated p-value (SPEC §11.1): (1 + #{r : S_r at least as extreme as S_A})/(R + 1).
-
-    Parameters
-    ----------
-    s_a
-        A's whole-dataset statistic.
-    s_r
-        The R baseline runs' statistics (R ≥ 1, all finite).
-    extreme
-        ``"ge"``: S_r ≥ S_A is at least as extreme (P1a, P1b, P1c);
-        ``"le"``: S_r ≤ S_A (P1e, P2).
-    """
-    values = np.asarray(list(s_r) if not isinstance(s_r, np.ndarray) else s_r, dtype=np.float64).ravel()
-    if values.size == 0:
-        raise ValueError("calibrated_p needs at least one baseline run (R ≥ 1)")
-    if not np.all(np.isfinite(values)) or not math.isfinite(s_a):
-        raise ValueError("calibrated_p needs finite statistics")
-    if extreme == "ge":
-        hits = int(np.count_nonzero(values >= s_a))
-    elif extreme == "le":
-        hits = int(np.count_nonzero(values <= s_a))
-    else:
-        raise ValueError(f"extreme must be 'ge' or 'le', not {extreme!r}")
-    return (1 + hits) / (values.size + 1)
-
-
-def calibrated_verdict(p_cal: float, R: int, alpha: float, predicted_direction_ok: bool) -> str:
-    """Calibrated verdict (SPEC §11.1, §11.8).
-
-    INCONCLUSIVE iff 1/(R + 1) ≥ α (the smallest reachable p_cal cannot go
-    below α); else SIGNIFICANT iff p_cal < α and the effect is in the predicted
-    direction; else NOT_SIGNIFICANT.
-    """
-    if 1.0 / (R + 1) >= alpha:
-        return INCONCLUSIVE
-    return SIGNIFICANT if p_cal < alpha and predicted_direction_ok else NOT_SIGNIFICANT
-
-
-def merge_results(*results: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge test dicts into one row; their ``notes`` lists become one ``"; "``-joined string (or None)."""
-    row: dict[str, Any] = {}
-    notes: list[str] = []
-    for result in results:
-        for key, value in result.items():
-            if key == "notes":
-                notes.extend(value or [])
-            else:
-                row[key] = value
-    row["notes"] = "; ".join(notes) if notes else None
-    return row

@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import polars as pl
 
+from ..version import CODE_VERSION
 from .atomic import atomic_path
 from .hashing import sha256_json
-from .metadata import ProcessingParameters
-from .metadata.schema import to_json
-from .version import CODE_VERSION
 
 __all__ = ["CHUNK_FORMAT", "CacheKey", "chunk_key", "spectrum_key", "load", "store"]
 
@@ -40,17 +39,17 @@ class CacheKey:
         return cache_root / self.kind / self.digest[:2] / f"{self.digest}.parquet"
 
 
-def _processing_json(processing: ProcessingParameters) -> dict:
-    document = to_json(processing)
-    document.pop("id")
-    return document
+class Processing(Protocol):
+    """What a key needs of a :class:`lightlane.metadata.ProcessingParameters`."""
+
+    def content_json(self) -> dict[str, Any]: ...
 
 
-def chunk_key(events_hash: str, processing: ProcessingParameters, analysis_seed: int) -> CacheKey:
+def chunk_key(events_hash: str, processing: Processing, analysis_seed: int) -> CacheKey:
     """Key of a chunk table: any change of events, processing field, seed or version misses."""
     inputs = {
         "events_hash": events_hash,
-        "processing": _processing_json(processing),
+        "processing": processing.content_json(),
         "analysis_seed": int(analysis_seed),
         "version": CODE_VERSION,
         "chunk_format": CHUNK_FORMAT,
@@ -58,9 +57,9 @@ def chunk_key(events_hash: str, processing: ProcessingParameters, analysis_seed:
     return CacheKey("chunks", inputs, sha256_json(inputs))
 
 
-def spectrum_key(events_hash: str, processing: ProcessingParameters) -> CacheKey:
+def spectrum_key(events_hash: str, processing: Processing) -> CacheKey:
     """Key of an apparent-spectrum fit."""
-    inputs = {"events_hash": events_hash, "processing": _processing_json(processing), "version": CODE_VERSION}
+    inputs = {"events_hash": events_hash, "processing": processing.content_json(), "version": CODE_VERSION}
     return CacheKey("spectra", inputs, sha256_json(inputs))
 
 

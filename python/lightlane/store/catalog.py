@@ -15,8 +15,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from .exceptions import MetadataError
-from .version import CODE_VERSION
+from ..exceptions import MetadataError
+from ..version import CODE_VERSION
 
 __all__ = ["Catalog", "utc_now", "storage_error", "SCHEMA_VERSION", "TEST_RESULT_COLUMNS"]
 

@@ -1,7 +1,10 @@
 """The workspace folder (SPEC §4.1): layout, metadata lookup, the writer lock.
 
 Every path stored in metadata is relative to the workspace root; this module is
-the one place that turns ids into paths.
+the one place that turns ids into paths. It knows metadata documents only by what
+their classes say of themselves (:class:`StoredDocument`: the folder below ``meta/``
+and how a document reads and writes its file), so the store sits below
+:mod:`lightlane.metadata`.
 """
 
 from __future__ import annotations
@@ -9,29 +12,43 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
+from ..exceptions import MetadataError, PrerequisiteError, WorkspaceLockedError
 from .atomic import sweep_stale_temp_files, write_all
-from .exceptions import MetadataError, PrerequisiteError, WorkspaceLockedError
-from .metadata import (
-    KIND_FOLDERS,
-    DatasetMeta,
-    GenerationParameters,
-    Pipeline,
-    ProcessingParameters,
-    SearchSpace,
-    is_valid_id,
-    load_document,
-    save_document,
-)
 
-__all__ = ["Workspace", "LAYOUT", "embedded_defaults"]
+__all__ = ["Workspace", "StoredDocument", "LAYOUT", "META_FOLDERS", "ID_PATTERN", "is_valid_id", "embedded_defaults"]
 
-Doc = TypeVar("Doc", DatasetMeta, ProcessingParameters, GenerationParameters, Pipeline, SearchSpace)
+#: Ids name files and folders in the workspace (SPEC §4.2).
+ID_PATTERN = re.compile(r"[a-z0-9_-]{1,64}")
+
+
+def is_valid_id(text: str) -> bool:
+    return ID_PATTERN.fullmatch(text) is not None
+
+
+class StoredDocument(Protocol):
+    """A metadata document as the workspace stores it (the classes of :mod:`lightlane.metadata`).
+
+    ``FOLDER`` is its folder below ``meta/``; ``load_file`` reads one file strictly
+    (``source`` is how errors name it) and ``save_file`` writes one atomically.
+    """
+
+    FOLDER: ClassVar[str]
+    id: str
+
+    @classmethod
+    def load_file(cls, path: Path, source: str | None = None) -> Any: ...
+
+    def save_file(self, path: Path) -> None: ...
+
+
+Doc = TypeVar("Doc", bound=StoredDocument)
 
 LAYOUT = (
     "meta/datasets", "meta/processing", "meta/generation", "meta/pipelines", "meta/search",
@@ -39,6 +56,8 @@ LAYOUT = (
     "cache/chunks", "cache/spectra",
     "results/pipelines", "results/analyze", "results/tables", "results/videos", "results/search",
 )
+#: The folders below ``meta/``, one per kind of metadata document.
+META_FOLDERS = tuple(folder.removeprefix("meta/") for folder in LAYOUT if folder.startswith("meta/"))
 CATALOG_NAME = "lightlane.sqlite"
 LOCK_NAME = ".lock"
 
@@ -47,7 +66,7 @@ def embedded_defaults() -> dict[str, list[tuple[str, bytes]]]:
     """The package's default metadata: folder → [(file name, bytes)]."""
     root = resources.files("lightlane") / "defaults"
     found: dict[str, list[tuple[str, bytes]]] = {}
-    for folder in KIND_FOLDERS.values():
+    for folder in META_FOLDERS:
         entry = root / folder
         if not entry.is_dir():
             continue
@@ -79,8 +98,8 @@ class Workspace:
     def catalog_path(self) -> Path:
         return self.root / CATALOG_NAME
 
-    def meta_path(self, cls: type, doc_id: str) -> Path:
-        return self.root / "meta" / KIND_FOLDERS[cls] / f"{doc_id}.json"
+    def meta_path(self, cls: type[StoredDocument], doc_id: str) -> Path:
+        return self.root / "meta" / cls.FOLDER / f"{doc_id}.json"
 
     def raw_dir(self, dataset_id: str) -> Path:
         return self.root / "data" / "raw" / dataset_id
@@ -108,25 +127,25 @@ class Workspace:
     # -- metadata ------------------------------------------------------------
     def load(self, cls: type[Doc], doc_id: str) -> Doc:
         """Load one metadata document by id, strictly."""
-        folder = KIND_FOLDERS[cls]
+        folder = cls.FOLDER
         shown = f"meta/{folder}/{doc_id}.json"
         if not is_valid_id(doc_id):
             raise MetadataError(f"{shown}: invalid id {doc_id!r} (expected [a-z0-9_-]{{1,64}})")
         path = self.meta_path(cls, doc_id)
         if not path.is_file():
             raise MetadataError(f"{shown}: no such {folder.rstrip('s')} id {doc_id!r}")
-        return load_document(cls, path, shown)
+        return cls.load_file(path, shown)
 
-    def exists(self, cls: type, doc_id: str) -> bool:
+    def exists(self, cls: type[StoredDocument], doc_id: str) -> bool:
         return is_valid_id(doc_id) and self.meta_path(cls, doc_id).is_file()
 
     def save(self, document: Doc) -> Path:
         path = self.meta_path(type(document), document.id)
-        save_document(document, path)
+        document.save_file(path)
         return path
 
-    def ids(self, cls: type) -> list[str]:
-        folder = self.root / "meta" / KIND_FOLDERS[cls]
+    def ids(self, cls: type[StoredDocument]) -> list[str]:
+        folder = self.root / "meta" / cls.FOLDER
         return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
     # -- locking -------------------------------------------------------------

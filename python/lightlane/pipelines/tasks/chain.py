@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import MetadataError
-from ..ingest import EventList
-from ..metadata import ProcessingParameters, TaskSpec
-from ..workspace import Workspace
+from ...events.reading import EventList
+from ...exceptions import MetadataError
+from ...metadata import ProcessingParameters, TaskSpec
+from ...store.workspace import Workspace
 from .context import TaskContext
-from .eventset import EventSet, _as_event_set
+from .eventset import EventSet, as_event_set
 from .generation import generate
 from .nulls import lcpreserve, poissonize
 from .seeds import task_seed
@@ -56,7 +56,7 @@ def apply_task(task: TaskSpec, events: EventSet | EventList, context: TaskContex
     task
         The validated task and its arguments.
     events
-        An :class:`EventSet` or an :class:`~lightlane.ingest.EventList`; never modified.
+        An :class:`EventSet` or an :class:`~lightlane.events.EventList`; never modified.
     context
         Processing, task seed, width set, workspace.
 
@@ -77,7 +77,7 @@ def apply_task(task: TaskSpec, events: EventSet | EventList, context: TaskContex
     >>> context = TaskContext(processing, seed=task_seed(run_seed, 1, 0), width_set=widths)  # doctest: +SKIP
     >>> b = apply_task(TaskSpec.of("poissonize"), a, context)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     function = TASK_FUNCTIONS.get(task.name)
     if function is None:
         raise MetadataError(f"{context.where}: unknown task {task.name!r} (choose one of "
@@ -127,7 +127,7 @@ def apply_chain(
     --------
     >>> b = apply_chain([TaskSpec.of("poissonize")], a, processing, run_seed, 1, width_set=widths)  # doctest: +SKIP
     """
-    current = _as_event_set(events)
+    current = as_event_set(events)
     for position, task in enumerate(tasks):
         context = TaskContext(processing=processing, seed=task_seed(run_seed, side, position), width_set=width_set,
                               workspace=workspace, source_generation=source_generation,

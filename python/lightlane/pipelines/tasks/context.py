@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..exceptions import MetadataError
-from ..metadata import ProcessingParameters
-from ..workspace import Workspace
-from .seeds import _checked_u64
+from ...exceptions import MetadataError
+from ...metadata import ProcessingParameters
+from ...store.workspace import Workspace
+from .seeds import checked_u64
 
 __all__ = ["TaskContext"]
 
@@ -44,7 +44,7 @@ class TaskContext:
     where: str = "task"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "seed", _checked_u64(self.seed, f"{self.where}: task seed"))
+        object.__setattr__(self, "seed", checked_u64(self.seed, f"{self.where}: task seed"))
         widths = np.array(self.width_set, dtype=np.float64).reshape(-1)
         if not np.all(np.isfinite(widths) & (widths > 0)):
             raise MetadataError(f"{self.where}: the width set must hold positive finite widths [s]")

@@ -10,12 +10,13 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from ..exceptions import DataError
-from ..ingest import EventList
-from ..metadata import DatasetMeta, GenerationParameters, TaskSpec
-from ..workspace import Workspace
+from ...datasets.registered import read_dataset
+from ...events.reading import EventList
+from ...exceptions import DataError
+from ...metadata import DatasetMeta, GenerationParameters, TaskSpec
+from ...store.workspace import Workspace
 
-__all__ = ["KNOWN_COLUMNS", "EventSet"]
+__all__ = ["KNOWN_COLUMNS", "EventSet", "as_event_set", "take_rows", "event_times"]
 
 #: Columns that carry meaning for lightlane; every other column is raw passthrough.
 KNOWN_COLUMNS: tuple[str, ...] = ("time", "wavelength_nm", "energy_kev", "pi", "pha", "x", "y", "bin", "lanecount")
@@ -88,7 +89,7 @@ class EventSet:
     @classmethod
     def from_event_list(cls, events: EventList, *, coordinates: Literal["sky", "synthetic"] = "sky",
                         source_id: str | None = None) -> EventSet:
-        """Wrap an :class:`~lightlane.ingest.EventList` (its frame is shared, never written)."""
+        """Wrap an :class:`~lightlane.events.EventList` (its frame is shared, never written)."""
         return cls(events=events.events, gti=events.gti, mission=events.mission, instrument=events.instrument,
                    coordinates=coordinates, header=events.header, mjdref=events.mjdref, source_id=source_id,
                    time_tag_fix=events.time_tag_fix)
@@ -96,8 +97,6 @@ class EventSet:
     @classmethod
     def from_dataset(cls, workspace: Workspace, dataset_id: str, *, require_xy: bool = False) -> EventSet:
         """Read a registered dataset (SPEC §5.2) with its coordinates and MJDREF."""
-        from ..datasets import read_dataset
-
         meta = workspace.load(DatasetMeta, dataset_id)
         events = read_dataset(workspace, dataset_id, require_xy=require_xy)
         base = cls.from_event_list(events, coordinates=meta.coordinates, source_id=dataset_id)
@@ -148,7 +147,8 @@ class EventSet:
         return dataclasses.replace(self, events=events, gti=self.gti if gti is None else gti, **changes)
 
 
-def _as_event_set(events: EventSet | EventList) -> EventSet:
+def as_event_set(events: EventSet | EventList) -> EventSet:
+    """``events`` as an :class:`EventSet` (an :class:`EventList` is wrapped)."""
     if isinstance(events, EventSet):
         return events
     if isinstance(events, EventList):
@@ -156,9 +156,11 @@ def _as_event_set(events: EventSet | EventList) -> EventSet:
     raise TypeError(f"expected an EventSet or EventList, got {type(events).__name__}")
 
 
-def _take(frame: pl.DataFrame, indices: np.ndarray) -> pl.DataFrame:
+def take_rows(frame: pl.DataFrame, indices: np.ndarray) -> pl.DataFrame:
+    """The rows of ``frame`` at ``indices``, in that order."""
     return frame[np.asarray(indices, dtype=np.int64)]
 
 
-def _times(events: EventSet) -> np.ndarray:
+def event_times(events: EventSet) -> np.ndarray:
+    """The event times as a contiguous float64 array (what the Rust core takes)."""
     return np.ascontiguousarray(events.events["time"].to_numpy(), dtype=np.float64)

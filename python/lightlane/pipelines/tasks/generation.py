@@ -8,17 +8,17 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from ..calibrations import get_calibration
-from ..exceptions import DataError, MetadataError
-from ..ingest import EventList
-from ..metadata import GenerationParameters, GenerationTime
-from ..metadata.values import MAX_SEED
-from ..selection import select_events
-from ..simulate import generation_band, simulate
-from ..spectrum_fit import fit_spectrum
+from ...events.calibrations import get_calibration
+from ...events.reading import EventList
+from ...events.selection import select_events
+from ...events.spectrum_fit import fit_spectrum
+from ...exceptions import DataError, MetadataError
+from ...lanesheet.simulation import generation_band, simulate
+from ...metadata import GenerationParameters, GenerationTime
+from ...metadata.values import MAX_SEED
 from .context import TaskContext
-from .eventset import EventSet, _as_event_set
-from .seeds import _OP_GENERATE_DITHER, _sub_seed
+from .eventset import EventSet, as_event_set
+from .seeds import OP_GENERATE_DITHER, sub_seed
 
 __all__ = ["generate"]
 
@@ -71,7 +71,7 @@ def generate(
     --------
     >>> mimic = generate(event_set, context, generation="sparse")  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     where = f"{context.where}: generate"
     generation_id = generation or context.source_generation
     if generation_id is None:
@@ -99,7 +99,7 @@ def generate(
     photons = simulate(resolved, processing)
     if "pi" in photons.columns:
         calibration = get_calibration(resolved.instrument.calibration)
-        energy, wavelength = calibration.dither(photons["pi"].to_numpy(), _sub_seed(context.seed, _OP_GENERATE_DITHER), 0)
+        energy, wavelength = calibration.dither(photons["pi"].to_numpy(), sub_seed(context.seed, OP_GENERATE_DITHER), 0)
         photons = photons.with_columns(pl.Series("wavelength_nm", wavelength), pl.Series("energy_kev", energy))
         photons = photons.filter(pl.Series(np.isfinite(wavelength)))
     gti = np.asarray(resolved.time.intervals(), dtype=np.float64).reshape(-1, 2)

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import polars as pl
 
-from .. import _core
-from ..exceptions import MetadataError
-from ..ingest import EventList
-from .eventset import EventSet, _as_event_set, _take
-from .seeds import _OP_LCPRESERVE, _OP_POISSONIZE, _sub_seed
+from ... import _core
+from ...events.reading import EventList
+from ...exceptions import MetadataError
+from .eventset import EventSet, as_event_set, take_rows
+from .seeds import OP_LCPRESERVE, OP_POISSONIZE, sub_seed
 
 __all__ = ["SPECTRAL_COLUMNS", "poissonize", "lcpreserve"]
 
@@ -51,13 +51,13 @@ def poissonize(events: EventSet | EventList, seed: int) -> EventSet:
     --------
     >>> null = poissonize(event_set, seed=1)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     starts, stops = _gti_columns(events.gti)
-    times = _core.uniform_times_in_gtis(starts, stops, events.count, _sub_seed(seed, _OP_POISSONIZE))
+    times = _core.uniform_times_in_gtis(starts, stops, events.count, sub_seed(seed, OP_POISSONIZE))
     dtype = events.events["time"].dtype
     frame = events.events.with_columns(pl.Series("time", times, dtype=dtype))
     order = np.argsort(times, kind="stable")
-    return events.with_events(_take(frame, order))
+    return events.with_events(take_rows(frame, order))
 
 
 def lcpreserve(events: EventSet | EventList, window_s: float, seed: int) -> EventSet:
@@ -91,14 +91,14 @@ def lcpreserve(events: EventSet | EventList, window_s: float, seed: int) -> Even
     --------
     >>> null = lcpreserve(event_set, 100.0, seed=1)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     if not (math.isfinite(window_s) and window_s > 0):
         raise MetadataError(f"lcpreserve: field 'window_s': expected number > 0, got {window_s!r}")
     frame = events.events.sort("time", maintain_order=True)
     if frame.height == 0:
         return events.with_events(frame)
     times = np.ascontiguousarray(frame["time"].to_numpy(), dtype=np.float64)
-    source = _core.window_permutation(times, events.tstart_s, window_s, _sub_seed(seed, _OP_LCPRESERVE))
+    source = _core.window_permutation(times, events.tstart_s, window_s, sub_seed(seed, OP_LCPRESERVE))
     spectral = [c for c in SPECTRAL_COLUMNS if c in frame.columns]
-    permuted = _take(frame.select(spectral), source)
+    permuted = take_rows(frame.select(spectral), source)
     return events.with_events(frame.with_columns(permuted.get_columns()))

@@ -8,30 +8,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
-from ..exceptions import MetadataError
+from ... import _core
+from ...exceptions import MetadataError
 
-__all__ = ["TASK_DOMAIN", "task_seed"]
+__all__ = [
+    "TASK_DOMAIN", "OP_FLATTEN", "OP_TTHINNING_OFFSET", "OP_TTHINNING", "OP_DOWNSAMPLE", "OP_POISSONIZE",
+    "OP_LCPRESERVE", "OP_GENERATE_DITHER", "task_seed", "sub_seed", "checked_u64",
+]
 
 #: The TASK domain of SPEC §1.
 TASK_DOMAIN = 3
 
 # Sub-stream ids: key(task_seed, TASK, [op]). Changing one changes that task's output.
-_OP_FLATTEN = 1
-_OP_TTHINNING_OFFSET = 2
-_OP_TTHINNING = 3
-_OP_DOWNSAMPLE = 4
-_OP_POISSONIZE = 5
-_OP_LCPRESERVE = 6
-_OP_GENERATE_DITHER = 7
+OP_FLATTEN = 1
+OP_TTHINNING_OFFSET = 2
+OP_TTHINNING = 3
+OP_DOWNSAMPLE = 4
+OP_POISSONIZE = 5
+OP_LCPRESERVE = 6
+OP_GENERATE_DITHER = 7
 _MAX_U64 = 2**64 - 1
 
 
-def _sub_seed(seed: int, op: int) -> int:
+def sub_seed(seed: int, op: int) -> int:
+    """The sub-stream ``key(seed, TASK, [op])`` of one random operation of a task."""
     return _core.key(seed, TASK_DOMAIN, [op])
 
 
-def _checked_u64(seed: object, what: str) -> int:
+def checked_u64(seed: object, what: str) -> int:
+    """``seed`` as an int in [0, 2⁶⁴ − 1]; otherwise a MetadataError naming ``what``."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= _MAX_U64:
         raise MetadataError(f"{what}: expected an integer seed in [0, 2^64 − 1], got {seed!r}")
     return int(seed)
@@ -59,4 +64,4 @@ def task_seed(run_seed: int, side: int, position: int) -> int:
     >>> task_seed(7, 1, 0) == task_seed(7, 1, 0) != task_seed(7, 0, 0)
     True
     """
-    return _core.key(_checked_u64(run_seed, "run seed"), TASK_DOMAIN, [int(side), int(position)])
+    return _core.key(checked_u64(run_seed, "run seed"), TASK_DOMAIN, [int(side), int(position)])

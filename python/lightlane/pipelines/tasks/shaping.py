@@ -7,11 +7,11 @@ import warnings
 import numpy as np
 import polars as pl
 
-from ..exceptions import DataError, LightlaneWarning, MetadataError
-from ..ingest import HRC_TIME_TAG_FIX, EventList
-from ..metadata import ProcessingParameters
-from ..selection import select_events
-from .eventset import EventSet, _as_event_set, _times
+from ...events.reading import HRC_TIME_TAG_FIX, EventList
+from ...events.selection import select_events
+from ...exceptions import DataError, LightlaneWarning, MetadataError
+from ...metadata import ProcessingParameters
+from .eventset import EventSet, as_event_set, event_times
 
 __all__ = ["copy", "prunecolumns", "trange", "wrange", "select", "chandrashift"]
 
@@ -33,7 +33,7 @@ def copy(events: EventSet | EventList) -> EventSet:
     >>> copy(event_set).events.equals(event_set.events)  # doctest: +SKIP
     True
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     return events.with_events(events.events.clone())
 
 
@@ -54,7 +54,7 @@ def prunecolumns(events: EventSet | EventList) -> EventSet:
     >>> prunecolumns(event_set).passthrough_columns  # doctest: +SKIP
     ()
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     return events.with_events(events.events.drop(list(events.passthrough_columns)))
 
 
@@ -86,11 +86,11 @@ def trange(events: EventSet | EventList, start_s: float, stop_s: float, relative
     --------
     >>> first_hour = trange(event_set, 0.0, 3600.0)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     if not start_s < stop_s:
         raise MetadataError(f"trange: field 'stop_s': expected number > start_s ({start_s!r}), got {stop_s!r}")
     t_ref = events.tstart_s if relative else 0.0
-    offset = _times(events) - t_ref
+    offset = event_times(events) - t_ref
     keep = (offset >= start_s) & (offset < stop_s)
     lo, hi = t_ref + start_s, t_ref + stop_s
     gti = np.column_stack([np.maximum(events.gti[:, 0], lo), np.minimum(events.gti[:, 1], hi)])
@@ -124,7 +124,7 @@ def wrange(events: EventSet | EventList, min_nm: float, max_nm: float) -> EventS
     --------
     >>> soft = wrange(event_set, 0.5, 1.0)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     if not 0 < min_nm < max_nm:
         raise MetadataError(f"wrange: expected 0 < min_nm < max_nm, got [{min_nm!r}, {max_nm!r}]")
     wavelength = events.events["wavelength_nm"].to_numpy()
@@ -156,7 +156,7 @@ def select(events: EventSet | EventList, processing: ProcessingParameters) -> Ev
     --------
     >>> selected = select(event_set, processing)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     source = events.source_id or "events"
     selected = select_events(events.events, processing, events.coordinates, source).drop("wbin")
     return events.with_events(selected)
@@ -187,7 +187,7 @@ def chandrashift(events: EventSet | EventList) -> EventSet:
     --------
     >>> shifted = chandrashift(hrc_events)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     if events.time_tag_fix is not None:
         warnings.warn(f"chandrashift: the HRC time-tag fix ({events.time_tag_fix}) is already applied to these "
                       "times; nothing changed", LightlaneWarning, stacklevel=2)

@@ -6,19 +6,19 @@ import math
 
 import numpy as np
 
-from .. import _core
-from ..exceptions import DataError, MetadataError
-from ..ingest import EventList
-from ..metadata import Band
-from ..selection import wavelength_bins
-from .eventset import EventSet, _as_event_set, _take, _times
+from ... import _core
+from ...events.reading import EventList
+from ...events.selection import wavelength_bins
+from ...exceptions import DataError, MetadataError
+from ...metadata import Band
+from .eventset import EventSet, as_event_set, event_times, take_rows
 from .seeds import (
-    _OP_DOWNSAMPLE,
-    _OP_FLATTEN,
-    _OP_TTHINNING,
-    _OP_TTHINNING_OFFSET,
+    OP_DOWNSAMPLE,
+    OP_FLATTEN,
+    OP_TTHINNING,
+    OP_TTHINNING_OFFSET,
     TASK_DOMAIN,
-    _sub_seed,
+    sub_seed,
 )
 
 __all__ = ["flatten", "tthinning", "downsample"]
@@ -76,7 +76,7 @@ def flatten(events: EventSet | EventList, band: Band, seed: int, min_per_bin: in
     --------
     >>> flat = flatten(event_set, processing.band, seed=1)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     bins = wavelength_bins(events.events["wavelength_nm"].to_numpy(), band)
     counts = np.bincount(bins[bins >= 0], minlength=band.bins)
     n_min = int(counts.min())
@@ -87,8 +87,8 @@ def flatten(events: EventSet | EventList, band: Band, seed: int, min_per_bin: in
         what = "are empty" if min_per_bin == 1 else f"have fewer than min_per_bin = {min_per_bin} events"
         raise DataError(f"flatten: {len(short)} wavelength bin(s) {what}: {listed}{more}")
     keep = np.full(band.bins, n_min, dtype=np.int64)
-    indices = _core.grouped_subset(bins.astype(np.int64), keep, _sub_seed(seed, _OP_FLATTEN))
-    return events.with_events(_take(events.events, indices))
+    indices = _core.grouped_subset(bins.astype(np.int64), keep, sub_seed(seed, OP_FLATTEN))
+    return events.with_events(take_rows(events.events, indices))
 
 
 def tthinning(events: EventSet | EventList, width_s: float, seed: int, min_exposure: float = 0.99) -> EventSet:
@@ -127,11 +127,11 @@ def tthinning(events: EventSet | EventList, width_s: float, seed: int, min_expos
     --------
     >>> flat_curve = tthinning(event_set, 100.0, seed=1)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     if not (math.isfinite(width_s) and width_s > 0):
         raise MetadataError(f"tthinning: field 'width_s': expected number > 0, got {width_s!r}")
     tstart, tstop = events.tstart_s, events.tstop_s
-    offset = float(_core.uniforms(seed, TASK_DOMAIN, [_OP_TTHINNING_OFFSET], 1)[0]) * width_s
+    offset = float(_core.uniforms(seed, TASK_DOMAIN, [OP_TTHINNING_OFFSET], 1)[0]) * width_s
     first_edge = tstart - offset
     n_bins = int(math.floor((tstop - first_edge) / width_s)) + 1
     edges = first_edge + np.arange(n_bins + 1) * width_s
@@ -140,12 +140,12 @@ def tthinning(events: EventSet | EventList, width_s: float, seed: int, min_expos
     if not full.any():
         raise DataError(f"tthinning: no time bin of width {width_s!r} s is fully exposed "
                         f"(min_exposure {min_exposure!r})")
-    index = np.clip(np.floor((_times(events) - first_edge) / width_s), 0, n_bins - 1).astype(np.int64)
+    index = np.clip(np.floor((event_times(events) - first_edge) / width_s), 0, n_bins - 1).astype(np.int64)
     counts = np.bincount(index, minlength=n_bins)
     mean = float(counts[full].mean())
     keep = np.where(counts > mean, _round_half_up(mean), counts).astype(np.int64)
-    indices = _core.grouped_subset(index, keep, _sub_seed(seed, _OP_TTHINNING))
-    return events.with_events(_take(events.events, indices))
+    indices = _core.grouped_subset(index, keep, sub_seed(seed, OP_TTHINNING))
+    return events.with_events(take_rows(events.events, indices))
 
 
 def downsample(events: EventSet | EventList, seed: int, count: int | None = None,
@@ -181,7 +181,7 @@ def downsample(events: EventSet | EventList, seed: int, count: int | None = None
     --------
     >>> half = downsample(event_set, seed=1, fraction=0.5)  # doctest: +SKIP
     """
-    events = _as_event_set(events)
+    events = as_event_set(events)
     if (count is None) == (fraction is None):
         raise MetadataError("downsample: exactly one of 'count' and 'fraction' is required")
     n = events.count
@@ -196,5 +196,5 @@ def downsample(events: EventSet | EventList, seed: int, count: int | None = None
         if not 0 < fraction <= 1:
             raise MetadataError(f"downsample: field 'fraction': expected number in (0, 1], got {fraction!r}")
         m = min(n, _round_half_up(fraction * n))
-    indices = _core.subset_indices(n, m, _sub_seed(seed, _OP_DOWNSAMPLE))
-    return events.with_events(_take(events.events, indices))
+    indices = _core.subset_indices(n, m, sub_seed(seed, OP_DOWNSAMPLE))
+    return events.with_events(take_rows(events.events, indices))

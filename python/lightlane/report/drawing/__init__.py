@@ -1,11 +1,12 @@
-"""Plots in the lightlane house style (SPEC §14).
+"""Drawing in the lightlane house style (SPEC §14): arrays in, a figure out.
 
 Every ``plot_*`` function returns a :class:`matplotlib.figure.Figure` drawn on
 an Agg canvas without touching pyplot or ``rcParams``; :func:`save_figure`
-writes it atomically as PNG.
+writes it atomically as PNG. Which figures a command writes, and from what,
+is decided in :mod:`lightlane.report.figures`.
 """
 
-from .analysis import p1d_edges, plot_heatmap, plot_metric_histogram, plot_quicklook
+from .analysis import plot_heatmap, plot_metric_histogram, plot_quicklook
 from .lanecount import LanecountTrace, lanecount_window, plot_lanecounts, quartile_bins
 from .run import plot_counts_per_bin, plot_p2_concentration, plot_timescales
 from .save import save_figure
@@ -31,7 +32,6 @@ __all__ = [
     "plot_lanecounts",
     "quartile_bins",
     "plot_heatmap",
-    "p1d_edges",
     "plot_metric_histogram",
     "plot_quicklook",
     "plot_counts_per_bin",

@@ -3,7 +3,7 @@
 * ``heatmap_<a|b>.png`` — :func:`plot_heatmap`: counts per (time bin × wavelength
   bin), log colour scale, bins that are not valid drawn grey.
 * ``metric_hist_<metric>.png`` — :func:`plot_metric_histogram`: A vs B step
-  histograms of one metric on the P1d bins (:func:`p1d_edges`), with q̄.
+  histograms of one metric on the P1d bins (:func:`lightlane.stats.p1.p1d_edges`), with q̄.
 * ``quicklook_<dataset>_w<k>.png`` — :func:`plot_quicklook`: light curve,
   count distribution against Poisson, and the spectrum, for one wavelength bin.
 
@@ -24,6 +24,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from scipy.stats import poisson
 
+from ...stats.p1 import p1d_edges
+from ...stats.quantiles import finite_part
 from .style import (
     CMAP_COUNTS,
     COLOR_A,
@@ -41,9 +43,7 @@ __all__ = [
     "ACCENT_COLOR",
     "HEATMAP_SIZE_IN",
     "QUICKLOOK_SIZE_IN",
-    "P1D_BINS",
     "plot_heatmap",
-    "p1d_edges",
     "plot_metric_histogram",
     "plot_quicklook",
 ]
@@ -59,10 +59,6 @@ ACCENT_COLOR = "#5d3a9b"
 #: Figure sizes fixed by SPEC §14 [in].
 HEATMAP_SIZE_IN = (10.0, 5.0)
 QUICKLOOK_SIZE_IN = (12.0, 4.0)
-#: The P1d bin width is (hi − lo)/P1D_BINS (SPEC §11.4).
-P1D_BINS = 100
-# Pooled quantiles bounding the P1d bins (SPEC §11.4).
-_P1D_QUANTILES = (0.001, 0.999)
 # At most this many bars in the quicklook count histogram; beyond it, bars
 # span several integers so that bright bins do not become a grey smear.
 _MAX_COUNT_BARS = 60
@@ -105,7 +101,7 @@ def plot_heatmap(
     wavelength_edges_nm
         Wavelength bin edges [nm], shape (W + 1,), increasing.
     title
-        Figure title, normally from :func:`~lightlane.plots.style.title_for`.
+        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
 
     Returns
     -------
@@ -173,56 +169,6 @@ def plot_heatmap(
 # --- metric histogram --------------------------------------------------------------------------------
 
 
-def _finite(values: np.ndarray | None) -> np.ndarray:
-    """The finite values of one dataset's metric column (nulls arrive as NaN)."""
-    if values is None:
-        return np.empty(0)
-    array = np.asarray(values, dtype=np.float64).ravel()
-    return array[np.isfinite(array)]
-
-
-def p1d_edges(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
-    """The P1d histogram edges of SPEC §11.4 for the pooled values of A and B.
-
-    lo and hi are the pooled 0.1 % and 99.9 % quantiles, h = (hi − lo)/100,
-    and the edges are the consecutive multiples j·h from the largest one
-    ≤ lo to the smallest one ≥ hi, so [lo, hi] is covered and 0 is an edge
-    whenever the range straddles it.
-
-    Parameters
-    ----------
-    a, b
-        One metric's values for A and for B; either may be empty or None.
-        Non-finite values (null metrics) are ignored.
-
-    Returns
-    -------
-    np.ndarray
-        Increasing edges, 101 to 102 of them (100 bins plus at most one
-        partial bin at each end). When lo == hi (all pooled values nearly
-        equal) there is no scale to take h from, and a single bin centred
-        on the value is returned: half-width |value|/2, or 0.5 for 0.
-
-    Raises
-    ------
-    ValueError
-        When neither dataset has a finite value.
-    """
-    pooled = np.concatenate([_finite(a), _finite(b)])
-    if pooled.size == 0:
-        raise ValueError("p1d_edges needs at least one finite value in a or b")
-    lo, hi = (float(q) for q in np.quantile(pooled, _P1D_QUANTILES))
-    if not hi > lo:
-        half = abs(lo) / 2 if lo != 0 else 0.5
-        return np.array([lo - half, lo + half])
-    h = (hi - lo) / P1D_BINS
-    # Integer multiples: j = 0 gives exactly 0.0, so the split between
-    # negative and positive values is a true edge, as P1d needs. floor/ceil
-    # round outwards, so [lo, hi] is always covered.
-    first, last = math.floor(lo / h), math.ceil(hi / h)
-    return np.arange(first, last + 1, dtype=np.float64) * h
-
-
 def plot_metric_histogram(
     a: np.ndarray | None,
     b: np.ndarray | None,
@@ -249,7 +195,7 @@ def plot_metric_histogram(
     threshold
         The threshold q̄ (SPEC §11.1), drawn as a vertical dashed line, or None.
     title
-        Figure title, normally from :func:`~lightlane.plots.style.title_for`.
+        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
 
     Returns
     -------
@@ -261,7 +207,7 @@ def plot_metric_histogram(
         raise ValueError(f"labels must name A and B, got {labels!r}")
     if threshold is not None and not math.isfinite(threshold):
         raise ValueError(f"threshold must be finite or None, got {threshold!r}")
-    values = (_finite(a), _finite(b))
+    values = (finite_part(a), finite_part(b))
     edges = p1d_edges(*values)
 
     fig, ax = new_figure()
@@ -351,7 +297,7 @@ def plot_quicklook(
     highlight_bin
         The wavelength bin w shown in the first two panels, highlighted in the third.
     title
-        Figure title, normally from :func:`~lightlane.plots.style.title_for`.
+        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
 
     Returns
     -------

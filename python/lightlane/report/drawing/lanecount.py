@@ -118,7 +118,7 @@ def plot_lanecounts(traces: Sequence[LanecountTrace], *, tstart_s: float, title:
     tstart_s
         Dataset start [s, MET]; the x axis is the time since it.
     title
-        Figure title, normally from :func:`~lightlane.plots.style.title_for`.
+        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
 
     Returns
     -------

@@ -213,7 +213,7 @@ def plot_counts_per_bin(
     labels
         Legend names of A and B, e.g. ``("A: real-1", "B: mimic-1")``.
     title
-        Figure title, normally from :func:`~lightlane.plots.style.title_for`.
+        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
 
     Returns
     -------
@@ -309,7 +309,7 @@ def plot_p2_concentration(
     labels
         Legend names of A and B, e.g. ``("A: real-1", "B: mimic-1")``.
     title
-        Figure title, normally from :func:`~lightlane.plots.style.title_for`.
+        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
 
     Returns
     -------
@@ -414,7 +414,7 @@ def plot_timescales(
     gridsize
         Number of hexagons across the x axis.
     title
-        Figure title, normally from :func:`~lightlane.plots.style.title_for`.
+        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
 
     Returns
     -------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from ..atomic import atomic_path
+from ...store.atomic import atomic_path
 from .style import DPI
 
 __all__ = ["save_figure"]

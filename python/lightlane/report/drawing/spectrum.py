@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..metadata.values import Spectrum
+from ...metadata.values import Spectrum
 from .style import COLOR_A, COLOR_B, FIT_LINESTYLE, FONT_SIZE, legend_columns, new_figure, set_title, vector
 
 __all__ = ["SpectrumPanel", "plot_spectrum_comparison", "fit_label"]
@@ -113,7 +113,7 @@ def plot_spectrum_comparison(a: SpectrumPanel, b: SpectrumPanel | None, *, title
         The two spectra; A is always black, B always orange (SPEC §14). B may be
         None for a single dataset (``analyze``).
     title
-        Figure title, normally from :func:`~lightlane.plots.style.title_for`.
+        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
 
     Returns
     -------
