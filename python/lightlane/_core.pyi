@@ -6,6 +6,17 @@ import numpy.typing as npt
 __all__ = [
     "HC_KEV_NM",
     "EVENT_BLOCK",
+    "DOMAIN_DITHER",
+    "DOMAIN_GENERATE",
+    "DOMAIN_TASK",
+    "DOMAIN_WIDTHS",
+    "DOMAIN_OFFSETS",
+    "DOMAIN_CHUNKS",
+    "DOMAIN_BOOTSTRAP",
+    "DOMAIN_SEARCH",
+    "DOMAIN_VIDEO",
+    "DOMAIN_RUN",
+    "DOMAIN_SENSITIVITY",
     "set_threads",
     "thread_count",
     "mix",
@@ -41,6 +52,19 @@ __all__ = [
 
 HC_KEV_NM: float
 EVENT_BLOCK: int
+
+# RNG domains of SPEC §1, defined once in rust/rng.rs: key(seed, DOMAIN_X, indices...).
+DOMAIN_DITHER: int
+DOMAIN_GENERATE: int
+DOMAIN_TASK: int
+DOMAIN_WIDTHS: int
+DOMAIN_OFFSETS: int
+DOMAIN_CHUNKS: int
+DOMAIN_BOOTSTRAP: int
+DOMAIN_SEARCH: int
+DOMAIN_VIDEO: int
+DOMAIN_RUN: int
+DOMAIN_SENSITIVITY: int
 
 def set_threads(threads: int | None = None) -> None: ...
 def thread_count() -> int: ...

@@ -16,6 +16,9 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("HC_KEV_NM", crate::calibration::HC_KEV_NM)?;
     m.add("EVENT_BLOCK", crate::rng::EVENT_BLOCK)?;
+    for (name, number) in crate::rng::domain::ALL {
+        m.add(format!("DOMAIN_{name}"), number)?;
+    }
     m.add_function(wrap_pyfunction!(pool::set_threads, m)?)?;
     m.add_function(wrap_pyfunction!(pool::thread_count, m)?)?;
     functions::register(m)?;

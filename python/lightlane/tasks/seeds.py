@@ -11,12 +11,10 @@ import numpy as np
 from .. import _core
 from ..exceptions import MetadataError
 
-__all__ = ["TASK_DOMAIN", "task_seed"]
+__all__ = ["task_seed"]
 
-#: The TASK domain of SPEC §1.
-TASK_DOMAIN = 3
-
-# Sub-stream ids: key(task_seed, TASK, [op]). Changing one changes that task's output.
+# Sub-stream ids: key(task_seed, TASK, [op]) with TASK = _core.DOMAIN_TASK (SPEC §1).
+# Changing one changes that task's output.
 _OP_FLATTEN = 1
 _OP_TTHINNING_OFFSET = 2
 _OP_TTHINNING = 3
@@ -28,7 +26,7 @@ _MAX_U64 = 2**64 - 1
 
 
 def _sub_seed(seed: int, op: int) -> int:
-    return _core.key(seed, TASK_DOMAIN, [op])
+    return _core.key(seed, _core.DOMAIN_TASK, [op])
 
 
 def _checked_u64(seed: object, what: str) -> int:
@@ -59,4 +57,4 @@ def task_seed(run_seed: int, side: int, position: int) -> int:
     >>> task_seed(7, 1, 0) == task_seed(7, 1, 0) != task_seed(7, 0, 0)
     True
     """
-    return _core.key(_checked_u64(run_seed, "run seed"), TASK_DOMAIN, [int(side), int(position)])
+    return _core.key(_checked_u64(run_seed, "run seed"), _core.DOMAIN_TASK, [int(side), int(position)])
