@@ -13,6 +13,7 @@ from .exceptions import (
     LightlaneWarning,
     MetadataError,
     PrerequisiteError,
+    UnsortedTimesError,
 )
 from .datasets import read_dataset
 from .ingest import EventList, read_events
@@ -28,6 +29,7 @@ __all__ = [
     "LightlaneError",
     "MetadataError",
     "DataError",
+    "UnsortedTimesError",
     "PrerequisiteError",
     "CacheMissError",
     "DownloadError",

@@ -111,7 +111,6 @@ def ingest_table(
     gti_start: npt.NDArray[np.float64],
     gti_stop: npt.NDArray[np.float64],
     with_energy: bool = True,
-    release_input: bool = False,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],

@@ -37,7 +37,7 @@ from astropy.utils.exceptions import AstropyWarning
 
 from . import _core
 from .calibrations import HC_KEV_NM, Calibration, detect_calibration, get_calibration
-from .exceptions import DataError, LightlaneError
+from .exceptions import DataError, LightlaneError, UnsortedTimesError
 from .gti import merge_intervals
 from .hashing import events_hash
 from .ogip import OgipFile
@@ -383,8 +383,9 @@ def _read_fast(reader: OgipFile, hdu: fits.BinTableHDU, handle: IO[bytes], field
                offset_s: float, wanted: frozenset[str] | None = None) -> tuple[dict[str, np.ndarray], int, int]:
     """One Rust pass over the raw big-endian rows: decode, check, dither, filter.
 
-    Only the wanted columns are produced; the pages of a memory-mapped file are released
-    as they are consumed, so a huge file never becomes resident as a whole.
+    Only the wanted columns are produced. When the rows are a read-only memory map of the
+    file, the extension itself sees that and releases their pages as they are consumed, so
+    a huge file never becomes resident as a whole.
     """
     rows, row_bytes = int(hdu.header["NAXIS2"]), int(hdu.header["NAXIS1"])
     raw = _raw_rows(hdu, handle, rows, row_bytes)
@@ -398,7 +399,7 @@ def _read_fast(reader: OgipFile, hdu: fits.BinTableHDU, handle: IO[bytes], field
         calibration.name if calibration.uses_channels else "chandra-acis",
         calibration.offset_kev, calibration.slope_kev, dither_seed, dataset_key, extras,
         np.ascontiguousarray(gti[:, 0]), np.ascontiguousarray(gti[:, 1]),
-        with_energy, isinstance(raw, np.memmap),
+        with_energy,
     )
     data = {"time": time, "wavelength_nm": wavelength}
     if with_energy:
@@ -519,10 +520,11 @@ def _read(reader: OgipFile, handle: IO[bytes], hdul: fits.HDUList, options: Read
         try:
             data, outside, invalid = _read_fast(reader, events_hdu, handle, fields, plan, calibration,
                                                 options.dither_seed, dataset_key, gti, timing.offset_s, options.wanted)
+        except UnsortedTimesError as exc:
+            if not options.sort_times:  # else the general path below sorts them
+                raise reader.fail(f"{exc}{_SORT_HINT}", hdu_name, names["time"]) from None
         except DataError as exc:
-            if not (options.sort_times and "non-decreasing" in str(exc)):
-                hint = _SORT_HINT if "non-decreasing" in str(exc) else ""
-                raise reader.fail(f"{exc}{hint}", hdu_name, names["time"]) from None
+            raise reader.fail(str(exc), hdu_name, names["time"]) from None
     if data is None:
         data, outside, invalid, other_ccds = _read_numpy(reader, events_hdu, names, plan, calibration,
                                                          options.dither_seed, dataset_key, gti, timing, options)

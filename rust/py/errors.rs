@@ -14,10 +14,12 @@ impl From<CoreError> for PyCoreError {
 
 impl From<PyCoreError> for PyErr {
     fn from(err: PyCoreError) -> PyErr {
-        let (class_name, message) = match err.0 {
-            CoreError::Data(msg) => ("DataError", msg),
-            CoreError::Parameter(msg) => ("MetadataError", msg),
+        let class_name = match err.0 {
+            CoreError::Data(_) => "DataError",
+            CoreError::UnsortedTimes { .. } => "UnsortedTimesError",
+            CoreError::Parameter(_) => "MetadataError",
         };
+        let message = err.0.to_string();
         Python::attach(|py| {
             let instance = py
                 .import("lightlane.exceptions")

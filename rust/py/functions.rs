@@ -1,9 +1,10 @@
 //! Wrappers of the core functions: numpy in, numpy out, GIL released for O(n) work.
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 
-use super::errors::{gti_pairs, slice, CoreResult};
+use super::errors::{gti_pairs, slice, CoreResult, PyCoreError};
 use super::pool::run_in_pool;
 use crate::calibration::Calibration;
 use crate::{dither, ingest, rng};
@@ -102,6 +103,35 @@ fn dither_channels<'py>(
     Ok((out.energy_kev.into_pyarray(py), out.wavelength_nm.into_pyarray(py)))
 }
 
+/// The export of the `mmap.mmap` holding `bytes`, when `array` views a read-only one.
+///
+/// numpy arrays record what owns their memory in `base`; `np.memmap(..., mode="r")` and
+/// `np.frombuffer(mmap_object)` end that chain at an `mmap.mmap` object. Its buffer is
+/// read-only exactly when it was opened with `ACCESS_READ`, which CPython always maps
+/// `MAP_SHARED` (a file, or shared memory for fileno −1): the mappings whose pages may be
+/// released. Copy-on-write (`ACCESS_COPY`) and writable mappings are refused, as is anything
+/// whose bytes do not lie inside the mapping. Holding the export keeps the mapping from
+/// being closed while the core reads it.
+fn read_only_mapping(array: &Bound<'_, PyArray1<u8>>, bytes: &[u8]) -> PyResult<Option<PyBuffer<u8>>> {
+    let mut owner = array.as_any().clone();
+    while owner.is_instance_of::<numpy::PyUntypedArray>() {
+        let base = owner.getattr("base")?;
+        if base.is_none() {
+            return Ok(None);
+        }
+        owner = base;
+    }
+    let mmap_class = owner.py().import("mmap")?.getattr("mmap")?;
+    if !owner.is_instance(&mmap_class)? {
+        return Ok(None);
+    }
+    let Ok(buffer) = PyBuffer::<u8>::get(&owner) else { return Ok(None) };
+    let (start, length) = (buffer.buf_ptr() as usize, buffer.len_bytes());
+    let (first, end) = (bytes.as_ptr() as usize, bytes.as_ptr() as usize + bytes.len());
+    let inside = start <= first && end <= start.saturating_add(length);
+    Ok((buffer.readonly() && inside).then_some(buffer))
+}
+
 type FieldSpec = (usize, String);
 
 fn field(spec: &FieldSpec) -> CoreResult<ingest::Field> {
@@ -115,7 +145,7 @@ type Ingested<'py> = (F64Array<'py>, F64Array<'py>, F64Array<'py>, Vec<Bound<'py
 #[pyfunction]
 #[pyo3(signature = (table, row_bytes, rows, time_field, timezero_s, energy_mode, energy_field, energy_kev_field,
                     calibration_name, offset_kev, slope_kev, dither_seed, dataset_key, extra, gti_start, gti_stop,
-                    with_energy=true, release_input=false))]
+                    with_energy=true))]
 #[allow(clippy::too_many_arguments)]
 fn ingest_table<'py>(
     py: Python<'py>,
@@ -136,10 +166,16 @@ fn ingest_table<'py>(
     gti_start: PyReadonlyArray1<'py, f64>,
     gti_stop: PyReadonlyArray1<'py, f64>,
     with_energy: bool,
-    release_input: bool,
-) -> CoreResult<Ingested<'py>> {
+) -> PyResult<Ingested<'py>> {
     let bytes = slice(&table, "table")?;
-    let table = ingest::Table::new(bytes, row_bytes, rows)?;
+    let mapping = read_only_mapping(&table, bytes)?;
+    let table = match &mapping {
+        // SAFETY: `read_only_mapping` found `bytes` inside an ACCESS_READ (MAP_SHARED) mmap,
+        // and its export, held until the core is done, keeps that mapping open.
+        Some(_) => unsafe { ingest::Table::file_backed(bytes, row_bytes, rows) },
+        None => ingest::Table::new(bytes, row_bytes, rows),
+    }
+    .map_err(PyCoreError::from)?;
     let energy = match energy_mode {
         "channels" => ingest::EnergySource::Channels {
             field: field(&energy_field)?,
@@ -153,7 +189,9 @@ fn ingest_table<'py>(
             field: field(&energy_field)?,
             energy_kev: energy_kev_field.as_ref().map(field).transpose()?,
         },
-        other => return Err(crate::CoreError::Parameter(format!("unknown energy mode '{other}'")).into()),
+        other => {
+            return Err(PyCoreError::from(crate::CoreError::Parameter(format!("unknown energy mode '{other}'"))).into())
+        }
     };
     let extra: Vec<(ingest::Field, ingest::OutKind)> = extra
         .iter()
@@ -164,11 +202,10 @@ fn ingest_table<'py>(
         .collect::<CoreResult<_>>()?;
     let gti = gti_pairs(&gti_start, &gti_stop)?;
     let time = field(&time_field)?;
-    let out = py.detach(|| {
-        run_in_pool(|| {
-            ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti, with_energy, release_input)
-        })
-    })?;
+    let out = py
+        .detach(|| run_in_pool(|| ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti, with_energy)))
+        .map_err(PyCoreError::from)?;
+    drop(mapping);
     let columns = out
         .extra
         .into_iter()
