@@ -148,8 +148,11 @@ pub fn width_set(seed: u64, from_s: f64, to_s: f64, count: usize, log_uniform: b
 }
 
 /// Offset fractions u_k ∈ [0, 1): the first draw of stream(analysis_seed, OFFSETS, k).
-pub fn offsets(analysis_seed: u64, count: usize) -> Vec<f64> {
-    (0..count).map(|k| uniform(&mut stream(analysis_seed, domain::OFFSETS, &[k as u64]))).collect()
+pub fn offsets(analysis_seed: u64, count: usize) -> CoreResult<Vec<f64>> {
+    if count > MAX_WIDTHS {
+        return Err(CoreError::Parameter(format!("at most {MAX_WIDTHS} offsets, got {count}")));
+    }
+    Ok((0..count).map(|k| uniform(&mut stream(analysis_seed, domain::OFFSETS, &[k as u64]))).collect())
 }
 
 /// The first i with time[i] > time[i + 1] or a NaN among them. Each block runs a
@@ -404,7 +407,7 @@ mod tests {
                 *w = UNSELECTED;
             }
         }
-        let grids = grids(&[10.0, 33.0], &offsets(1, 2), 0.0, 1000.0).unwrap();
+        let grids = grids(&[10.0, 33.0], &offsets(1, 2).unwrap(), 0.0, 1000.0).unwrap();
         let counts = counts_matrices(&time, &wbin, 40, &grids).unwrap();
         for (matrix, grid) in counts.iter().zip(&grids) {
             assert_eq!(matrix, &reference(&time, &wbin, 40, grid));
@@ -416,7 +419,7 @@ mod tests {
     fn counts_match_the_per_event_reference_including_edges() {
         let (tstart, tstop) = (3.0e8 + 0.25, 3.0e8 + 5000.0);
         let widths = [7.3, 20.0, 123.456, 4999.0, 6000.0];
-        let grids = grids(&widths, &offsets(5, widths.len()), tstart, tstop).unwrap();
+        let grids = grids(&widths, &offsets(5, widths.len()).unwrap(), tstart, tstop).unwrap();
         let (mut time, mut wbin) = events(20_000, tstart, tstop, 17, 1);
         // Events exactly on edges of every grid, and at both ends of the span.
         for grid in &grids {
@@ -461,7 +464,7 @@ mod tests {
 
     #[test]
     fn grid_covers_the_span() {
-        for (k, &u) in offsets(9, 200).iter().enumerate() {
+        for (k, &u) in offsets(9, 200).unwrap().iter().enumerate() {
             let width = 1.0 + k as f64 * 0.37;
             let grid = Grid::new(width, u, 1.0e8, 1.0e8 + 777.7).unwrap();
             assert!(grid.edge(0) <= 1.0e8 && grid.edge(grid.bins) >= 1.0e8 + 777.7);
@@ -472,7 +475,7 @@ mod tests {
     #[test]
     fn thread_count_does_not_change_counts() {
         let (time, wbin) = events(300_001, 0.0, 50_000.0, 100, 2);
-        let grids = grids(&[3.0, 20.0, 299.0], &offsets(1, 3), 0.0, 50_000.0).unwrap();
+        let grids = grids(&[3.0, 20.0, 299.0], &offsets(1, 3).unwrap(), 0.0, 50_000.0).unwrap();
         let run = |n| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
@@ -505,7 +508,7 @@ mod tests {
             assert_ne!(w, width_set(4, 20.0, 300.0, 1000, log).unwrap());
         }
         let first = uniform(&mut stream(8, domain::OFFSETS, &[2]));
-        assert_eq!(offsets(8, 3)[2].to_bits(), first.to_bits());
+        assert_eq!(offsets(8, 3).unwrap()[2].to_bits(), first.to_bits());
     }
 
     #[test]

@@ -1,15 +1,13 @@
 //! Python wrappers of crate::binning.
 
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{slice, CoreResult};
-use super::pool::run_in_pool;
+use super::arrays::{slice, F64Array, U32Array};
+use super::pool::compute;
 use crate::binning;
-use crate::CoreError;
-
-type F64Array<'py> = Bound<'py, PyArray1<f64>>;
+use crate::error::CoreError;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(width_set, m)?)?;
@@ -28,16 +26,13 @@ fn width_set<'py>(
     to_s: f64,
     count: usize,
     log_uniform: bool,
-) -> CoreResult<F64Array<'py>> {
+) -> PyResult<F64Array<'py>> {
     Ok(binning::width_set(seed, from_s, to_s, count, log_uniform)?.into_pyarray(py))
 }
 
 #[pyfunction]
-fn offset_fractions<'py>(py: Python<'py>, analysis_seed: u64, count: usize) -> CoreResult<F64Array<'py>> {
-    if count > binning::MAX_WIDTHS {
-        return Err(CoreError::Parameter(format!("at most {} offsets, got {count}", binning::MAX_WIDTHS)).into());
-    }
-    Ok(binning::offsets(analysis_seed, count).into_pyarray(py))
+fn offset_fractions<'py>(py: Python<'py>, analysis_seed: u64, count: usize) -> PyResult<F64Array<'py>> {
+    Ok(binning::offsets(analysis_seed, count)?.into_pyarray(py))
 }
 
 #[pyfunction]
@@ -52,10 +47,10 @@ fn counts_matrices<'py>(
     offsets: PyReadonlyArray1<'py, f64>,
     tstart_s: f64,
     tstop_s: f64,
-) -> CoreResult<Vec<Bound<'py, PyArray2<u32>>>> {
+) -> PyResult<Vec<Bound<'py, PyArray2<u32>>>> {
     let grids = binning::grids(slice(&widths_s, "widths_s")?, slice(&offsets, "offsets")?, tstart_s, tstop_s)?;
     let (time, bins) = (slice(&time_s, "time_s")?, slice(&wbin, "wbin")?);
-    let matrices = py.detach(|| run_in_pool(|| binning::counts_matrices(time, bins, n_bins, &grids)))?;
+    let matrices = compute(py, || binning::counts_matrices(time, bins, n_bins, &grids))?;
     grids
         .iter()
         .zip(matrices)
@@ -77,10 +72,10 @@ fn exposure_fractions<'py>(
     tstop_s: f64,
     gti_start_s: PyReadonlyArray1<'py, f64>,
     gti_stop_s: PyReadonlyArray1<'py, f64>,
-) -> CoreResult<Vec<F64Array<'py>>> {
+) -> PyResult<Vec<F64Array<'py>>> {
     let grids = binning::grids(slice(&widths_s, "widths_s")?, slice(&offsets, "offsets")?, tstart_s, tstop_s)?;
     let (starts, stops) = (slice(&gti_start_s, "gti_start_s")?, slice(&gti_stop_s, "gti_stop_s")?);
-    let fractions = py.detach(|| run_in_pool(|| binning::exposure_fractions(&grids, starts, stops)))?;
+    let fractions = compute(py, || binning::exposure_fractions(&grids, starts, stops))?;
     Ok(fractions.into_iter().map(|e| e.into_pyarray(py)).collect())
 }
 
@@ -89,7 +84,7 @@ fn valid_starts<'py>(
     py: Python<'py>,
     valid: PyReadonlyArray1<'py, bool>,
     chunk_length: usize,
-) -> CoreResult<Bound<'py, PyArray1<u32>>> {
+) -> PyResult<U32Array<'py>> {
     let valid = slice(&valid, "valid")?;
-    Ok(py.detach(|| binning::valid_starts(valid, chunk_length))?.into_pyarray(py))
+    Ok(compute(py, || binning::valid_starts(valid, chunk_length))?.into_pyarray(py))
 }

@@ -1,15 +1,12 @@
-//! Wrappers of the core functions: numpy in, numpy out, GIL released for O(n) work.
+//! Wrappers of the RNG contract, the calibrations and channel dithering.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
-use pyo3::buffer::PyBuffer;
+use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{gti_pairs, slice, CoreResult, PyCoreError};
-use super::pool::run_in_pool;
+use super::arrays::{slice, F64Array, I64Array};
+use super::pool::compute;
 use crate::calibration::Calibration;
-use crate::{dither, ingest, rng};
-
-type F64Array<'py> = Bound<'py, PyArray1<f64>>;
+use crate::{dither, rng};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mix, m)?)?;
@@ -20,12 +17,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(channel_interval_kev, m)?)?;
     m.add_function(wrap_pyfunction!(energy_to_channel, m)?)?;
     m.add_function(wrap_pyfunction!(dither_channels, m)?)?;
-    m.add_function(wrap_pyfunction!(ingest_table, m)?)?;
     Ok(())
-}
-
-fn calibration(name: &str, offset_kev: f64, slope_kev: f64) -> CoreResult<Calibration> {
-    Ok(Calibration::from_name(name, offset_kev, slope_kev)?)
 }
 
 #[pyfunction]
@@ -45,14 +37,14 @@ fn str_u64(text: &str) -> u64 {
 }
 
 #[pyfunction]
-fn uniforms<'py>(py: Python<'py>, seed: u64, domain: u64, indices: Vec<u64>, n: usize) -> F64Array<'py> {
-    py.detach(|| rng::uniforms(seed, domain, &indices, n)).into_pyarray(py)
+fn uniforms<'py>(py: Python<'py>, seed: u64, domain: u64, indices: Vec<u64>, n: usize) -> PyResult<F64Array<'py>> {
+    Ok(compute(py, || Ok(rng::uniforms(seed, domain, &indices, n)))?.into_pyarray(py))
 }
 
 #[pyfunction]
 #[pyo3(signature = (calibration_name, offset_kev=0.0, slope_kev=0.0))]
-fn channel_range(calibration_name: &str, offset_kev: f64, slope_kev: f64) -> CoreResult<(i64, i64)> {
-    Ok(calibration(calibration_name, offset_kev, slope_kev)?.channel_range())
+fn channel_range(calibration_name: &str, offset_kev: f64, slope_kev: f64) -> PyResult<(i64, i64)> {
+    Ok(Calibration::from_name(calibration_name, offset_kev, slope_kev)?.channel_range())
 }
 
 #[pyfunction]
@@ -63,11 +55,10 @@ fn channel_interval_kev<'py>(
     channels: PyReadonlyArray1<'py, i64>,
     offset_kev: f64,
     slope_kev: f64,
-) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
-    let cal = calibration(calibration_name, offset_kev, slope_kev)?;
+) -> PyResult<(F64Array<'py>, F64Array<'py>)> {
+    let calibration = Calibration::from_name(calibration_name, offset_kev, slope_kev)?;
     let channels = slice(&channels, "channels")?;
-    let (lo, hi): (Vec<f64>, Vec<f64>) =
-        py.detach(|| channels.iter().map(|&ch| cal.channel_interval_kev(ch).unwrap_or((f64::NAN, f64::NAN))).unzip());
+    let (lo, hi) = compute(py, || Ok(calibration.channel_intervals_kev(channels)))?;
     Ok((lo.into_pyarray(py), hi.into_pyarray(py)))
 }
 
@@ -79,11 +70,10 @@ fn energy_to_channel<'py>(
     energy_kev: PyReadonlyArray1<'py, f64>,
     offset_kev: f64,
     slope_kev: f64,
-) -> CoreResult<Bound<'py, PyArray1<i64>>> {
-    let cal = calibration(calibration_name, offset_kev, slope_kev)?;
+) -> PyResult<I64Array<'py>> {
+    let calibration = Calibration::from_name(calibration_name, offset_kev, slope_kev)?;
     let energy = slice(&energy_kev, "energy_kev")?;
-    let channels: Vec<i64> = py.detach(|| energy.iter().map(|&e| cal.energy_to_channel(e)).collect());
-    Ok(channels.into_pyarray(py))
+    Ok(compute(py, || Ok(calibration.energies_to_channels(energy)))?.into_pyarray(py))
 }
 
 #[pyfunction]
@@ -96,130 +86,9 @@ fn dither_channels<'py>(
     dataset_key: u64,
     offset_kev: f64,
     slope_kev: f64,
-) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
-    let cal = calibration(calibration_name, offset_kev, slope_kev)?;
+) -> PyResult<(F64Array<'py>, F64Array<'py>)> {
+    let calibration = Calibration::from_name(calibration_name, offset_kev, slope_kev)?;
     let channels = slice(&channels, "channels")?;
-    let out = py.detach(|| run_in_pool(|| dither::dither_channels(channels, &cal, dither_seed, dataset_key)));
+    let out = compute(py, || Ok(dither::dither_channels(channels, &calibration, dither_seed, dataset_key)))?;
     Ok((out.energy_kev.into_pyarray(py), out.wavelength_nm.into_pyarray(py)))
-}
-
-/// The export of the `mmap.mmap` holding `bytes`, when `array` views a read-only one.
-///
-/// numpy arrays record what owns their memory in `base`; `np.memmap(..., mode="r")` and
-/// `np.frombuffer(mmap_object)` end that chain at an `mmap.mmap` object. Its buffer is
-/// read-only exactly when it was opened with `ACCESS_READ`, which CPython always maps
-/// `MAP_SHARED` (a file, or shared memory for fileno −1): the mappings whose pages may be
-/// released. Copy-on-write (`ACCESS_COPY`) and writable mappings are refused, as is anything
-/// whose bytes do not lie inside the mapping. Holding the export keeps the mapping from
-/// being closed while the core reads it.
-fn read_only_mapping(array: &Bound<'_, PyArray1<u8>>, bytes: &[u8]) -> PyResult<Option<PyBuffer<u8>>> {
-    let mut owner = array.as_any().clone();
-    while owner.is_instance_of::<numpy::PyUntypedArray>() {
-        let base = owner.getattr("base")?;
-        if base.is_none() {
-            return Ok(None);
-        }
-        owner = base;
-    }
-    let mmap_class = owner.py().import("mmap")?.getattr("mmap")?;
-    if !owner.is_instance(&mmap_class)? {
-        return Ok(None);
-    }
-    let Ok(buffer) = PyBuffer::<u8>::get(&owner) else { return Ok(None) };
-    let (start, length) = (buffer.buf_ptr() as usize, buffer.len_bytes());
-    let (first, end) = (bytes.as_ptr() as usize, bytes.as_ptr() as usize + bytes.len());
-    let inside = start <= first && end <= start.saturating_add(length);
-    Ok((buffer.readonly() && inside).then_some(buffer))
-}
-
-type FieldSpec = (usize, String);
-
-fn field(spec: &FieldSpec) -> CoreResult<ingest::Field> {
-    Ok(ingest::Field { offset: spec.0, kind: ingest::FieldType::from_code(&spec.1)? })
-}
-
-/// (time, energy_kev, wavelength_nm, [extra columns], dropped outside GTIs, dropped for energy)
-type Ingested<'py> = (F64Array<'py>, F64Array<'py>, F64Array<'py>, Vec<Bound<'py, PyAny>>, usize, usize);
-
-/// Kept events of a raw FITS table, decoded, checked, dithered and filtered in Rust.
-#[pyfunction]
-#[pyo3(signature = (table, row_bytes, rows, time_field, timezero_s, energy_mode, energy_field, energy_kev_field,
-                    calibration_name, offset_kev, slope_kev, dither_seed, dataset_key, extra, gti_start, gti_stop,
-                    with_energy=true))]
-#[allow(clippy::too_many_arguments)]
-fn ingest_table<'py>(
-    py: Python<'py>,
-    table: PyReadonlyArray1<'py, u8>,
-    row_bytes: usize,
-    rows: usize,
-    time_field: FieldSpec,
-    timezero_s: f64,
-    energy_mode: &str,
-    energy_field: FieldSpec,
-    energy_kev_field: Option<FieldSpec>,
-    calibration_name: &str,
-    offset_kev: f64,
-    slope_kev: f64,
-    dither_seed: u64,
-    dataset_key: u64,
-    extra: Vec<(usize, String, bool)>,
-    gti_start: PyReadonlyArray1<'py, f64>,
-    gti_stop: PyReadonlyArray1<'py, f64>,
-    with_energy: bool,
-) -> PyResult<Ingested<'py>> {
-    let bytes = slice(&table, "table")?;
-    let mapping = read_only_mapping(&table, bytes)?;
-    let table = match &mapping {
-        // SAFETY: `read_only_mapping` found `bytes` inside an ACCESS_READ (MAP_SHARED) mmap,
-        // and its export, held until the core is done, keeps that mapping open.
-        Some(_) => unsafe { ingest::Table::file_backed(bytes, row_bytes, rows) },
-        None => ingest::Table::new(bytes, row_bytes, rows),
-    }
-    .map_err(PyCoreError::from)?;
-    let energy = match energy_mode {
-        "channels" => ingest::EnergySource::Channels {
-            field: field(&energy_field)?,
-            calibration: calibration(calibration_name, offset_kev, slope_kev)?,
-            dither_seed,
-            dataset_key,
-        },
-        "energy-ev" => ingest::EnergySource::Energy { field: field(&energy_field)?, per_kev: 1000.0 },
-        "energy-kev" => ingest::EnergySource::Energy { field: field(&energy_field)?, per_kev: 1.0 },
-        "wavelength" => ingest::EnergySource::Wavelength {
-            field: field(&energy_field)?,
-            energy_kev: energy_kev_field.as_ref().map(field).transpose()?,
-        },
-        other => {
-            return Err(PyCoreError::from(crate::CoreError::Parameter(format!("unknown energy mode '{other}'"))).into())
-        }
-    };
-    let extra: Vec<(ingest::Field, ingest::OutKind)> = extra
-        .iter()
-        .map(|(offset, code, is_int)| {
-            let kind = if *is_int { ingest::OutKind::Int } else { ingest::OutKind::Float };
-            Ok((field(&(*offset, code.clone()))?, kind))
-        })
-        .collect::<CoreResult<_>>()?;
-    let gti = gti_pairs(&gti_start, &gti_stop)?;
-    let time = field(&time_field)?;
-    let out = py
-        .detach(|| run_in_pool(|| ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti, with_energy)))
-        .map_err(PyCoreError::from)?;
-    drop(mapping);
-    let columns = out
-        .extra
-        .into_iter()
-        .map(|column| match column {
-            ingest::Column::Float(values) => values.into_pyarray(py).into_any(),
-            ingest::Column::Int(values) => values.into_pyarray(py).into_any(),
-        })
-        .collect();
-    Ok((
-        out.time_s.into_pyarray(py),
-        out.energy_kev.into_pyarray(py),
-        out.wavelength_nm.into_pyarray(py),
-        columns,
-        out.dropped_outside_gti,
-        out.dropped_invalid_energy,
-    ))
 }
