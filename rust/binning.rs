@@ -375,6 +375,67 @@ pub fn valid_starts(valid: &[bool], chunk_length: usize) -> CoreResult<Vec<u32>>
     Ok(starts)
 }
 
+/// What [`bin_events`] needs besides the events and the GTIs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BinningSpec<'a> {
+    /// W, the wavelength bins (counts columns).
+    pub n_wbins: usize,
+    /// The width set Δ_k [s]; k is the position (and the OFFSETS stream index).
+    pub widths_s: &'a [f64],
+    /// Seed of the offsets u_k.
+    pub analysis_seed: u64,
+    /// The binned span [s, MET].
+    pub tstart_s: f64,
+    pub tstop_s: f64,
+    /// A bin is valid when its exposure fraction is ≥ this, in (0, 1].
+    pub min_exposure: f64,
+    /// L, the bins per chunk.
+    pub chunk_length: usize,
+}
+
+/// The binned events of one width Δ_k (SPEC §10.2–10.3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WidthBinning {
+    /// u_k, the first draw of stream(analysis_seed, OFFSETS, k).
+    pub offset: f64,
+    pub grid: Grid,
+    /// C_k[j, w] at `j * n_wbins + w`.
+    pub counts: Vec<u32>,
+    /// E_k[j], the GTI-covered fraction of bin j.
+    pub exposure: Vec<f64>,
+    /// E_k[j] ≥ min_exposure.
+    pub valid: Vec<bool>,
+    /// S_k: starts s with bins s…s+L−1 all valid, ascending.
+    pub valid_starts: Vec<u32>,
+}
+
+/// Bin time-sorted events for every width of the width set: offsets, grids, counts,
+/// exposure, valid bins and chunk starts, in width-set order. GTIs must be sorted and
+/// disjoint [s]. Errors come in that order: offsets and grids (`Parameter`), events
+/// (`Data`), GTIs (`Data`), `min_exposure` and `chunk_length` (`Parameter`).
+pub fn bin_events(
+    time_s: &[f64],
+    wbin: &[u16],
+    gti_start_s: &[f64],
+    gti_stop_s: &[f64],
+    spec: &BinningSpec<'_>,
+) -> CoreResult<Vec<WidthBinning>> {
+    let offsets = offsets(spec.analysis_seed, spec.widths_s.len())?;
+    let grids = grids(spec.widths_s, &offsets, spec.tstart_s, spec.tstop_s)?;
+    let counts = counts_matrices(time_s, wbin, spec.n_wbins, &grids)?;
+    let exposure = exposure_fractions(&grids, gti_start_s, gti_stop_s)?;
+    offsets
+        .into_iter()
+        .zip(grids)
+        .zip(counts.into_iter().zip(exposure))
+        .map(|((offset, grid), (counts, exposure))| {
+            let valid = valid_bins(&exposure, spec.min_exposure)?;
+            let valid_starts = valid_starts(&valid, spec.chunk_length)?;
+            Ok(WidthBinning { offset, grid, counts, exposure, valid, valid_starts })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,6 +570,50 @@ mod tests {
         }
         let first = uniform(&mut stream(8, domain::OFFSETS, &[2]));
         assert_eq!(offsets(8, 3).unwrap()[2].to_bits(), first.to_bits());
+    }
+
+    #[test]
+    fn bin_events_equals_its_steps() {
+        let (tstart, tstop) = (1.0e8, 1.0e8 + 20_000.0);
+        let (time, wbin) = events(50_000, tstart, tstop, 12, 4);
+        let (gti_start, gti_stop) =
+            ([tstart, tstart + 7_000.3, tstart + 15_000.0], [tstart + 6_990.0, tstart + 14_000.0, tstop]);
+        let widths = [3.7, 20.0, 250.0];
+        let spec = BinningSpec {
+            n_wbins: 12,
+            widths_s: &widths,
+            analysis_seed: 17,
+            tstart_s: tstart,
+            tstop_s: tstop,
+            min_exposure: 0.99,
+            chunk_length: 8,
+        };
+        let binned = bin_events(&time, &wbin, &gti_start, &gti_stop, &spec).unwrap();
+        let offsets = offsets(17, 3).unwrap();
+        let grids = grids(&widths, &offsets, tstart, tstop).unwrap();
+        let counts = counts_matrices(&time, &wbin, 12, &grids).unwrap();
+        let exposure = exposure_fractions(&grids, &gti_start, &gti_stop).unwrap();
+        assert_eq!(binned.len(), 3);
+        for (k, width) in binned.iter().enumerate() {
+            assert_eq!(width.offset.to_bits(), offsets[k].to_bits());
+            assert_eq!(width.grid, grids[k]);
+            assert_eq!(width.counts, counts[k]);
+            assert_eq!(width.exposure, exposure[k]);
+            assert_eq!(width.valid, valid_bins(&exposure[k], 0.99).unwrap());
+            assert_eq!(width.valid_starts, valid_starts(&width.valid, 8).unwrap());
+            // the gaps invalidate some bins and hence some starts
+            assert!(width.valid.iter().any(|&v| !v));
+            assert!(!width.valid_starts.is_empty());
+        }
+        let bad = |spec: BinningSpec<'_>| bin_events(&time, &wbin, &gti_start, &gti_stop, &spec).err();
+        assert!(matches!(bad(BinningSpec { min_exposure: 0.0, ..spec }), Some(CoreError::Parameter(_))));
+        assert!(matches!(bad(BinningSpec { chunk_length: 0, ..spec }), Some(CoreError::Parameter(_))));
+        assert!(matches!(bad(BinningSpec { widths_s: &[0.0], ..spec }), Some(CoreError::Parameter(_))));
+        assert!(matches!(bad(BinningSpec { n_wbins: 11, ..spec }), Some(CoreError::Data(_))));
+        assert!(matches!(bad(BinningSpec { tstart_s: tstart + 100.0, ..spec }), Some(CoreError::Data(_))));
+        let unsorted_gtis = bin_events(&time, &wbin, &[tstop, tstart], &[tstop, tstart], &spec).err();
+        assert!(matches!(unsorted_gtis, Some(CoreError::Data(_))));
+        assert!(super::offsets(0, MAX_WIDTHS + 1).is_err());
     }
 
     #[test]

@@ -240,10 +240,16 @@ def raw_rows(n: int, times: np.ndarray | None = None) -> np.ndarray:
     return rows
 
 
+def ingest_spec(rows: int) -> _core.IngestSpec:
+    return {"row_bytes": ROW.itemsize, "rows": rows, "time_field": {"offset": 0, "code": "f8"}, "timezero_s": 0.0,
+            "energy_mode": "channels", "energy_field": {"offset": 8, "code": "i4"}, "energy_kev_field": None,
+            "calibration_name": "chandra-acis", "offset_kev": 0.0, "slope_kev": 0.0, "dither_seed": 1,
+            "dataset_key": 2, "extra": [{"offset": 12, "code": "f4", "integer": False}], "with_energy": True}
+
+
 def ingest_raw(table: np.ndarray, rows: int) -> tuple:
     everything = (np.array([-1.0]), np.array([1e12]))
-    return _core.ingest_table(table, ROW.itemsize, rows, (0, "f8"), 0.0, "channels", (8, "i4"), None, "chandra-acis",
-                              0.0, 0.0, 1, 2, [(12, "f4", False)], *everything)
+    return _core.ingest_table(table, ingest_spec(rows), *everything)
 
 
 def test_decreasing_times_are_a_structured_error() -> None:

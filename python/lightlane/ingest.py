@@ -390,17 +390,25 @@ def _read_fast(reader: OgipFile, hdu: fits.BinTableHDU, handle: IO[bytes], field
     rows, row_bytes = int(hdu.header["NAXIS2"]), int(hdu.header["NAXIS1"])
     raw = _raw_rows(hdu, handle, rows, row_bytes)
     plan_extras = [(c, out) for c, out in plan.extras if wanted is None or c in wanted]
-    extras = [(fields[column][0], fields[column][1], bool(np.issubdtype(out, np.integer))) for column, out in plan_extras]
     with_energy = wanted is None or "energy_kev" in wanted
+
+    def field(column: str) -> _core.FieldSpec:
+        offset, code = fields[column]
+        return {"offset": offset, "code": code}
+
+    spec: _core.IngestSpec = {
+        "row_bytes": row_bytes, "rows": rows, "time_field": field("time"), "timezero_s": offset_s,
+        "energy_mode": plan.energy_mode, "energy_field": field(plan.energy_column),
+        "energy_kev_field": field(plan.energy_kev_column) if plan.energy_kev_column else None,
+        "calibration_name": calibration.name if calibration.uses_channels else "chandra-acis",
+        "offset_kev": calibration.offset_kev, "slope_kev": calibration.slope_kev,
+        "dither_seed": dither_seed, "dataset_key": dataset_key,
+        "extra": [{"offset": fields[column][0], "code": fields[column][1],
+                   "integer": bool(np.issubdtype(out, np.integer))} for column, out in plan_extras],
+        "with_energy": with_energy,
+    }
     time, energy, wavelength, extra_columns, outside, invalid = _core.ingest_table(
-        raw, row_bytes, rows, fields["time"], offset_s,
-        plan.energy_mode, fields[plan.energy_column],
-        fields[plan.energy_kev_column] if plan.energy_kev_column else None,
-        calibration.name if calibration.uses_channels else "chandra-acis",
-        calibration.offset_kev, calibration.slope_kev, dither_seed, dataset_key, extras,
-        np.ascontiguousarray(gti[:, 0]), np.ascontiguousarray(gti[:, 1]),
-        with_energy,
-    )
+        raw, spec, np.ascontiguousarray(gti[:, 0]), np.ascontiguousarray(gti[:, 1]))
     data = {"time": time, "wavelength_nm": wavelength}
     if with_energy:
         data["energy_kev"] = energy

@@ -14,21 +14,27 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// The `ChunkDraws` typed dict of `_core.pyi`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct ChunkDraws {
+    n_bins: usize,
+    chunk_length: usize,
+    chunk_count: usize,
+    analysis_seed: u64,
+}
+
 /// Chunk table columns (name → array) of SPEC §10.6 computed in Rust.
 #[pyfunction]
-#[pyo3(signature = (counts, valid, starts, w_data, n_bins, chunk_length, chunk_count, analysis_seed))]
-#[allow(clippy::too_many_arguments)]
 fn sample_chunks<'py>(
     py: Python<'py>,
     counts: Vec<PyReadonlyArrayDyn<'py, u32>>,
     valid: Vec<PyReadonlyArray1<'py, bool>>,
     starts: Vec<PyReadonlyArray1<'py, u32>>,
     w_data: PyReadonlyArray1<'py, u16>,
-    n_bins: usize,
-    chunk_length: usize,
-    chunk_count: usize,
-    analysis_seed: u64,
+    draws: ChunkDraws,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let ChunkDraws { n_bins, chunk_length, chunk_count, analysis_seed } = draws;
     if counts.len() != valid.len() || counts.len() != starts.len() {
         return Err(CoreError::Data(format!(
             "counts, valid and starts must have one entry per width, got {}, {} and {}",

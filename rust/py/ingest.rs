@@ -1,4 +1,4 @@
-//! Wrapper of crate::ingest: one call per event table.
+//! Wrapper of crate::ingest: one call per event table, described by one `IngestSpec` dict.
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::buffer::PyBuffer;
@@ -15,10 +15,78 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-type FieldSpec = (usize, String);
+/// One column of a row: its byte offset and numpy type code ("i4", "f8", ...).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct FieldSpec {
+    offset: usize,
+    code: String,
+}
 
-fn field(spec: &FieldSpec) -> CoreResult<Field> {
-    Ok(Field { offset: spec.0, kind: FieldType::from_code(&spec.1)? })
+impl FieldSpec {
+    fn field(&self) -> CoreResult<Field> {
+        Ok(Field { offset: self.offset, kind: FieldType::from_code(&self.code)? })
+    }
+}
+
+/// An extra output column: where it is and whether it widens to int64 (else float64).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct ExtraColumn {
+    offset: usize,
+    code: String,
+    integer: bool,
+}
+
+/// The `IngestSpec` typed dict of `_core.pyi`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct IngestSpec {
+    row_bytes: usize,
+    rows: usize,
+    time_field: FieldSpec,
+    timezero_s: f64,
+    energy_mode: String,
+    energy_field: FieldSpec,
+    energy_kev_field: Option<FieldSpec>,
+    calibration_name: String,
+    offset_kev: f64,
+    slope_kev: f64,
+    dither_seed: u64,
+    dataset_key: u64,
+    extra: Vec<ExtraColumn>,
+    with_energy: bool,
+}
+
+impl IngestSpec {
+    fn energy_source(&self) -> CoreResult<EnergySource> {
+        let field = self.energy_field.field()?;
+        Ok(match self.energy_mode.as_str() {
+            "channels" => EnergySource::Channels {
+                field,
+                calibration: Calibration::from_name(&self.calibration_name, self.offset_kev, self.slope_kev)?,
+                dither_seed: self.dither_seed,
+                dataset_key: self.dataset_key,
+            },
+            "energy-ev" => EnergySource::Energy { field, per_kev: 1000.0 },
+            "energy-kev" => EnergySource::Energy { field, per_kev: 1.0 },
+            "wavelength" => EnergySource::Wavelength {
+                field,
+                energy_kev: self.energy_kev_field.as_ref().map(FieldSpec::field).transpose()?,
+            },
+            other => return Err(CoreError::Parameter(format!("unknown energy mode '{other}'"))),
+        })
+    }
+
+    fn extra_columns(&self) -> CoreResult<Vec<(Field, OutKind)>> {
+        self.extra
+            .iter()
+            .map(|column| {
+                let field = FieldSpec { offset: column.offset, code: column.code.clone() }.field()?;
+                Ok((field, if column.integer { OutKind::Int } else { OutKind::Float }))
+            })
+            .collect()
+    }
 }
 
 /// The export of the `mmap.mmap` holding `bytes`, when `array` views a read-only one.
@@ -55,62 +123,26 @@ type Ingested<'py> = (F64Array<'py>, F64Array<'py>, F64Array<'py>, Vec<Bound<'py
 
 /// Kept events of a raw FITS table, decoded, checked, dithered and filtered in Rust.
 #[pyfunction]
-#[pyo3(signature = (table, row_bytes, rows, time_field, timezero_s, energy_mode, energy_field, energy_kev_field,
-                    calibration_name, offset_kev, slope_kev, dither_seed, dataset_key, extra, gti_start, gti_stop,
-                    with_energy=true))]
-#[allow(clippy::too_many_arguments)]
 fn ingest_table<'py>(
     py: Python<'py>,
     table: PyReadonlyArray1<'py, u8>,
-    row_bytes: usize,
-    rows: usize,
-    time_field: FieldSpec,
-    timezero_s: f64,
-    energy_mode: &str,
-    energy_field: FieldSpec,
-    energy_kev_field: Option<FieldSpec>,
-    calibration_name: &str,
-    offset_kev: f64,
-    slope_kev: f64,
-    dither_seed: u64,
-    dataset_key: u64,
-    extra: Vec<(usize, String, bool)>,
-    gti_start: PyReadonlyArray1<'py, f64>,
-    gti_stop: PyReadonlyArray1<'py, f64>,
-    with_energy: bool,
+    spec: IngestSpec,
+    gti_start_s: PyReadonlyArray1<'py, f64>,
+    gti_stop_s: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Ingested<'py>> {
     let bytes = slice(&table, "table")?;
     let mapping = read_only_mapping(&table, bytes)?;
     let table = match &mapping {
         // SAFETY: `read_only_mapping` found `bytes` inside an ACCESS_READ (MAP_SHARED) mmap,
         // and its export, held until the core is done, keeps that mapping open.
-        Some(_) => unsafe { Table::file_backed(bytes, row_bytes, rows)? },
-        None => Table::new(bytes, row_bytes, rows)?,
+        Some(_) => unsafe { Table::file_backed(bytes, spec.row_bytes, spec.rows)? },
+        None => Table::new(bytes, spec.row_bytes, spec.rows)?,
     };
-    let energy = match energy_mode {
-        "channels" => EnergySource::Channels {
-            field: field(&energy_field)?,
-            calibration: Calibration::from_name(calibration_name, offset_kev, slope_kev)?,
-            dither_seed,
-            dataset_key,
-        },
-        "energy-ev" => EnergySource::Energy { field: field(&energy_field)?, per_kev: 1000.0 },
-        "energy-kev" => EnergySource::Energy { field: field(&energy_field)?, per_kev: 1.0 },
-        "wavelength" => EnergySource::Wavelength {
-            field: field(&energy_field)?,
-            energy_kev: energy_kev_field.as_ref().map(field).transpose()?,
-        },
-        other => return Err(CoreError::Parameter(format!("unknown energy mode '{other}'")).into()),
-    };
-    let extra: Vec<(Field, OutKind)> = extra
-        .iter()
-        .map(|(offset, code, is_int)| {
-            let kind = if *is_int { OutKind::Int } else { OutKind::Float };
-            Ok((field(&(*offset, code.clone()))?, kind))
-        })
-        .collect::<CoreResult<_>>()?;
-    let gti = gti_pairs(&gti_start, &gti_stop)?;
-    let time = field(&time_field)?;
+    let energy = spec.energy_source()?;
+    let extra = spec.extra_columns()?;
+    let gti = gti_pairs(&gti_start_s, &gti_stop_s)?;
+    let time = spec.time_field.field()?;
+    let (timezero_s, with_energy) = (spec.timezero_s, spec.with_energy);
     let out = compute(py, || ingest::ingest_table(&table, time, timezero_s, &energy, &extra, &gti, with_energy))?;
     drop(mapping);
     let columns = out

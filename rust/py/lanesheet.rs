@@ -1,4 +1,4 @@
-//! Wrappers of the lanesheet simulation: lattice spacing, traces, photon synthesis, video geometry.
+//! Wrappers of the lanesheet model: lattice spacing, traces, photon synthesis, video geometry.
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -23,12 +23,60 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// (θ0 [rad], θ′ [rad/s], speed, start x, start y, duration [s])
-type PathSpec = (f64, f64, f64, f64, f64, f64);
+/// The `PathSpec` typed dict of `_core.pyi`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct PathSpec {
+    theta0_rad: f64,
+    theta_rate_rad_per_s: f64,
+    speed: f64,
+    start_x: f64,
+    start_y: f64,
+    duration_s: f64,
+}
 
-fn telescope_path(spec: PathSpec, receiving_radius: f64) -> CoreResult<TelescopePath> {
-    let (theta0, rate, speed, x, y, duration) = spec;
-    TelescopePath::new(theta0, rate, speed, (x, y), duration, receiving_radius)
+impl PathSpec {
+    fn path(&self, receiving_radius: f64) -> CoreResult<TelescopePath> {
+        let start = (self.start_x, self.start_y);
+        TelescopePath::new(
+            self.theta0_rad,
+            self.theta_rate_rad_per_s,
+            self.speed,
+            start,
+            self.duration_s,
+            receiving_radius,
+        )
+    }
+}
+
+/// The `SpectrumSpec` typed dict of `_core.pyi`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct SpectrumSpec {
+    amplitude: f64,
+    lambda0_nm: f64,
+    sigma: f64,
+    floor: f64,
+}
+
+/// The `GenerationSpec` typed dict of `_core.pyi`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct GenerationSpec<'py> {
+    lo_nm: PyReadonlyArray1<'py, f64>,
+    hi_nm: PyReadonlyArray1<'py, f64>,
+    spacing: PyReadonlyArray1<'py, f64>,
+    flux_per_s: PyReadonlyArray1<'py, f64>,
+    isotropic: PyReadonlyArray1<'py, bool>,
+    spectrum: SpectrumSpec,
+    receiving_radius: f64,
+    path: PathSpec,
+    tstart_s: f64,
+    gti_start_s: PyReadonlyArray1<'py, f64>,
+    gti_stop_s: PyReadonlyArray1<'py, f64>,
+    smear_fwhm_kev: Option<f64>,
+    calibration_name: String,
+    seed: u64,
 }
 
 /// g(λ) for model "dimensionless" (α, lucretius) or "empirical" (α, l0).
@@ -64,7 +112,7 @@ fn lanecount_trace<'py>(
     tau1: f64,
 ) -> PyResult<(F64Array<'py>, U32Array<'py>)> {
     let lattice = Lattice::new(spacing)?;
-    let path = telescope_path(path, receiving_radius)?;
+    let path = path.path(receiving_radius)?;
     let (times, counts) = compute(py, || crossing::trace(&lattice, &path, receiving_radius, tau0, tau1))?;
     Ok((times.into_pyarray(py), counts.into_pyarray(py)))
 }
@@ -82,26 +130,23 @@ type PhotonArrays<'py> = (
 
 /// Photons (time, wavelength, energy, channel or None, x, y, bin, lanecount), sorted.
 #[pyfunction]
-#[pyo3(signature = (lo_nm, hi_nm, spacing, flux_per_s, isotropic, spectrum, receiving_radius, path, tstart_s,
-                    gti_start, gti_stop, smear_fwhm_kev, calibration_name, seed))]
-#[allow(clippy::too_many_arguments)]
-fn synthesize<'py>(
-    py: Python<'py>,
-    lo_nm: PyReadonlyArray1<'py, f64>,
-    hi_nm: PyReadonlyArray1<'py, f64>,
-    spacing: PyReadonlyArray1<'py, f64>,
-    flux_per_s: PyReadonlyArray1<'py, f64>,
-    isotropic: PyReadonlyArray1<'py, bool>,
-    spectrum: (f64, f64, f64, f64),
-    receiving_radius: f64,
-    path: PathSpec,
-    tstart_s: f64,
-    gti_start: PyReadonlyArray1<'py, f64>,
-    gti_stop: PyReadonlyArray1<'py, f64>,
-    smear_fwhm_kev: Option<f64>,
-    calibration_name: &str,
-    seed: u64,
-) -> PyResult<PhotonArrays<'py>> {
+fn synthesize<'py>(py: Python<'py>, generation: GenerationSpec<'py>) -> PyResult<PhotonArrays<'py>> {
+    let GenerationSpec {
+        lo_nm,
+        hi_nm,
+        spacing,
+        flux_per_s,
+        isotropic,
+        spectrum: SpectrumSpec { amplitude, lambda0_nm, sigma, floor },
+        receiving_radius,
+        path,
+        tstart_s,
+        gti_start_s,
+        gti_stop_s,
+        smear_fwhm_kev,
+        calibration_name,
+        seed,
+    } = generation;
     let bins = synth::bin_specs(
         slice(&lo_nm, "lo_nm")?,
         slice(&hi_nm, "hi_nm")?,
@@ -109,17 +154,18 @@ fn synthesize<'py>(
         slice(&flux_per_s, "flux_per_s")?,
         slice(&isotropic, "isotropic")?,
     )?;
-    let gtis = gti_pairs(&gti_start, &gti_stop)?;
+    let gtis = gti_pairs(&gti_start_s, &gti_stop_s)?;
     let smearing = match smear_fwhm_kev {
-        Some(fwhm_kev) => Some(Smearing { fwhm_kev, calibration: Calibration::from_name(calibration_name, 0.0, 0.0)? }),
+        Some(fwhm_kev) => {
+            Some(Smearing { fwhm_kev, calibration: Calibration::from_name(&calibration_name, 0.0, 0.0)? })
+        }
         None => None,
     };
-    let (amplitude, lambda0_nm, sigma, floor) = spectrum;
     let generation = Generation {
         bins: &bins,
         spectrum: Spectrum { amplitude, lambda0_nm, sigma, floor },
         receiving_radius,
-        path: telescope_path(path, receiving_radius)?,
+        path: path.path(receiving_radius)?,
         tstart_s,
         gtis: &gtis,
         smearing,
@@ -160,7 +206,7 @@ fn path_positions<'py>(
     receiving_radius: f64,
     tau: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<(F64Array<'py>, F64Array<'py>)> {
-    let path = telescope_path(path, receiving_radius)?;
+    let path = path.path(receiving_radius)?;
     let (xs, ys) = path.positions(slice(&tau, "tau")?);
     Ok((xs.into_pyarray(py), ys.into_pyarray(py)))
 }
@@ -177,7 +223,7 @@ fn flash_points<'py>(
     seed: u64,
 ) -> PyResult<(F64Array<'py>, F64Array<'py>)> {
     let lattice = Lattice::new(spacing)?;
-    let path = telescope_path(path, receiving_radius)?;
+    let path = path.path(receiving_radius)?;
     let (taus, indices) = (slice(&tau, "tau")?, slice(&event_index, "event_index")?);
     let (xs, ys) = compute(py, || video::flash_points(&lattice, &path, receiving_radius, taus, indices, seed))?;
     Ok((xs.into_pyarray(py), ys.into_pyarray(py)))

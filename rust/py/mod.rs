@@ -1,6 +1,6 @@
 //! PyO3 glue: the extension module `lightlane._core`. Thin wrappers only: arguments are
-//! converted here, the work runs in the core through `pool::compute`, and core errors
-//! become exceptions in `errors`.
+//! converted here (wide inputs arrive as one typed dict, see `_core.pyi`), the work runs in
+//! the core through `pool::compute`, and core errors become exceptions in `errors`.
 
 mod arrays;
 mod binning;
