@@ -370,8 +370,8 @@ def _binning_inputs(n_events: int, seed: int = 1):
     from lightlane.metadata import Band, ProcessingParameters
 
     band = Band(0.1, 1.0, 100)
-    times = np.sort(_core.uniforms(seed, 2, [0], n_events) * 100_000.0)
-    wavelength = 0.1 + 0.9 * _core.uniforms(seed, 2, [1], n_events)
+    times = np.sort(_core.uniforms(seed, _core.DOMAIN_GENERATE, [0], n_events) * 100_000.0)
+    wavelength = 0.1 + 0.9 * _core.uniforms(seed, _core.DOMAIN_GENERATE, [1], n_events)
     gti = np.array([[0.0, 40_000.0], [45_000.0, 100_000.0]])
     keep = (times < 40_000.0) | (times >= 45_000.0)
     times, wavelength = times[keep], wavelength[keep]

@@ -35,7 +35,7 @@ fn events(n: usize) -> (Vec<f64>, Vec<u16>) {
 
 fn bench_binning(c: &mut Criterion) {
     let widths = width_set(0, 20.0, 300.0, WIDTHS, false).unwrap();
-    let grids = grids(&widths, &offsets(0, WIDTHS), TSTART, TSTART + SPAN_S).unwrap();
+    let grids = grids(&widths, &offsets(0, WIDTHS).unwrap(), TSTART, TSTART + SPAN_S).unwrap();
     let mut group = c.benchmark_group("binning");
     group.sample_size(10);
     for &n in &[1_000_000usize, 10_000_000] {

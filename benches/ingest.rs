@@ -52,7 +52,7 @@ fn bench_ingest(c: &mut Criterion) {
         let extra = [(PI, OutKind::Int), (X, OutKind::Float), (Y, OutKind::Float)];
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::new("ingest_table", n), &table, |b, t| {
-            b.iter(|| ingest_table(black_box(t), TIME, 0.0, &source, &extra, &gti, true, false))
+            b.iter(|| ingest_table(black_box(t), TIME, 0.0, &source, &extra, &gti, true))
         });
         group.bench_with_input(BenchmarkId::new("decode_columns_baseline", n), &bytes, |b, raw| {
             b.iter(|| decode_columns(black_box(raw)))

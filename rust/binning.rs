@@ -148,8 +148,11 @@ pub fn width_set(seed: u64, from_s: f64, to_s: f64, count: usize, log_uniform: b
 }
 
 /// Offset fractions u_k ∈ [0, 1): the first draw of stream(analysis_seed, OFFSETS, k).
-pub fn offsets(analysis_seed: u64, count: usize) -> Vec<f64> {
-    (0..count).map(|k| uniform(&mut stream(analysis_seed, domain::OFFSETS, &[k as u64]))).collect()
+pub fn offsets(analysis_seed: u64, count: usize) -> CoreResult<Vec<f64>> {
+    if count > MAX_WIDTHS {
+        return Err(CoreError::Parameter(format!("at most {MAX_WIDTHS} offsets, got {count}")));
+    }
+    Ok((0..count).map(|k| uniform(&mut stream(analysis_seed, domain::OFFSETS, &[k as u64]))).collect())
 }
 
 /// The first i with time[i] > time[i + 1] or a NaN among them. Each block runs a
@@ -372,6 +375,67 @@ pub fn valid_starts(valid: &[bool], chunk_length: usize) -> CoreResult<Vec<u32>>
     Ok(starts)
 }
 
+/// What [`bin_events`] needs besides the events and the GTIs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BinningSpec<'a> {
+    /// W, the wavelength bins (counts columns).
+    pub n_wbins: usize,
+    /// The width set Δ_k [s]; k is the position (and the OFFSETS stream index).
+    pub widths_s: &'a [f64],
+    /// Seed of the offsets u_k.
+    pub analysis_seed: u64,
+    /// The binned span [s, MET].
+    pub tstart_s: f64,
+    pub tstop_s: f64,
+    /// A bin is valid when its exposure fraction is ≥ this, in (0, 1].
+    pub min_exposure: f64,
+    /// L, the bins per chunk.
+    pub chunk_length: usize,
+}
+
+/// The binned events of one width Δ_k (SPEC §10.2–10.3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WidthBinning {
+    /// u_k, the first draw of stream(analysis_seed, OFFSETS, k).
+    pub offset: f64,
+    pub grid: Grid,
+    /// C_k[j, w] at `j * n_wbins + w`.
+    pub counts: Vec<u32>,
+    /// E_k[j], the GTI-covered fraction of bin j.
+    pub exposure: Vec<f64>,
+    /// E_k[j] ≥ min_exposure.
+    pub valid: Vec<bool>,
+    /// S_k: starts s with bins s…s+L−1 all valid, ascending.
+    pub valid_starts: Vec<u32>,
+}
+
+/// Bin time-sorted events for every width of the width set: offsets, grids, counts,
+/// exposure, valid bins and chunk starts, in width-set order. GTIs must be sorted and
+/// disjoint [s]. Errors come in that order: offsets and grids (`Parameter`), events
+/// (`Data`), GTIs (`Data`), `min_exposure` and `chunk_length` (`Parameter`).
+pub fn bin_events(
+    time_s: &[f64],
+    wbin: &[u16],
+    gti_start_s: &[f64],
+    gti_stop_s: &[f64],
+    spec: &BinningSpec<'_>,
+) -> CoreResult<Vec<WidthBinning>> {
+    let offsets = offsets(spec.analysis_seed, spec.widths_s.len())?;
+    let grids = grids(spec.widths_s, &offsets, spec.tstart_s, spec.tstop_s)?;
+    let counts = counts_matrices(time_s, wbin, spec.n_wbins, &grids)?;
+    let exposure = exposure_fractions(&grids, gti_start_s, gti_stop_s)?;
+    offsets
+        .into_iter()
+        .zip(grids)
+        .zip(counts.into_iter().zip(exposure))
+        .map(|((offset, grid), (counts, exposure))| {
+            let valid = valid_bins(&exposure, spec.min_exposure)?;
+            let valid_starts = valid_starts(&valid, spec.chunk_length)?;
+            Ok(WidthBinning { offset, grid, counts, exposure, valid, valid_starts })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,7 +468,7 @@ mod tests {
                 *w = UNSELECTED;
             }
         }
-        let grids = grids(&[10.0, 33.0], &offsets(1, 2), 0.0, 1000.0).unwrap();
+        let grids = grids(&[10.0, 33.0], &offsets(1, 2).unwrap(), 0.0, 1000.0).unwrap();
         let counts = counts_matrices(&time, &wbin, 40, &grids).unwrap();
         for (matrix, grid) in counts.iter().zip(&grids) {
             assert_eq!(matrix, &reference(&time, &wbin, 40, grid));
@@ -416,7 +480,7 @@ mod tests {
     fn counts_match_the_per_event_reference_including_edges() {
         let (tstart, tstop) = (3.0e8 + 0.25, 3.0e8 + 5000.0);
         let widths = [7.3, 20.0, 123.456, 4999.0, 6000.0];
-        let grids = grids(&widths, &offsets(5, widths.len()), tstart, tstop).unwrap();
+        let grids = grids(&widths, &offsets(5, widths.len()).unwrap(), tstart, tstop).unwrap();
         let (mut time, mut wbin) = events(20_000, tstart, tstop, 17, 1);
         // Events exactly on edges of every grid, and at both ends of the span.
         for grid in &grids {
@@ -461,7 +525,7 @@ mod tests {
 
     #[test]
     fn grid_covers_the_span() {
-        for (k, &u) in offsets(9, 200).iter().enumerate() {
+        for (k, &u) in offsets(9, 200).unwrap().iter().enumerate() {
             let width = 1.0 + k as f64 * 0.37;
             let grid = Grid::new(width, u, 1.0e8, 1.0e8 + 777.7).unwrap();
             assert!(grid.edge(0) <= 1.0e8 && grid.edge(grid.bins) >= 1.0e8 + 777.7);
@@ -472,7 +536,7 @@ mod tests {
     #[test]
     fn thread_count_does_not_change_counts() {
         let (time, wbin) = events(300_001, 0.0, 50_000.0, 100, 2);
-        let grids = grids(&[3.0, 20.0, 299.0], &offsets(1, 3), 0.0, 50_000.0).unwrap();
+        let grids = grids(&[3.0, 20.0, 299.0], &offsets(1, 3).unwrap(), 0.0, 50_000.0).unwrap();
         let run = |n| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
@@ -505,7 +569,51 @@ mod tests {
             assert_ne!(w, width_set(4, 20.0, 300.0, 1000, log).unwrap());
         }
         let first = uniform(&mut stream(8, domain::OFFSETS, &[2]));
-        assert_eq!(offsets(8, 3)[2].to_bits(), first.to_bits());
+        assert_eq!(offsets(8, 3).unwrap()[2].to_bits(), first.to_bits());
+    }
+
+    #[test]
+    fn bin_events_equals_its_steps() {
+        let (tstart, tstop) = (1.0e8, 1.0e8 + 20_000.0);
+        let (time, wbin) = events(50_000, tstart, tstop, 12, 4);
+        let (gti_start, gti_stop) =
+            ([tstart, tstart + 7_000.3, tstart + 15_000.0], [tstart + 6_990.0, tstart + 14_000.0, tstop]);
+        let widths = [3.7, 20.0, 250.0];
+        let spec = BinningSpec {
+            n_wbins: 12,
+            widths_s: &widths,
+            analysis_seed: 17,
+            tstart_s: tstart,
+            tstop_s: tstop,
+            min_exposure: 0.99,
+            chunk_length: 8,
+        };
+        let binned = bin_events(&time, &wbin, &gti_start, &gti_stop, &spec).unwrap();
+        let offsets = offsets(17, 3).unwrap();
+        let grids = grids(&widths, &offsets, tstart, tstop).unwrap();
+        let counts = counts_matrices(&time, &wbin, 12, &grids).unwrap();
+        let exposure = exposure_fractions(&grids, &gti_start, &gti_stop).unwrap();
+        assert_eq!(binned.len(), 3);
+        for (k, width) in binned.iter().enumerate() {
+            assert_eq!(width.offset.to_bits(), offsets[k].to_bits());
+            assert_eq!(width.grid, grids[k]);
+            assert_eq!(width.counts, counts[k]);
+            assert_eq!(width.exposure, exposure[k]);
+            assert_eq!(width.valid, valid_bins(&exposure[k], 0.99).unwrap());
+            assert_eq!(width.valid_starts, valid_starts(&width.valid, 8).unwrap());
+            // the gaps invalidate some bins and hence some starts
+            assert!(width.valid.iter().any(|&v| !v));
+            assert!(!width.valid_starts.is_empty());
+        }
+        let bad = |spec: BinningSpec<'_>| bin_events(&time, &wbin, &gti_start, &gti_stop, &spec).err();
+        assert!(matches!(bad(BinningSpec { min_exposure: 0.0, ..spec }), Some(CoreError::Parameter(_))));
+        assert!(matches!(bad(BinningSpec { chunk_length: 0, ..spec }), Some(CoreError::Parameter(_))));
+        assert!(matches!(bad(BinningSpec { widths_s: &[0.0], ..spec }), Some(CoreError::Parameter(_))));
+        assert!(matches!(bad(BinningSpec { n_wbins: 11, ..spec }), Some(CoreError::Data(_))));
+        assert!(matches!(bad(BinningSpec { tstart_s: tstart + 100.0, ..spec }), Some(CoreError::Data(_))));
+        let unsorted_gtis = bin_events(&time, &wbin, &[tstop, tstart], &[tstop, tstart], &spec).err();
+        assert!(matches!(unsorted_gtis, Some(CoreError::Data(_))));
+        assert!(super::offsets(0, MAX_WIDTHS + 1).is_err());
     }
 
     #[test]

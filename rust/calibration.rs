@@ -89,6 +89,16 @@ impl Calibration {
         }
         (raw.clamp(first as f64, last as f64)) as i64
     }
+
+    /// [lo, hi) in keV of every channel, NaN for channels outside the valid range.
+    pub fn channel_intervals_kev(&self, channels: &[i64]) -> (Vec<f64>, Vec<f64>) {
+        channels.iter().map(|&ch| self.channel_interval_kev(ch).unwrap_or((f64::NAN, f64::NAN))).unzip()
+    }
+
+    /// [`Self::energy_to_channel`] of every energy [keV].
+    pub fn energies_to_channels(&self, energy_kev: &[f64]) -> Vec<i64> {
+        energy_kev.iter().map(|&e| self.energy_to_channel(e)).collect()
+    }
 }
 
 #[cfg(test)]
@@ -113,6 +123,19 @@ mod tests {
                 assert_eq!(cal.energy_to_channel(0.5 * (lo + hi)), ch, "{cal:?} channel {ch}");
             }
         }
+    }
+
+    #[test]
+    fn many_channels_and_energies_at_once() {
+        let cal = Calibration::ChandraAcis;
+        let (lo, hi) = cal.channel_intervals_kev(&[1, 0, 1024, 1025]);
+        let (lo1, hi1) = cal.channel_interval_kev(1).unwrap();
+        let (lo_last, hi_last) = cal.channel_interval_kev(1024).unwrap();
+        assert_eq!((lo[0], hi[0], lo[2], hi[2]), (lo1, hi1, lo_last, hi_last));
+        assert!(lo[1].is_nan() && hi[1].is_nan() && lo[3].is_nan() && hi[3].is_nan());
+        let energies = [0.0, 0.5 * (lo1 + hi1), 100.0, f64::NAN];
+        assert_eq!(cal.energies_to_channels(&energies), energies.map(|e| cal.energy_to_channel(e)).to_vec());
+        assert_eq!(cal.energies_to_channels(&[100.0, f64::NAN]), vec![1024, 1]);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use std::f64::consts::TAU;
 
+use crate::error::{CoreError, CoreResult};
 use crate::lattice::Lattice;
 use crate::path::{arc_offset, TelescopePath};
 
@@ -283,8 +284,17 @@ mod tests {
 }
 
 /// Every change point of N(τ) in [τ0, τ1]: a first row at τ0, a last row at τ1, each
-/// value holding until the next row. Deterministic, no randomness.
-pub fn trace(lattice: &Lattice, path: &TelescopePath, radius: f64, tau0: f64, tau1: f64) -> (Vec<f64>, Vec<u32>) {
+/// value holding until the next row. Deterministic, no randomness. τ0 ≤ τ1, both finite.
+pub fn trace(
+    lattice: &Lattice,
+    path: &TelescopePath,
+    radius: f64,
+    tau0: f64,
+    tau1: f64,
+) -> CoreResult<(Vec<f64>, Vec<u32>)> {
+    if !(tau0 <= tau1 && tau0.is_finite() && tau1.is_finite()) {
+        return Err(CoreError::Parameter(format!("trace span must satisfy t0 ≤ t1, got [{tau0}, {tau1}]")));
+    }
     let windows = path.window_count(radius);
     let (mut times, mut counts) = (Vec::new(), Vec::new());
     for k in 0..windows {
@@ -315,7 +325,7 @@ pub fn trace(lattice: &Lattice, path: &TelescopePath, radius: f64, tau0: f64, ta
         times.push(tau1);
         counts.push(last);
     }
-    (times, counts)
+    Ok((times, counts))
 }
 
 #[cfg(test)]
@@ -326,7 +336,7 @@ mod trace_tests {
     fn trace_matches_brute_force_between_rows() {
         let lattice = Lattice::new(0.6).unwrap();
         let path = TelescopePath::new(0.51, 0.0, 0.12, (0.0, 0.0), 24_000.0, 0.8).unwrap();
-        let (times, counts) = trace(&lattice, &path, 0.8, 100.0, 9000.0);
+        let (times, counts) = trace(&lattice, &path, 0.8, 100.0, 9000.0).unwrap();
         assert_eq!(times[0], 100.0);
         assert_eq!(*times.last().unwrap(), 9000.0);
         assert!(times.windows(2).all(|w| w[0] < w[1] || w[1] == 9000.0));
@@ -337,5 +347,8 @@ mod trace_tests {
             let (x, y) = path.position(mid);
             assert_eq!(lattice.count_within(x, y, 0.8), n, "τ = {mid}");
         }
+        assert!(trace(&lattice, &path, 0.8, 9000.0, 100.0).is_err());
+        assert!(trace(&lattice, &path, 0.8, f64::NAN, 100.0).is_err());
+        assert!(trace(&lattice, &path, 0.8, 0.0, f64::INFINITY).is_err());
     }
 }

@@ -173,9 +173,16 @@ pub fn subset_indices(n: u64, m: u64, seed: u64) -> CoreResult<Vec<u64>> {
 /// Per group, a uniform subset without replacement; returns the kept event indices, sorted.
 ///
 /// `groups[i]` is event i's group in 0..keep.len(), or −1 (never kept). Group g keeps
-/// `keep[g]` of its members, chosen from stream (seed, TASK, g) among the members in event
-/// order, exactly as [`subset_indices`] would choose positions with that stream.
-pub fn grouped_subset(groups: &[i64], keep: &[u64], seed: u64) -> CoreResult<Vec<u64>> {
+/// `keep[g]` ≥ 0 of its members, chosen from stream (seed, TASK, g) among the members in
+/// event order, exactly as [`subset_indices`] would choose positions with that stream.
+pub fn grouped_subset(groups: &[i64], keep: &[i64], seed: u64) -> CoreResult<Vec<u64>> {
+    let keep = keep
+        .iter()
+        .enumerate()
+        .map(|(g, &k)| {
+            u64::try_from(k).map_err(|_| CoreError::Parameter(format!("group {g}: negative keep count {k}")))
+        })
+        .collect::<CoreResult<Vec<u64>>>()?;
     let group_count = keep.len();
     let mut members: Vec<Vec<u64>> = vec![Vec::new(); group_count];
     for (index, &group) in groups.iter().enumerate() {
@@ -192,7 +199,7 @@ pub fn grouped_subset(groups: &[i64], keep: &[u64], seed: u64) -> CoreResult<Vec
             }
         }
     }
-    for (group, (list, &wanted)) in members.iter().zip(keep).enumerate() {
+    for (group, (list, &wanted)) in members.iter().zip(&keep).enumerate() {
         if wanted > list.len() as u64 {
             return Err(CoreError::Parameter(format!(
                 "group {group} has {} events, cannot keep {wanted} without replacement",
@@ -362,13 +369,13 @@ mod tests {
     #[test]
     fn grouped_subset_matches_per_group_subsets() {
         let groups: Vec<i64> = (0..1000).map(|i| if i % 11 == 0 { -1 } else { i % 3 }).collect();
-        let keep = [10u64, 200, 0];
+        let keep = [10i64, 200, 0];
         let kept = grouped_subset(&groups, &keep, 5).unwrap();
         assert!(kept.windows(2).all(|p| p[0] < p[1]));
         for (g, &wanted) in keep.iter().enumerate() {
             let members: Vec<u64> = (0..1000u64).filter(|&i| groups[i as usize] == g as i64).collect();
             let positions =
-                subset_from(&mut stream(5, domain::TASK, &[g as u64]), members.len() as u64, wanted).unwrap();
+                subset_from(&mut stream(5, domain::TASK, &[g as u64]), members.len() as u64, wanted as u64).unwrap();
             let expected: Vec<u64> = positions.iter().map(|&p| members[p as usize]).collect();
             let got: Vec<u64> = kept.iter().copied().filter(|&i| groups[i as usize] == g as i64).collect();
             if wanted as usize == members.len() {
@@ -380,6 +387,8 @@ mod tests {
         assert!(grouped_subset(&[0, 3], &[1, 1], 0).is_err());
         assert!(grouped_subset(&[0, -2], &[1], 0).is_err());
         assert!(grouped_subset(&[0, 0], &[3], 0).is_err());
+        let negative = grouped_subset(&[0, 1], &[1, -1], 0).unwrap_err();
+        assert_eq!(negative, CoreError::Parameter("group 1: negative keep count -1".into()));
     }
 
     #[test]
@@ -403,7 +412,7 @@ mod tests {
     fn thread_count_changes_nothing() {
         let gtis = [(0.0, 1.0e4), (2.0e4, 3.5e4)];
         let groups: Vec<i64> = (0..300_000i64).map(|i| i * 7919 % 13 - 1).collect();
-        let keep: Vec<u64> = (0..12).map(|g| 1000 + g * 100).collect();
+        let keep: Vec<i64> = (0..12).map(|g| 1000 + g * 100).collect();
         let times: Vec<f64> = (0..300_000).map(|i| i as f64 * 0.1).collect();
         let run = || {
             (

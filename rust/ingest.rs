@@ -150,9 +150,12 @@ pub struct Table<'a> {
     pub bytes: &'a [u8],
     pub row_bytes: usize,
     pub rows: usize,
+    /// The bytes lie in a shared file mapping, so their pages may be released once read.
+    file_backed: bool,
 }
 
 impl<'a> Table<'a> {
+    /// A table over any memory; its pages are never released.
     pub fn new(bytes: &'a [u8], row_bytes: usize, rows: usize) -> CoreResult<Self> {
         if row_bytes == 0 || bytes.len() < row_bytes.saturating_mul(rows) {
             return Err(CoreError::Data(format!(
@@ -160,7 +163,23 @@ impl<'a> Table<'a> {
                 bytes.len()
             )));
         }
-        Ok(Self { bytes, row_bytes, rows })
+        Ok(Self { bytes, row_bytes, rows, file_backed: false })
+    }
+
+    /// A table over a file mapping: [`ingest_table`] releases each block's pages once it has
+    /// read them, which keeps the resident size of a 10⁸-row file near the output size.
+    ///
+    /// # Safety
+    ///
+    /// `bytes` must satisfy the contract of [`release_file_pages`]: it lies inside a shared
+    /// file mapping (e.g. Python's `mmap.mmap(..., access=ACCESS_READ)`).
+    pub unsafe fn file_backed(bytes: &'a [u8], row_bytes: usize, rows: usize) -> CoreResult<Self> {
+        Ok(Self { file_backed: true, ..Self::new(bytes, row_bytes, rows)? })
+    }
+
+    /// Whether reading the table releases its pages.
+    pub fn is_file_backed(&self) -> bool {
+        self.file_backed
     }
 
     fn check(&self, field: &Field) -> CoreResult<()> {
@@ -286,8 +305,8 @@ fn split_by<'s, T>(mut out: &'s mut [T], lengths: &[usize]) -> Vec<&'s mut [T]> 
 ///
 /// `gti` must be sorted and merged; events are kept when start ≤ t < stop for
 /// some GTI and their energy is valid. Times must be finite and non-decreasing
-/// (the error names the 1-based row).
-#[allow(clippy::too_many_arguments)]
+/// (the error names the 1-based row; decreasing times are [`CoreError::UnsortedTimes`]).
+/// The pages of a [`Table::file_backed`] table are released block by block.
 pub fn ingest_table(
     table: &Table<'_>,
     time: Field,
@@ -296,7 +315,6 @@ pub fn ingest_table(
     extra: &[(Field, OutKind)],
     gti: &[(f64, f64)],
     with_energy: bool,
-    release_input: bool,
 ) -> CoreResult<Ingested> {
     table.check(&time)?;
     match energy {
@@ -417,9 +435,9 @@ pub fn ingest_table(
                 *t += timezero_s;
                 if report.bad.is_none() {
                     if !t.is_finite() {
-                        report.bad = Some((start + i, "non-finite time"));
+                        report.bad = Some((start + i, BadTime::NonFinite));
                     } else if *t < previous {
-                        report.bad = Some((start + i, "times are not non-decreasing"));
+                        report.bad = Some((start + i, BadTime::Decreasing));
                     }
                 }
                 previous = *t;
@@ -459,11 +477,11 @@ pub fn ingest_table(
                 }
             }
             report.kept = kept;
-            if release_input {
-                // A file mapping: this block's pages are done with, so let them go (they
-                // would be re-read from the page cache if touched again); keeps the
-                // resident size of a 10⁸-row file near the output size.
-                release_file_pages(&table.bytes[start * table.row_bytes..stop * table.row_bytes]);
+            if table.file_backed {
+                // SAFETY: only `Table::file_backed` sets the flag, whose caller guarantees a
+                // shared file mapping; this block's pages are done with and would be re-read
+                // from the page cache if touched again.
+                unsafe { release_file_pages(&table.bytes[start * table.row_bytes..stop * table.row_bytes]) };
             }
             report
         })
@@ -475,10 +493,12 @@ pub fn ingest_table(
         first_bad = reports
             .windows(2)
             .position(|pair| pair[1].first_time < pair[0].last_time)
-            .map(|block| ((block + 1) * EVENT_BLOCK, "times are not non-decreasing"));
+            .map(|block| ((block + 1) * EVENT_BLOCK, BadTime::Decreasing));
     }
-    if let Some((row, what)) = first_bad {
-        return Err(CoreError::Data(format!("{what} at row {}", row + 1)));
+    match first_bad {
+        Some((row, BadTime::NonFinite)) => return Err(CoreError::Data(format!("non-finite time at row {}", row + 1))),
+        Some((row, BadTime::Decreasing)) => return Err(CoreError::UnsortedTimes { row: row + 1 }),
+        None => {}
     }
     let kept: Vec<usize> = reports.iter().map(|r| r.kept).collect();
     if kept != candidates {
@@ -516,9 +536,17 @@ fn close_gaps<T: Copy>(values: &mut Vec<T>, sizes: &[usize], kept: &[usize]) {
     values.truncate(target);
 }
 
+/// Why a time is rejected.
+#[derive(Debug, Clone, Copy)]
+enum BadTime {
+    NonFinite,
+    Decreasing,
+}
+
 #[derive(Default)]
 struct BlockReport {
-    bad: Option<(usize, &'static str)>,
+    /// The first bad row (0-based) of the block and what is wrong with it.
+    bad: Option<(usize, BadTime)>,
     first_time: f64,
     last_time: f64,
     kept: usize,
@@ -562,17 +590,9 @@ mod tests {
         let bytes = table_bytes(&times, &channels, &xs);
         let table = Table::new(&bytes, 16, n).unwrap();
         let gti = [(10.0, 500.0), (700.0, 1900.0)];
-        let out = ingest_table(
-            &table,
-            TIME,
-            0.0,
-            &channels_source(),
-            &[(X, OutKind::Float), (PI, OutKind::Int)],
-            &gti,
-            true,
-            false,
-        )
-        .unwrap();
+        let out =
+            ingest_table(&table, TIME, 0.0, &channels_source(), &[(X, OutKind::Float), (PI, OutKind::Int)], &gti, true)
+                .unwrap();
         let wide: Vec<i64> = channels.iter().map(|&c| i64::from(c)).collect();
         let reference = dither_channels(&wide, &Calibration::ChandraAcis, 3, 9);
         let kept: Vec<usize> = (0..n)
@@ -586,6 +606,26 @@ mod tests {
         let inside = (0..n).filter(|&i| gti.iter().any(|g| g.0 <= times[i] && times[i] < g.1)).count();
         assert_eq!(out.dropped_outside_gti, n - inside);
         assert_eq!(out.dropped_invalid_energy, inside - kept.len());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_backed_tables_read_the_same_and_keep_their_bytes() {
+        let n = 3 * EVENT_BLOCK + 17;
+        let times: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
+        let channels: Vec<i32> = (0..n).map(|i| (i % 1100) as i32).collect();
+        let bytes = table_bytes(&times, &channels, &vec![1.5; n]);
+        let mapping = crate::memory::TestMapping::new("ingest", &bytes);
+        // SAFETY: `mapping` is a read-only shared file mapping.
+        let mapped = unsafe { Table::file_backed(mapping.bytes(), 16, n) }.unwrap();
+        assert!(mapped.is_file_backed());
+        let in_memory = Table::new(&bytes, 16, n).unwrap();
+        assert!(!in_memory.is_file_backed());
+        let extra = [(X, OutKind::Float), (PI, OutKind::Int)];
+        let gti = [(100.0, 9e4), (1e5, 1e9)];
+        let read = |table: &Table<'_>| ingest_table(table, TIME, 0.0, &channels_source(), &extra, &gti, true).unwrap();
+        assert_eq!(read(&mapped), read(&in_memory));
+        assert_eq!(mapping.bytes(), &bytes[..]);
     }
 
     #[test]
@@ -603,8 +643,7 @@ mod tests {
                 dither_seed: seed,
                 dataset_key: 2,
             };
-            let out =
-                ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)], true, false).unwrap();
+            let out = ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)], true).unwrap();
             let kept: Vec<usize> = (0..n).filter(|&i| channels[i] != 0).collect();
             assert_eq!(out.dropped_invalid_energy, n - kept.len());
             assert_eq!(out.time_s, kept.iter().map(|&i| times[i]).collect::<Vec<_>>());
@@ -625,7 +664,7 @@ mod tests {
         let energy = Field { offset: 8, kind: FieldType::F64 };
         for (per_kev, expected) in [(1000.0, [0.5, 0.0015, 7.0]), (1.0, [500.0, 1.5, 7000.0])] {
             let source = EnergySource::Energy { field: energy, per_kev };
-            let out = ingest_table(&table, TIME, 0.0, &source, &[], &[(0.0, 10.0)], true, false).unwrap();
+            let out = ingest_table(&table, TIME, 0.0, &source, &[], &[(0.0, 10.0)], true).unwrap();
             assert_eq!(out.energy_kev, expected.to_vec());
             assert_eq!(out.dropped_invalid_energy, 1);
             for (e, l) in out.energy_kev.iter().zip(&out.wavelength_nm) {
@@ -638,12 +677,13 @@ mod tests {
     fn reports_bad_times_with_rows() {
         let bytes = table_bytes(&[1.0, f64::NAN, 3.0], &[5, 6, 7], &[0.0; 3]);
         let table = Table::new(&bytes, 16, 3).unwrap();
-        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)], true, false).unwrap_err();
+        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)], true).unwrap_err();
         assert_eq!(err, CoreError::Data("non-finite time at row 2".into()));
         let bytes = table_bytes(&[1.0, 3.0, 2.0], &[5, 6, 7], &[0.0; 3]);
         let table = Table::new(&bytes, 16, 3).unwrap();
-        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)], true, false).unwrap_err();
-        assert_eq!(err, CoreError::Data("times are not non-decreasing at row 3".into()));
+        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)], true).unwrap_err();
+        assert_eq!(err, CoreError::UnsortedTimes { row: 3 });
+        assert_eq!(err.to_string(), "times are not non-decreasing at row 3");
     }
 
     #[test]
@@ -653,8 +693,8 @@ mod tests {
         times[EVENT_BLOCK] = 0.5;
         let bytes = table_bytes(&times, &vec![5; n], &vec![0.0; n]);
         let table = Table::new(&bytes, 16, n).unwrap();
-        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 1e9)], true, false).unwrap_err();
-        assert_eq!(err, CoreError::Data(format!("times are not non-decreasing at row {}", EVENT_BLOCK + 1)));
+        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 1e9)], true).unwrap_err();
+        assert_eq!(err, CoreError::UnsortedTimes { row: EVENT_BLOCK + 1 });
     }
 
     #[test]
@@ -663,6 +703,6 @@ mod tests {
         let bytes = [0u8; 16];
         let table = Table::new(&bytes, 16, 1).unwrap();
         let bad = Field { offset: 12, kind: FieldType::F64 };
-        assert!(ingest_table(&table, bad, 0.0, &channels_source(), &[], &[(0.0, 1.0)], true, false).is_err());
+        assert!(ingest_table(&table, bad, 0.0, &channels_source(), &[], &[(0.0, 1.0)], true).is_err());
     }
 }

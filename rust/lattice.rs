@@ -20,6 +20,21 @@ pub enum SpacingModel {
 }
 
 impl SpacingModel {
+    /// The model called `name`: "dimensionless" (α [lu], lucretius [nm⁻¹]) or
+    /// "empirical" (α [ls], l0 [ls⁻¹]).
+    pub fn from_name(name: &str, first: f64, second: f64) -> CoreResult<Self> {
+        match name {
+            "dimensionless" => Ok(Self::Dimensionless { alpha_lu: first, lucretius_per_nm: second }),
+            "empirical" => Ok(Self::Empirical { alpha_ls: first, l0_per_ls: second }),
+            other => Err(CoreError::Parameter(format!("unknown lattice model '{other}'"))),
+        }
+    }
+
+    /// g(λ) of every wavelength [nm].
+    pub fn spacings(&self, wavelength_nm: &[f64]) -> Vec<f64> {
+        wavelength_nm.iter().map(|&l| self.spacing(l)).collect()
+    }
+
     /// Lattice spacing g at wavelength `wavelength_nm`.
     pub fn spacing(&self, wavelength_nm: f64) -> f64 {
         match *self {
@@ -31,6 +46,12 @@ impl SpacingModel {
             }
         }
     }
+}
+
+/// N̄ = π r²/cell area of the lattice of every spacing; errors on a spacing that is not
+/// finite and > 0.
+pub fn mean_lanecounts(spacing: &[f64], receiving_radius: f64) -> CoreResult<Vec<f64>> {
+    spacing.iter().map(|&g| Ok(Lattice::new(g)?.mean_lanecount(receiving_radius))).collect()
 }
 
 /// One triangular lattice of spacing `g` through the origin.
@@ -169,6 +190,23 @@ mod tests {
         let lattice = Lattice::new(1.3).unwrap();
         let expected = 2.0 * std::f64::consts::PI * 0.8 * 0.8 / (SQRT3 * 1.3 * 1.3);
         assert!((lattice.mean_lanecount(0.8) - expected).abs() < 1e-12);
+        let means = mean_lanecounts(&[1.3, 2.0], 0.8).unwrap();
+        assert_eq!(means, vec![lattice.mean_lanecount(0.8), Lattice::new(2.0).unwrap().mean_lanecount(0.8)]);
+        assert!(mean_lanecounts(&[1.3, 0.0], 0.8).is_err());
+        assert!(mean_lanecounts(&[f64::NAN], 0.8).is_err());
+    }
+
+    #[test]
+    fn models_by_name_and_many_spacings() {
+        let model = SpacingModel::from_name("dimensionless", 5.0, -2.0).unwrap();
+        assert_eq!(model, SpacingModel::Dimensionless { alpha_lu: 5.0, lucretius_per_nm: -2.0 });
+        assert_eq!(model.spacings(&[0.5, 0.7]), vec![model.spacing(0.5), model.spacing(0.7)]);
+        let empirical = SpacingModel::from_name("empirical", 2.0, 1e8).unwrap();
+        assert_eq!(empirical, SpacingModel::Empirical { alpha_ls: 2.0, l0_per_ls: 1e8 });
+        assert_eq!(
+            SpacingModel::from_name("cubic", 1.0, 1.0),
+            Err(CoreError::Parameter("unknown lattice model 'cubic'".into()))
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod objective;
 pub mod path;
 pub mod rng;
 pub mod synth;
+pub mod video;
 
 #[cfg(feature = "python")]
 mod py;

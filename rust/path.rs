@@ -89,6 +89,11 @@ impl TelescopePath {
         }
     }
 
+    /// Positions (x, y) at every τ.
+    pub fn positions(&self, tau: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        tau.iter().map(|&t| self.position(t)).unzip()
+    }
+
     /// Number of windows K = max(1, ⌈vD/(256·r_e)⌉, ⌈|θ′|D/(π/4)⌉); never depends on threads.
     pub fn window_count(&self, receiving_radius: f64) -> usize {
         let along = (self.speed * self.duration_s / (WINDOW_RADII * receiving_radius)).ceil();
@@ -139,6 +144,8 @@ mod tests {
         assert!(path.is_straight());
         let (x, y) = path.position(10.0);
         assert!((x - (1.0 + 20.0 * 0.3f64.cos())).abs() < 1e-12 && (y - (-1.0 + 20.0 * 0.3f64.sin())).abs() < 1e-12);
+        let (xs, ys) = path.positions(&[10.0, 0.0]);
+        assert_eq!((xs, ys), (vec![x, 1.0], vec![y, -1.0]));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use rand_core::{RngCore, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use sha2::{Digest, Sha256};
 
-/// Domain tags of SPEC §1.
+/// Domain tags of SPEC §1: defined here once; the extension exports each as `DOMAIN_<NAME>`.
 pub mod domain {
     pub const DITHER: u64 = 1;
     pub const GENERATE: u64 = 2;
@@ -20,6 +20,22 @@ pub mod domain {
     pub const SEARCH: u64 = 8;
     pub const VIDEO: u64 = 9;
     pub const RUN: u64 = 10;
+    pub const SENSITIVITY: u64 = 11;
+
+    /// Every domain with its SPEC §1 name, in number order.
+    pub const ALL: [(&str, u64); 11] = [
+        ("DITHER", DITHER),
+        ("GENERATE", GENERATE),
+        ("TASK", TASK),
+        ("WIDTHS", WIDTHS),
+        ("OFFSETS", OFFSETS),
+        ("CHUNKS", CHUNKS),
+        ("BOOTSTRAP", BOOTSTRAP),
+        ("SEARCH", SEARCH),
+        ("VIDEO", VIDEO),
+        ("RUN", RUN),
+        ("SENSITIVITY", SENSITIVITY),
+    ];
 }
 
 /// Rows per dithering block and chunks per sampler block.
@@ -77,6 +93,15 @@ mod tests {
     fn mix_matches_splitmix64_reference() {
         // SplitMix64 with state 0 yields 0xE220A8397B1DCDAF as its first output.
         assert_eq!(mix(0), 0xE220_A839_7B1D_CDAF);
+    }
+
+    #[test]
+    fn domains_are_numbered_as_in_the_spec() {
+        // SPEC §1: 1 DITHER … 10 RUN, 11 SENSITIVITY (rev 2); numbers are part of every stream key.
+        for (position, (name, number)) in domain::ALL.iter().enumerate() {
+            assert_eq!(*number, position as u64 + 1, "{name}");
+        }
+        assert_eq!(domain::ALL[10], ("SENSITIVITY", 11));
     }
 
     #[test]

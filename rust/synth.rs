@@ -54,6 +54,34 @@ pub struct BinSpec {
     pub isotropic: bool,
 }
 
+/// The bins of a band from per-bin columns of equal length.
+pub fn bin_specs(
+    lo_nm: &[f64],
+    hi_nm: &[f64],
+    spacing: &[f64],
+    flux_per_s: &[f64],
+    isotropic: &[bool],
+) -> CoreResult<Vec<BinSpec>> {
+    let n = lo_nm.len();
+    if [hi_nm.len(), spacing.len(), flux_per_s.len(), isotropic.len()].iter().any(|&len| len != n) {
+        return Err(CoreError::Parameter("bin arrays must have equal lengths".into()));
+    }
+    Ok(lo_nm
+        .iter()
+        .zip(hi_nm)
+        .zip(spacing)
+        .zip(flux_per_s)
+        .zip(isotropic)
+        .map(|((((&lo_nm, &hi_nm), &spacing), &flux_per_s), &isotropic)| BinSpec {
+            lo_nm,
+            hi_nm,
+            spacing,
+            flux_per_s,
+            isotropic,
+        })
+        .collect())
+}
+
 /// Gaussian smearing of the photon energy into instrument channels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Smearing {
@@ -481,6 +509,18 @@ mod tests {
             let average = counts.iter().enumerate().map(|(k, &c)| k as f64 * c as f64).sum::<f64>() / n as f64;
             assert!((average - mean).abs() < 5.0 * (mean / n as f64).sqrt(), "mean {mean}: average {average}");
         }
+    }
+
+    #[test]
+    fn bin_specs_zip_equal_columns() {
+        let expected = bins();
+        let column = |f: fn(&BinSpec) -> f64| expected.iter().map(f).collect::<Vec<f64>>();
+        let (lo, hi, g, flux) =
+            (column(|b| b.lo_nm), column(|b| b.hi_nm), column(|b| b.spacing), column(|b| b.flux_per_s));
+        let iso: Vec<bool> = expected.iter().map(|b| b.isotropic).collect();
+        assert_eq!(bin_specs(&lo, &hi, &g, &flux, &iso).unwrap(), expected);
+        assert!(bin_specs(&lo, &hi[1..], &g, &flux, &iso).is_err());
+        assert!(bin_specs(&lo, &hi, &g, &flux, &iso[1..]).is_err());
     }
 
     #[test]

@@ -65,3 +65,34 @@ def test_stub_file_lists_exactly_the_extension_api() -> None:
     stubbed |= {node.target.id for node in tree.body if isinstance(node, ast.AnnAssign)}
     public = {name for name in dir(_core) if not name.startswith("_")}
     assert stubbed == public
+
+
+SPEC_DOMAINS = ["DITHER", "GENERATE", "TASK", "WIDTHS", "OFFSETS", "CHUNKS", "BOOTSTRAP", "SEARCH", "VIDEO", "RUN",
+                "SENSITIVITY"]
+
+
+def test_domains_are_exported_with_their_spec_numbers() -> None:
+    # SPEC §1: 1 DITHER … 10 RUN, 11 SENSITIVITY; defined once in rust/rng.rs
+    exported = {name for name in dir(_core) if name.startswith("DOMAIN_")}
+    assert exported == {f"DOMAIN_{name}" for name in SPEC_DOMAINS}
+    assert [getattr(_core, f"DOMAIN_{name}") for name in SPEC_DOMAINS] == list(range(1, 12))
+
+
+def test_the_package_names_every_domain_it_draws_from() -> None:
+    """No Python module passes a literal domain number to the RNG: it uses the export."""
+    import ast
+    from pathlib import Path
+
+    import lightlane
+
+    literal, calls = [], 0
+    for path in sorted(Path(lightlane.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("key", "uniforms") and len(node.args) >= 2):
+                calls += 1
+                domain = node.args[1]
+                named = isinstance(domain, ast.Attribute) and domain.attr.startswith("DOMAIN_")
+                if not named:
+                    literal.append(f"{path.name}:{node.lineno}")
+    assert calls >= 8 and literal == []

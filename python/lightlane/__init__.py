@@ -20,6 +20,7 @@ from .exceptions import (
     LightlaneWarning,
     MetadataError,
     PrerequisiteError,
+    UnsortedTimesError,
 )
 from .store import Workspace
 from .version import __version__
@@ -33,6 +34,7 @@ __all__ = [
     "LightlaneError",
     "MetadataError",
     "DataError",
+    "UnsortedTimesError",
     "PrerequisiteError",
     "CacheMissError",
     "DownloadError",

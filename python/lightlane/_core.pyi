@@ -1,4 +1,10 @@
-"""Type stubs of the Rust extension ``lightlane._core`` (hand-written)."""
+"""Type stubs of the Rust extension ``lightlane._core`` (hand-written).
+
+Functions take at most six arguments; wider inputs travel as one of the typed dicts
+below, which exist for type checkers only (build them as plain dicts).
+"""
+
+from typing import TypedDict, type_check_only
 
 import numpy as np
 import numpy.typing as npt
@@ -6,6 +12,17 @@ import numpy.typing as npt
 __all__ = [
     "HC_KEV_NM",
     "EVENT_BLOCK",
+    "DOMAIN_DITHER",
+    "DOMAIN_GENERATE",
+    "DOMAIN_TASK",
+    "DOMAIN_WIDTHS",
+    "DOMAIN_OFFSETS",
+    "DOMAIN_CHUNKS",
+    "DOMAIN_BOOTSTRAP",
+    "DOMAIN_SEARCH",
+    "DOMAIN_VIDEO",
+    "DOMAIN_RUN",
+    "DOMAIN_SENSITIVITY",
     "set_threads",
     "thread_count",
     "mix",
@@ -25,10 +42,7 @@ __all__ = [
     "path_positions",
     "flash_points",
     "width_set",
-    "offset_fractions",
-    "counts_matrices",
-    "exposure_fractions",
-    "valid_starts",
+    "bin_events",
     "sample_chunks",
     "uniform_times_in_gtis",
     "subset_indices",
@@ -41,6 +55,129 @@ __all__ = [
 
 HC_KEV_NM: float
 EVENT_BLOCK: int
+
+# RNG domains of SPEC §1, defined once in rust/rng.rs: key(seed, DOMAIN_X, indices...).
+DOMAIN_DITHER: int
+DOMAIN_GENERATE: int
+DOMAIN_TASK: int
+DOMAIN_WIDTHS: int
+DOMAIN_OFFSETS: int
+DOMAIN_CHUNKS: int
+DOMAIN_BOOTSTRAP: int
+DOMAIN_SEARCH: int
+DOMAIN_VIDEO: int
+DOMAIN_RUN: int
+DOMAIN_SENSITIVITY: int
+
+@type_check_only
+class FieldSpec(TypedDict):
+    """One column of a FITS row: byte offset and numpy type code ("u1", "i2", "i4", "i8", "f4", "f8")."""
+
+    offset: int
+    code: str
+
+@type_check_only
+class ExtraColumn(TypedDict):
+    """An extra output column; ``integer`` widens it to int64, else float64."""
+
+    offset: int
+    code: str
+    integer: bool
+
+@type_check_only
+class IngestSpec(TypedDict):
+    """How :func:`ingest_table` reads a raw table.
+
+    ``energy_mode`` is "channels" (dithered with ``calibration_name``, ``offset_kev``,
+    ``slope_kev``, ``dither_seed``, ``dataset_key``), "energy-ev", "energy-kev" or
+    "wavelength" (with ``energy_kev_field`` when the file stores energies too).
+    """
+
+    row_bytes: int
+    rows: int
+    time_field: FieldSpec
+    timezero_s: float
+    energy_mode: str
+    energy_field: FieldSpec
+    energy_kev_field: FieldSpec | None
+    calibration_name: str
+    offset_kev: float
+    slope_kev: float
+    dither_seed: int
+    dataset_key: int
+    extra: list[ExtraColumn]
+    with_energy: bool
+
+@type_check_only
+class PathSpec(TypedDict):
+    """The telescope path: heading θ0 [rad], turn rate θ′ [rad/s], speed [lattice lengths/s],
+    start point [lattice lengths] and duration D [s]."""
+
+    theta0_rad: float
+    theta_rate_rad_per_s: float
+    speed: float
+    start_x: float
+    start_y: float
+    duration_s: float
+
+@type_check_only
+class SpectrumSpec(TypedDict):
+    """f(λ) = amplitude·exp(−(ln(λ/lambda0_nm)/sigma)²) + floor [counts s⁻¹ nm⁻¹]."""
+
+    amplitude: float
+    lambda0_nm: float
+    sigma: float
+    floor: float
+
+@type_check_only
+class GenerationSpec(TypedDict):
+    """Everything :func:`synthesize` draws photons from: per-bin columns, spectrum, path, GTIs."""
+
+    lo_nm: npt.NDArray[np.float64]
+    hi_nm: npt.NDArray[np.float64]
+    spacing: npt.NDArray[np.float64]
+    flux_per_s: npt.NDArray[np.float64]
+    isotropic: npt.NDArray[np.bool_]
+    spectrum: SpectrumSpec
+    receiving_radius: float
+    path: PathSpec
+    tstart_s: float
+    gti_start_s: npt.NDArray[np.float64]
+    gti_stop_s: npt.NDArray[np.float64]
+    smear_fwhm_kev: float | None
+    calibration_name: str
+    seed: int
+
+@type_check_only
+class BinningSpec(TypedDict):
+    """The width set and span of :func:`bin_events`, and what makes a bin valid."""
+
+    n_wbins: int
+    widths_s: npt.NDArray[np.float64]
+    analysis_seed: int
+    tstart_s: float
+    tstop_s: float
+    min_exposure: float
+    chunk_length: int
+
+@type_check_only
+class WidthBinning(TypedDict):
+    """One width of :func:`bin_events`: offset u_k, counts (J, W), exposure, valid bins, chunk starts."""
+
+    offset: float
+    counts: npt.NDArray[np.uint32]
+    exposure: npt.NDArray[np.float64]
+    valid: npt.NDArray[np.bool_]
+    valid_starts: npt.NDArray[np.uint32]
+
+@type_check_only
+class ChunkDraws(TypedDict):
+    """What :func:`sample_chunks` draws: W bins, chunk length L, M chunks, the CHUNKS seed."""
+
+    n_bins: int
+    chunk_length: int
+    chunk_count: int
+    analysis_seed: int
 
 def set_threads(threads: int | None = None) -> None: ...
 def thread_count() -> int: ...
@@ -71,23 +208,9 @@ def dither_channels(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def ingest_table(
     table: npt.NDArray[np.uint8],
-    row_bytes: int,
-    rows: int,
-    time_field: tuple[int, str],
-    timezero_s: float,
-    energy_mode: str,
-    energy_field: tuple[int, str],
-    energy_kev_field: tuple[int, str] | None,
-    calibration_name: str,
-    offset_kev: float,
-    slope_kev: float,
-    dither_seed: int,
-    dataset_key: int,
-    extra: list[tuple[int, str, bool]],
-    gti_start: npt.NDArray[np.float64],
-    gti_stop: npt.NDArray[np.float64],
-    with_energy: bool = True,
-    release_input: bool = False,
+    spec: IngestSpec,
+    gti_start_s: npt.NDArray[np.float64],
+    gti_stop_s: npt.NDArray[np.float64],
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
@@ -103,25 +226,12 @@ def mean_lanecount(spacing: npt.NDArray[np.float64], receiving_radius: float) ->
 def lanecount_trace(
     spacing: float,
     receiving_radius: float,
-    path: tuple[float, float, float, float, float, float],
+    path: PathSpec,
     tau0: float,
     tau1: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32]]: ...
 def synthesize(
-    lo_nm: npt.NDArray[np.float64],
-    hi_nm: npt.NDArray[np.float64],
-    spacing: npt.NDArray[np.float64],
-    flux_per_s: npt.NDArray[np.float64],
-    isotropic: npt.NDArray[np.bool_],
-    spectrum: tuple[float, float, float, float],
-    receiving_radius: float,
-    path: tuple[float, float, float, float, float, float],
-    tstart_s: float,
-    gti_start: npt.NDArray[np.float64],
-    gti_stop: npt.NDArray[np.float64],
-    smear_fwhm_kev: float | None,
-    calibration_name: str,
-    seed: int,
+    generation: GenerationSpec,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
@@ -136,14 +246,14 @@ def lattice_points(
     spacing: float, centre: tuple[float, float], half_width: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def path_positions(
-    path: tuple[float, float, float, float, float, float],
+    path: PathSpec,
     receiving_radius: float,
     tau: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def flash_points(
     spacing: float,
     receiving_radius: float,
-    path: tuple[float, float, float, float, float, float],
+    path: PathSpec,
     tau: npt.NDArray[np.float64],
     event_index: npt.NDArray[np.uint64],
     seed: int,
@@ -159,34 +269,19 @@ def window_permutation(
     times_s: npt.NDArray[np.float64], tstart_s: float, window_s: float, seed: int
 ) -> npt.NDArray[np.int64]: ...
 def width_set(seed: int, from_s: float, to_s: float, count: int, log_uniform: bool) -> npt.NDArray[np.float64]: ...
-def offset_fractions(analysis_seed: int, count: int) -> npt.NDArray[np.float64]: ...
-def counts_matrices(
+def bin_events(
     time_s: npt.NDArray[np.float64],
     wbin: npt.NDArray[np.uint16],
-    n_bins: int,
-    widths_s: npt.NDArray[np.float64],
-    offsets: npt.NDArray[np.float64],
-    tstart_s: float,
-    tstop_s: float,
-) -> list[npt.NDArray[np.uint32]]: ...
-def exposure_fractions(
-    widths_s: npt.NDArray[np.float64],
-    offsets: npt.NDArray[np.float64],
-    tstart_s: float,
-    tstop_s: float,
     gti_start_s: npt.NDArray[np.float64],
     gti_stop_s: npt.NDArray[np.float64],
-) -> list[npt.NDArray[np.float64]]: ...
-def valid_starts(valid: npt.NDArray[np.bool_], chunk_length: int) -> npt.NDArray[np.uint32]: ...
+    spec: BinningSpec,
+) -> list[WidthBinning]: ...
 def sample_chunks(
     counts: list[npt.NDArray[np.uint32]],
     valid: list[npt.NDArray[np.bool_]],
     starts: list[npt.NDArray[np.uint32]],
     w_data: npt.NDArray[np.uint16],
-    n_bins: int,
-    chunk_length: int,
-    chunk_count: int,
-    analysis_seed: int,
+    draws: ChunkDraws,
 ) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.uint16] | npt.NDArray[np.uint32]]: ...
 def bootstrap_differences(
     a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], resamples: int, analysis_seed: int, metric_index: int

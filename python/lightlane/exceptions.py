@@ -11,6 +11,7 @@ __all__ = [
     "LightlaneError",
     "MetadataError",
     "DataError",
+    "UnsortedTimesError",
     "PrerequisiteError",
     "CacheMissError",
     "DownloadError",
@@ -29,6 +30,10 @@ class MetadataError(LightlaneError):
 
 class DataError(LightlaneError):
     """Unusable event data; the message names the file, HDU and column."""
+
+
+class UnsortedTimesError(DataError):
+    """Event times decrease at some row; reading the file with ``sort_times`` sorts them instead."""
 
 
 class PrerequisiteError(LightlaneError):

@@ -1,13 +1,11 @@
-//! Python wrapper of crate::bootstrap.
+//! Wrapper of crate::bootstrap.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{slice, CoreResult};
-use super::pool::run_in_pool;
+use super::arrays::{slice, F64Array};
+use super::pool::compute;
 use crate::bootstrap;
-
-type F64Array<'py> = Bound<'py, PyArray1<f64>>;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap_differences, m)?)?;
@@ -23,10 +21,8 @@ fn bootstrap_differences<'py>(
     resamples: usize,
     analysis_seed: u64,
     metric_index: u64,
-) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
-    let a = slice(&a, "a")?;
-    let b = slice(&b, "b")?;
-    let out =
-        py.detach(|| run_in_pool(|| bootstrap::bootstrap_differences(a, b, resamples, analysis_seed, metric_index)))?;
+) -> PyResult<(F64Array<'py>, F64Array<'py>)> {
+    let (a, b) = (slice(&a, "a")?, slice(&b, "b")?);
+    let out = compute(py, || bootstrap::bootstrap_differences(a, b, resamples, analysis_seed, metric_index))?;
     Ok((out.mean_diffs.into_pyarray(py), out.median_diffs.into_pyarray(py)))
 }

@@ -1,63 +1,64 @@
-//! Python wrappers of crate::chunks.
+//! Wrapper of crate::chunks: the chunk table of SPEC §10.6 in one call.
 
 use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors::{slice, PyCoreError};
-use super::pool::run_in_pool;
+use super::arrays::slice;
+use super::pool::compute;
 use crate::chunks::{self, WidthCounts};
-use crate::CoreError;
+use crate::error::CoreError;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sample_chunks, m)?)?;
     Ok(())
 }
 
-fn data_error(message: String) -> PyErr {
-    PyCoreError::from(CoreError::Data(message)).into()
+/// The `ChunkDraws` typed dict of `_core.pyi`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct ChunkDraws {
+    n_bins: usize,
+    chunk_length: usize,
+    chunk_count: usize,
+    analysis_seed: u64,
 }
 
 /// Chunk table columns (name → array) of SPEC §10.6 computed in Rust.
 #[pyfunction]
-#[pyo3(signature = (counts, valid, starts, w_data, n_bins, chunk_length, chunk_count, analysis_seed))]
-#[allow(clippy::too_many_arguments)]
 fn sample_chunks<'py>(
     py: Python<'py>,
     counts: Vec<PyReadonlyArrayDyn<'py, u32>>,
     valid: Vec<PyReadonlyArray1<'py, bool>>,
     starts: Vec<PyReadonlyArray1<'py, u32>>,
     w_data: PyReadonlyArray1<'py, u16>,
-    n_bins: usize,
-    chunk_length: usize,
-    chunk_count: usize,
-    analysis_seed: u64,
+    draws: ChunkDraws,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let ChunkDraws { n_bins, chunk_length, chunk_count, analysis_seed } = draws;
     if counts.len() != valid.len() || counts.len() != starts.len() {
-        return Err(data_error(format!(
+        return Err(CoreError::Data(format!(
             "counts, valid and starts must have one entry per width, got {}, {} and {}",
             counts.len(),
             valid.len(),
             starts.len()
-        )));
+        ))
+        .into());
     }
     let mut widths = Vec::with_capacity(counts.len());
     for (k, ((c, v), s)) in counts.iter().zip(&valid).zip(&starts).enumerate() {
         let shape = c.shape();
-        if shape.len() > 2 || (shape.len() == 2 && shape[1] != n_bins) {
-            return Err(data_error(format!(
+        if shape.len() > 2 || (shape.len() == 2 && shape.get(1) != Some(&n_bins)) {
+            return Err(CoreError::Data(format!(
                 "width {k}: counts must be flat or (time bins, {n_bins}), got shape {shape:?}"
-            )));
+            ))
+            .into());
         }
-        let counts = c.as_slice().map_err(|e| data_error(format!("width {k} counts: {e}")))?;
+        let counts = c.as_slice().map_err(|e| CoreError::Data(format!("width {k} counts: {e}")))?;
         widths.push(WidthCounts { counts, valid: slice(v, "valid")?, starts: slice(s, "starts")? });
     }
     let w_data = slice(&w_data, "w_data")?;
-    let table = py
-        .detach(|| {
-            run_in_pool(|| chunks::sample_chunks(&widths, n_bins, w_data, chunk_length, chunk_count, analysis_seed))
-        })
-        .map_err(PyCoreError::from)?;
+    let table =
+        compute(py, || chunks::sample_chunks(&widths, n_bins, w_data, chunk_length, chunk_count, analysis_seed))?;
     let out = PyDict::new(py);
     let n = table.len();
     out.set_item("width_index", table.width_index.into_pyarray(py))?;

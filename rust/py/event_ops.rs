@@ -1,15 +1,11 @@
-//! Python wrappers of crate::event_ops.
+//! Wrappers of crate::event_ops: the seeded event operations of the tasks.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{gti_pairs, slice, CoreResult};
-use super::pool::run_in_pool;
+use super::arrays::{gti_pairs, slice, F64Array, I64Array};
+use super::pool::compute;
 use crate::event_ops;
-use crate::CoreError;
-
-type F64Array<'py> = Bound<'py, PyArray1<f64>>;
-type I64Array<'py> = Bound<'py, PyArray1<i64>>;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(uniform_times_in_gtis, m)?)?;
@@ -31,16 +27,14 @@ fn uniform_times_in_gtis<'py>(
     gti_stop: PyReadonlyArray1<'py, f64>,
     n: usize,
     seed: u64,
-) -> CoreResult<F64Array<'py>> {
+) -> PyResult<F64Array<'py>> {
     let gtis = gti_pairs(&gti_start, &gti_stop)?;
-    let times = py.detach(|| run_in_pool(|| event_ops::uniform_times_in_gtis(&gtis, n, seed)))?;
-    Ok(times.into_pyarray(py))
+    Ok(compute(py, || event_ops::uniform_times_in_gtis(&gtis, n, seed))?.into_pyarray(py))
 }
 
 #[pyfunction]
-fn subset_indices<'py>(py: Python<'py>, n: u64, m: u64, seed: u64) -> CoreResult<I64Array<'py>> {
-    let indices = py.detach(|| event_ops::subset_indices(n, m, seed).map(as_i64))?;
-    Ok(indices.into_pyarray(py))
+fn subset_indices<'py>(py: Python<'py>, n: u64, m: u64, seed: u64) -> PyResult<I64Array<'py>> {
+    Ok(compute(py, || event_ops::subset_indices(n, m, seed).map(as_i64))?.into_pyarray(py))
 }
 
 #[pyfunction]
@@ -49,17 +43,9 @@ fn grouped_subset<'py>(
     groups: PyReadonlyArray1<'py, i64>,
     keep: PyReadonlyArray1<'py, i64>,
     seed: u64,
-) -> CoreResult<I64Array<'py>> {
-    let groups = slice(&groups, "groups")?;
-    let keep = slice(&keep, "keep")?
-        .iter()
-        .enumerate()
-        .map(|(g, &k)| {
-            u64::try_from(k).map_err(|_| CoreError::Parameter(format!("group {g}: negative keep count {k}")))
-        })
-        .collect::<Result<Vec<u64>, CoreError>>()?;
-    let indices = py.detach(|| run_in_pool(|| event_ops::grouped_subset(groups, &keep, seed).map(as_i64)))?;
-    Ok(indices.into_pyarray(py))
+) -> PyResult<I64Array<'py>> {
+    let (groups, keep) = (slice(&groups, "groups")?, slice(&keep, "keep")?);
+    Ok(compute(py, || event_ops::grouped_subset(groups, keep, seed).map(as_i64))?.into_pyarray(py))
 }
 
 #[pyfunction]
@@ -69,9 +55,7 @@ fn window_permutation<'py>(
     tstart_s: f64,
     window_s: f64,
     seed: u64,
-) -> CoreResult<I64Array<'py>> {
+) -> PyResult<I64Array<'py>> {
     let times = slice(&times_s, "times_s")?;
-    let source =
-        py.detach(|| run_in_pool(|| event_ops::window_permutation(times, tstart_s, window_s, seed).map(as_i64)))?;
-    Ok(source.into_pyarray(py))
+    Ok(compute(py, || event_ops::window_permutation(times, tstart_s, window_s, seed).map(as_i64))?.into_pyarray(py))
 }

@@ -1,21 +1,16 @@
-//! Wrappers of the lanesheet simulation: lattice spacing, traces, photon synthesis.
+//! Wrappers of the lanesheet model: lattice spacing, traces, photon synthesis, video geometry.
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{gti_pairs, slice, CoreResult};
-use super::pool::run_in_pool;
+use super::arrays::{gti_pairs, slice, F64Array, I64Array, U32Array};
+use super::pool::compute;
 use crate::calibration::Calibration;
-use crate::crossing;
-use crate::lattice::{Lattice, SpacingModel};
+use crate::error::CoreResult;
+use crate::lattice::{self, Lattice, SpacingModel};
 use crate::path::TelescopePath;
-use crate::rng::{self, domain};
-use crate::synth::{self, BinSpec, Generation, Smearing, Spectrum};
-use crate::CoreError;
-
-type F64Array<'py> = Bound<'py, PyArray1<f64>>;
-/// (θ0 [rad], θ′ [rad/s], speed, start x, start y, duration [s])
-type PathSpec = (f64, f64, f64, f64, f64, f64);
+use crate::synth::{self, Generation, Smearing, Spectrum};
+use crate::{crossing, video};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lattice_spacing, m)?)?;
@@ -28,9 +23,60 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-fn telescope_path(spec: PathSpec, receiving_radius: f64) -> CoreResult<TelescopePath> {
-    let (theta0, rate, speed, x, y, duration) = spec;
-    Ok(TelescopePath::new(theta0, rate, speed, (x, y), duration, receiving_radius)?)
+/// The `PathSpec` typed dict of `_core.pyi`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct PathSpec {
+    theta0_rad: f64,
+    theta_rate_rad_per_s: f64,
+    speed: f64,
+    start_x: f64,
+    start_y: f64,
+    duration_s: f64,
+}
+
+impl PathSpec {
+    fn path(&self, receiving_radius: f64) -> CoreResult<TelescopePath> {
+        let start = (self.start_x, self.start_y);
+        TelescopePath::new(
+            self.theta0_rad,
+            self.theta_rate_rad_per_s,
+            self.speed,
+            start,
+            self.duration_s,
+            receiving_radius,
+        )
+    }
+}
+
+/// The `SpectrumSpec` typed dict of `_core.pyi`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct SpectrumSpec {
+    amplitude: f64,
+    lambda0_nm: f64,
+    sigma: f64,
+    floor: f64,
+}
+
+/// The `GenerationSpec` typed dict of `_core.pyi`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct GenerationSpec<'py> {
+    lo_nm: PyReadonlyArray1<'py, f64>,
+    hi_nm: PyReadonlyArray1<'py, f64>,
+    spacing: PyReadonlyArray1<'py, f64>,
+    flux_per_s: PyReadonlyArray1<'py, f64>,
+    isotropic: PyReadonlyArray1<'py, bool>,
+    spectrum: SpectrumSpec,
+    receiving_radius: f64,
+    path: PathSpec,
+    tstart_s: f64,
+    gti_start_s: PyReadonlyArray1<'py, f64>,
+    gti_stop_s: PyReadonlyArray1<'py, f64>,
+    smear_fwhm_kev: Option<f64>,
+    calibration_name: String,
+    seed: u64,
 }
 
 /// g(λ) for model "dimensionless" (α, lucretius) or "empirical" (α, l0).
@@ -41,14 +87,9 @@ fn lattice_spacing<'py>(
     first: f64,
     second: f64,
     wavelength_nm: PyReadonlyArray1<'py, f64>,
-) -> CoreResult<F64Array<'py>> {
-    let spacing = match model {
-        "dimensionless" => SpacingModel::Dimensionless { alpha_lu: first, lucretius_per_nm: second },
-        "empirical" => SpacingModel::Empirical { alpha_ls: first, l0_per_ls: second },
-        other => return Err(CoreError::Parameter(format!("unknown lattice model '{other}'")).into()),
-    };
-    let values: Vec<f64> = slice(&wavelength_nm, "wavelength_nm")?.iter().map(|&l| spacing.spacing(l)).collect();
-    Ok(values.into_pyarray(py))
+) -> PyResult<F64Array<'py>> {
+    let model = SpacingModel::from_name(model, first, second)?;
+    Ok(model.spacings(slice(&wavelength_nm, "wavelength_nm")?).into_pyarray(py))
 }
 
 #[pyfunction]
@@ -56,12 +97,8 @@ fn mean_lanecount<'py>(
     py: Python<'py>,
     spacing: PyReadonlyArray1<'py, f64>,
     receiving_radius: f64,
-) -> CoreResult<F64Array<'py>> {
-    let values = slice(&spacing, "spacing")?
-        .iter()
-        .map(|&g| Ok(Lattice::new(g)?.mean_lanecount(receiving_radius)))
-        .collect::<Result<Vec<f64>, CoreError>>()?;
-    Ok(values.into_pyarray(py))
+) -> PyResult<F64Array<'py>> {
+    Ok(lattice::mean_lanecounts(slice(&spacing, "spacing")?, receiving_radius)?.into_pyarray(py))
 }
 
 /// Change points τ [s since tstart] and counts of N(τ) in [τ0, τ1].
@@ -73,13 +110,10 @@ fn lanecount_trace<'py>(
     path: PathSpec,
     tau0: f64,
     tau1: f64,
-) -> CoreResult<(F64Array<'py>, Bound<'py, PyArray1<u32>>)> {
+) -> PyResult<(F64Array<'py>, U32Array<'py>)> {
     let lattice = Lattice::new(spacing)?;
-    let path = telescope_path(path, receiving_radius)?;
-    if !(tau0 <= tau1 && tau0.is_finite() && tau1.is_finite()) {
-        return Err(CoreError::Parameter(format!("trace span must satisfy t0 ≤ t1, got [{tau0}, {tau1}]")).into());
-    }
-    let (times, counts) = py.detach(|| crossing::trace(&lattice, &path, receiving_radius, tau0, tau1));
+    let path = path.path(receiving_radius)?;
+    let (times, counts) = compute(py, || crossing::trace(&lattice, &path, receiving_radius, tau0, tau1))?;
     Ok((times.into_pyarray(py), counts.into_pyarray(py)))
 }
 
@@ -87,67 +121,58 @@ type PhotonArrays<'py> = (
     F64Array<'py>,
     F64Array<'py>,
     F64Array<'py>,
-    Option<Bound<'py, PyArray1<i64>>>,
+    Option<I64Array<'py>>,
     F64Array<'py>,
     F64Array<'py>,
     Bound<'py, PyArray1<u16>>,
-    Bound<'py, PyArray1<i64>>,
+    I64Array<'py>,
 );
 
 /// Photons (time, wavelength, energy, channel or None, x, y, bin, lanecount), sorted.
 #[pyfunction]
-#[pyo3(signature = (lo_nm, hi_nm, spacing, flux_per_s, isotropic, spectrum, receiving_radius, path, tstart_s,
-                    gti_start, gti_stop, smear_fwhm_kev, calibration_name, seed))]
-#[allow(clippy::too_many_arguments)]
-fn synthesize<'py>(
-    py: Python<'py>,
-    lo_nm: PyReadonlyArray1<'py, f64>,
-    hi_nm: PyReadonlyArray1<'py, f64>,
-    spacing: PyReadonlyArray1<'py, f64>,
-    flux_per_s: PyReadonlyArray1<'py, f64>,
-    isotropic: PyReadonlyArray1<'py, bool>,
-    spectrum: (f64, f64, f64, f64),
-    receiving_radius: f64,
-    path: PathSpec,
-    tstart_s: f64,
-    gti_start: PyReadonlyArray1<'py, f64>,
-    gti_stop: PyReadonlyArray1<'py, f64>,
-    smear_fwhm_kev: Option<f64>,
-    calibration_name: &str,
-    seed: u64,
-) -> CoreResult<PhotonArrays<'py>> {
-    let (lo, hi, g, flux, iso) = (
+fn synthesize<'py>(py: Python<'py>, generation: GenerationSpec<'py>) -> PyResult<PhotonArrays<'py>> {
+    let GenerationSpec {
+        lo_nm,
+        hi_nm,
+        spacing,
+        flux_per_s,
+        isotropic,
+        spectrum: SpectrumSpec { amplitude, lambda0_nm, sigma, floor },
+        receiving_radius,
+        path,
+        tstart_s,
+        gti_start_s,
+        gti_stop_s,
+        smear_fwhm_kev,
+        calibration_name,
+        seed,
+    } = generation;
+    let bins = synth::bin_specs(
         slice(&lo_nm, "lo_nm")?,
         slice(&hi_nm, "hi_nm")?,
         slice(&spacing, "spacing")?,
         slice(&flux_per_s, "flux_per_s")?,
         slice(&isotropic, "isotropic")?,
-    );
-    let n = lo.len();
-    if [hi.len(), g.len(), flux.len(), iso.len()].iter().any(|&len| len != n) {
-        return Err(CoreError::Parameter("bin arrays must have equal lengths".into()).into());
-    }
-    let bins: Vec<BinSpec> = (0..n)
-        .map(|w| BinSpec { lo_nm: lo[w], hi_nm: hi[w], spacing: g[w], flux_per_s: flux[w], isotropic: iso[w] })
-        .collect();
-    let gtis = gti_pairs(&gti_start, &gti_stop)?;
+    )?;
+    let gtis = gti_pairs(&gti_start_s, &gti_stop_s)?;
     let smearing = match smear_fwhm_kev {
-        Some(fwhm_kev) => Some(Smearing { fwhm_kev, calibration: Calibration::from_name(calibration_name, 0.0, 0.0)? }),
+        Some(fwhm_kev) => {
+            Some(Smearing { fwhm_kev, calibration: Calibration::from_name(&calibration_name, 0.0, 0.0)? })
+        }
         None => None,
     };
-    let (amplitude, lambda0_nm, sigma, floor) = spectrum;
     let generation = Generation {
         bins: &bins,
         spectrum: Spectrum { amplitude, lambda0_nm, sigma, floor },
         receiving_radius,
-        path: telescope_path(path, receiving_radius)?,
+        path: path.path(receiving_radius)?,
         tstart_s,
         gtis: &gtis,
         smearing,
         seed,
     };
-    let photons = py.detach(|| run_in_pool(|| synth::synthesize(&generation)))?;
-    let channel = if smearing.is_some() { Some(photons.channel.into_pyarray(py)) } else { None };
+    let photons = compute(py, || synth::synthesize(&generation))?;
+    let channel = smearing.map(|_| photons.channel.into_pyarray(py));
     Ok((
         photons.time_s.into_pyarray(py),
         photons.wavelength_nm.into_pyarray(py),
@@ -160,24 +185,6 @@ fn synthesize<'py>(
     ))
 }
 
-/// Bounds the points one video window may hold, so a bad `view` cannot exhaust memory.
-const MAX_WINDOW_POINTS: f64 = 4.0e6;
-
-fn checked_window(lattice: &Lattice, half_width: f64) -> CoreResult<()> {
-    if !(half_width >= 0.0 && half_width.is_finite()) {
-        return Err(CoreError::Parameter(format!("window half-width must be finite and ≥ 0, got {half_width}")).into());
-    }
-    let per_axis = 2.0 * half_width / lattice.g + 2.0;
-    if per_axis * per_axis > MAX_WINDOW_POINTS {
-        return Err(CoreError::Parameter(format!(
-            "a window of half-width {half_width} holds ~{:.0} lattice points of spacing {} (limit {MAX_WINDOW_POINTS:.0})",
-            per_axis * per_axis, lattice.g
-        ))
-        .into());
-    }
-    Ok(())
-}
-
 /// Lattice points (x, y) in the square of half-width `half_width` around `centre`.
 #[pyfunction]
 fn lattice_points<'py>(
@@ -185,23 +192,9 @@ fn lattice_points<'py>(
     spacing: f64,
     centre: (f64, f64),
     half_width: f64,
-) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
+) -> PyResult<(F64Array<'py>, F64Array<'py>)> {
     let lattice = Lattice::new(spacing)?;
-    checked_window(&lattice, half_width)?;
-    if !(centre.0.is_finite() && centre.1.is_finite()) {
-        return Err(CoreError::Parameter("window centre must be finite".into()).into());
-    }
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    lattice.for_each_point_in_box(
-        centre.0 - half_width,
-        centre.0 + half_width,
-        centre.1 - half_width,
-        centre.1 + half_width,
-        |x, y| {
-            xs.push(x);
-            ys.push(y);
-        },
-    );
+    let (xs, ys) = video::window_points(&lattice, centre, half_width)?;
     Ok((xs.into_pyarray(py), ys.into_pyarray(py)))
 }
 
@@ -212,14 +205,13 @@ fn path_positions<'py>(
     path: PathSpec,
     receiving_radius: f64,
     tau: PyReadonlyArray1<'py, f64>,
-) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
-    let path = telescope_path(path, receiving_radius)?;
-    let (xs, ys): (Vec<f64>, Vec<f64>) = slice(&tau, "tau")?.iter().map(|&t| path.position(t)).unzip();
+) -> PyResult<(F64Array<'py>, F64Array<'py>)> {
+    let path = path.path(receiving_radius)?;
+    let (xs, ys) = path.positions(slice(&tau, "tau")?);
     Ok((xs.into_pyarray(py), ys.into_pyarray(py)))
 }
 
-/// Per photon, a lattice point inside the receiving circle at its τ, picked by the first
-/// uniform of stream(seed, VIDEO, event index); NaN where the circle holds no point.
+/// Per photon, the lattice point it flashes at (crate::video::flash_points); NaN when none.
 #[pyfunction]
 fn flash_points<'py>(
     py: Python<'py>,
@@ -229,27 +221,10 @@ fn flash_points<'py>(
     tau: PyReadonlyArray1<'py, f64>,
     event_index: PyReadonlyArray1<'py, u64>,
     seed: u64,
-) -> CoreResult<(F64Array<'py>, F64Array<'py>)> {
+) -> PyResult<(F64Array<'py>, F64Array<'py>)> {
     let lattice = Lattice::new(spacing)?;
-    checked_window(&lattice, receiving_radius)?;
-    let path = telescope_path(path, receiving_radius)?;
+    let path = path.path(receiving_radius)?;
     let (taus, indices) = (slice(&tau, "tau")?, slice(&event_index, "event_index")?);
-    if taus.len() != indices.len() {
-        return Err(CoreError::Parameter("tau and event_index must have equal lengths".into()).into());
-    }
-    let (xs, ys): (Vec<f64>, Vec<f64>) = py.detach(|| {
-        taus.iter()
-            .zip(indices)
-            .map(|(&t, &index)| {
-                let (px, py_) = path.position(t);
-                let inside = lattice.points_within(px, py_, receiving_radius);
-                if inside.is_empty() {
-                    return (f64::NAN, f64::NAN);
-                }
-                let u = rng::uniform(&mut rng::stream(seed, domain::VIDEO, &[index]));
-                inside[((u * inside.len() as f64) as usize).min(inside.len() - 1)]
-            })
-            .unzip()
-    });
+    let (xs, ys) = compute(py, || video::flash_points(&lattice, &path, receiving_radius, taus, indices, seed))?;
     Ok((xs.into_pyarray(py), ys.into_pyarray(py)))
 }

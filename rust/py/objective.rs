@@ -1,9 +1,10 @@
-//! Python wrappers of crate::objective.
+//! Wrappers of crate::objective.
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{slice, CoreResult};
+use super::arrays::{slice, F64Array};
+use super::pool::compute;
 use crate::objective;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -13,15 +14,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 #[pyfunction]
-fn wasserstein_1(py: Python<'_>, a: PyReadonlyArray1<'_, f64>, b: PyReadonlyArray1<'_, f64>) -> CoreResult<f64> {
+fn wasserstein_1(py: Python<'_>, a: PyReadonlyArray1<'_, f64>, b: PyReadonlyArray1<'_, f64>) -> PyResult<f64> {
     let (a, b) = (slice(&a, "a")?, slice(&b, "b")?);
-    Ok(py.detach(|| objective::wasserstein_1(a, b))?)
+    compute(py, || objective::wasserstein_1(a, b))
 }
 
-type Distances<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>);
+type Distances<'py> = (F64Array<'py>, Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>);
 
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
 fn binned_distances<'py>(
     py: Python<'py>,
     a_values: PyReadonlyArray1<'py, f64>,
@@ -30,9 +30,9 @@ fn binned_distances<'py>(
     b_bins: PyReadonlyArray1<'py, u32>,
     n_bins: usize,
     min_count: usize,
-) -> CoreResult<Distances<'py>> {
+) -> PyResult<Distances<'py>> {
     let (a_values, a_bins) = (slice(&a_values, "a_values")?, slice(&a_bins, "a_bins")?);
     let (b_values, b_bins) = (slice(&b_values, "b_values")?, slice(&b_bins, "b_bins")?);
-    let out = py.detach(|| objective::binned_distances(a_values, a_bins, b_values, b_bins, n_bins, min_count))?;
+    let out = compute(py, || objective::binned_distances(a_values, a_bins, b_values, b_bins, n_bins, min_count))?;
     Ok((out.distance.into_pyarray(py), out.count_a.into_pyarray(py), out.count_b.into_pyarray(py)))
 }

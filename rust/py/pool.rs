@@ -1,20 +1,27 @@
-//! The rayon pool behind `--threads`: results never depend on its size.
+//! The rayon pool behind `--threads` (results never depend on its size) and the one
+//! helper that runs core work on it with the GIL released.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use rayon::ThreadPool;
+
+use crate::error::{CoreError, CoreResult};
 
 static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
 
 /// Run `work` on the configured pool (rayon's global pool when none is set).
-pub fn run_in_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    let pool = POOL.read().ok().and_then(|guard| guard.clone());
+fn run_in_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    let pool = POOL.read().unwrap_or_else(PoisonError::into_inner).clone();
     match pool {
         Some(pool) => pool.install(work),
         None => work(),
     }
+}
+
+/// Run core `work` on the pool with the GIL released; its error becomes the Python exception.
+pub fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> CoreResult<T> + Send) -> PyResult<T> {
+    Ok(py.detach(|| run_in_pool(work))?)
 }
 
 #[pyfunction]
@@ -22,13 +29,15 @@ pub fn run_in_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 pub fn set_threads(threads: Option<usize>) -> PyResult<()> {
     let pool = match threads {
         None => None,
-        Some(0) => return Err(PyValueError::new_err("threads must be ≥ 1")),
+        Some(0) => return Err(CoreError::Parameter("threads must be ≥ 1".into()).into()),
         Some(n) => Some(Arc::new(
-            rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| PyValueError::new_err(e.to_string()))?,
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| CoreError::Parameter(format!("cannot start {n} threads: {e}")))?,
         )),
     };
-    let mut guard = POOL.write().map_err(|_| PyValueError::new_err("thread pool lock poisoned"))?;
-    *guard = pool;
+    *POOL.write().unwrap_or_else(PoisonError::into_inner) = pool;
     Ok(())
 }
 

@@ -206,6 +206,10 @@ def test_prefix_and_seed(widths: list[WidthCounts], table: pl.DataFrame) -> None
     assert not other.select(positions).equals(shorter.select(positions))
 
 
+def draws(chunk_count: int, analysis_seed: int) -> _core.ChunkDraws:
+    return {"n_bins": BAND.bins, "chunk_length": L, "chunk_count": chunk_count, "analysis_seed": analysis_seed}
+
+
 def test_thread_count_invariance(widths: list[WidthCounts]) -> None:
     counts = [np.ascontiguousarray(w.counts, dtype=np.uint32) for w in widths]
     valid = [np.asarray(w.valid) for w in widths]
@@ -216,7 +220,7 @@ def test_thread_count_invariance(widths: list[WidthCounts]) -> None:
         for threads in (1, 2, 8):
             _core.set_threads(threads)
             assert _core.thread_count() == threads
-            raw = _core.sample_chunks(counts, valid, starts, w_data, BAND.bins, L, 5 * BLOCK + 3, 11)
+            raw = _core.sample_chunks(counts, valid, starts, w_data, draws(5 * BLOCK + 3, 11))
             results.append(({name: (a.dtype.str, a.tobytes()) for name, a in raw.items()},
                             chunk_table(widths, w_data, BAND, L, 5 * BLOCK + 3, analysis_seed=11)))
     finally:
@@ -316,12 +320,12 @@ def test_bad_input_raises(widths: list[WidthCounts]) -> None:
     valid, starts = [np.asarray(base.valid)], [valid_starts(base.valid, L)]
     wd = np.arange(BAND.bins, dtype=np.uint16)
     with pytest.raises(DataError, match="one entry per width"):
-        _core.sample_chunks(counts, valid, [], wd, BAND.bins, L, 10, 1)
+        _core.sample_chunks(counts, valid, [], wd, draws(10, 1))
     with pytest.raises(DataError, match="counts has"):
-        _core.sample_chunks([counts[0].ravel()[1:]], valid, starts, wd, BAND.bins, L, 10, 1)
+        _core.sample_chunks([counts[0].ravel()[1:]], valid, starts, wd, draws(10, 1))
     with pytest.raises(DataError, match="shape"):
-        _core.sample_chunks([counts[0][:, :3]], valid, starts, wd, BAND.bins, L, 10, 1)
+        _core.sample_chunks([counts[0][:, :3]], valid, starts, wd, draws(10, 1))
     with pytest.raises(DataError, match="counts"):
-        _core.sample_chunks([counts[0][::2]], [valid[0][::2]], starts, wd, BAND.bins, L, 10, 1)
-    flat = _core.sample_chunks([counts[0].ravel()], valid, starts, wd, BAND.bins, L, 10, 1)
-    assert flat["ev"].tobytes() == _core.sample_chunks(counts, valid, starts, wd, BAND.bins, L, 10, 1)["ev"].tobytes()
+        _core.sample_chunks([counts[0][::2]], [valid[0][::2]], starts, wd, draws(10, 1))
+    flat = _core.sample_chunks([counts[0].ravel()], valid, starts, wd, draws(10, 1))
+    assert flat["ev"].tobytes() == _core.sample_chunks(counts, valid, starts, wd, draws(10, 1))["ev"].tobytes()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from astropy.io import fits
 
-from lightlane import DataError, LightlaneWarning, MetadataError, read_events
+from lightlane import DataError, LightlaneWarning, MetadataError, UnsortedTimesError, _core, read_events
 from lightlane.events.reading import merge_intervals
 
 
@@ -225,3 +227,82 @@ def test_reading_only_some_columns(make_events) -> None:
     # the general (numpy) path honours the same selection
     general = read_events(path, dataset_id="c", columns=(), passthrough=True)
     assert general.events.select("time", "wavelength_nm").equals(lean.events)
+
+
+ROW = np.dtype([("time", ">f8"), ("pi", ">i4"), ("x", ">f4")])  # big-endian, as in FITS
+
+
+def raw_rows(n: int, times: np.ndarray | None = None) -> np.ndarray:
+    rows = np.zeros(n, dtype=ROW)
+    rows["time"] = np.arange(n, dtype=np.float64) * 0.01 if times is None else times
+    rows["pi"] = np.arange(n) % 1000 + 1
+    rows["x"] = np.arange(n) % 777
+    return rows
+
+
+def ingest_spec(rows: int) -> _core.IngestSpec:
+    return {"row_bytes": ROW.itemsize, "rows": rows, "time_field": {"offset": 0, "code": "f8"}, "timezero_s": 0.0,
+            "energy_mode": "channels", "energy_field": {"offset": 8, "code": "i4"}, "energy_kev_field": None,
+            "calibration_name": "chandra-acis", "offset_kev": 0.0, "slope_kev": 0.0, "dither_seed": 1,
+            "dataset_key": 2, "extra": [{"offset": 12, "code": "f4", "integer": False}], "with_energy": True}
+
+
+def ingest_raw(table: np.ndarray, rows: int) -> tuple:
+    everything = (np.array([-1.0]), np.array([1e12]))
+    return _core.ingest_table(table, ingest_spec(rows), *everything)
+
+
+def test_decreasing_times_are_a_structured_error() -> None:
+    # the fast path falls back to sorting on this class, never on the message text
+    table = raw_rows(3, np.array([1.0, 3.0, 2.0])).view(np.uint8)
+    with pytest.raises(UnsortedTimesError, match=r"^times are not non-decreasing at row 3$") as info:
+        ingest_raw(table, 3)
+    assert isinstance(info.value, DataError)
+    with pytest.raises(DataError, match="non-finite time at row 2") as info:
+        ingest_raw(raw_rows(3, np.array([1.0, np.nan, 2.0])).view(np.uint8), 3)
+    assert not isinstance(info.value, UnsortedTimesError)
+
+
+def _resident_kib(path) -> int | None:
+    """Resident size of this process's mappings of `path` (Linux), None when unknown."""
+    try:
+        lines = Path("/proc/self/smaps").read_text().splitlines()
+    except OSError:
+        return None
+    total, inside = 0, False
+    for line in lines:
+        if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):
+            inside = line.rstrip().endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+def test_only_read_only_file_maps_release_their_pages(tmp_path) -> None:
+    n = 140_000  # three dithering blocks, 2.2 MB
+    rows = raw_rows(n)
+    path = tmp_path / "rows.bin"
+    rows.tofile(path)
+    expected = ingest_raw(rows.view(np.uint8).copy(), n)
+
+    mapped = np.memmap(path, dtype=np.uint8, mode="r")
+    assert int(mapped.sum(dtype=np.uint64)) > 0  # every page resident
+    before = _resident_kib(path)
+    out = ingest_raw(mapped, n)
+    after = _resident_kib(path)
+    for got, want in zip(out[:3], expected[:3]):
+        assert got.tobytes() == want.tobytes()
+    assert out[3][0].tobytes() == expected[3][0].tobytes() and out[4:] == expected[4:]
+    if before:  # the released pages are no longer resident; the bytes read the same
+        assert after is not None and after < before / 4, (before, after)
+    assert np.array_equal(mapped, rows.view(np.uint8))
+
+    # copy-on-write and in-memory buffers keep every byte they hold: nothing is released
+    private = np.memmap(path, dtype=np.uint8, mode="c")
+    changed = private.view(ROW)
+    changed["x"][70_000] = 12345.0  # a private page the file does not know
+    out = ingest_raw(private, n)
+    assert changed["x"][70_000] == 12345.0 and out[3][0][70_000] == 12345.0
+    in_memory = rows.view(np.uint8).copy()
+    ingest_raw(in_memory, n)
+    assert np.array_equal(in_memory, rows.view(np.uint8))

@@ -3,9 +3,9 @@
 For each width Δ_k of the width set, the grid starts at e_0 = tstart − u_k·Δ_k with
 u_k the first draw of ``stream(analysis_seed, OFFSETS, k)``; bin j is [e_j, e_{j+1})
 with e_j = e_0 + j·Δ_k and the last bin closed, exactly as ``numpy.histogram2d`` bins
-with the same edges. The Rust core counts all widths in one pass over the time-sorted
-events per width, computes the GTI exposure fraction of every bin, and lists the chunk
-starts S_k whose L bins are all fully exposed (E ≥ min_exposure).
+with the same edges. One call into the Rust core bins every width: it counts each width
+in one pass over the time-sorted events, computes the GTI exposure fraction of every
+bin, and lists the chunk starts S_k whose L bins are all fully exposed (E ≥ min_exposure).
 """
 
 from __future__ import annotations
@@ -232,16 +232,15 @@ def bin_events(
     intervals = np.asarray(gti, dtype=np.float64)
     if intervals.ndim != 2 or intervals.shape[1] != 2:
         raise DataError(f"gti must have shape (n, 2), got {intervals.shape}")
-    offsets = _core.offset_fractions(int(analysis_seed), widths_s.size)
-    counts = _core.counts_matrices(time, bins, band.bins, widths_s, offsets, tstart, tstop)
-    exposure = _core.exposure_fractions(widths_s, offsets, tstart, tstop,
-                                        np.ascontiguousarray(intervals[:, 0]), np.ascontiguousarray(intervals[:, 1]))
-    result = []
-    for k, (width, u, c, e) in enumerate(zip(widths_s.tolist(), offsets.tolist(), counts, exposure)):
-        valid = e >= min_exposure
-        starts = _core.valid_starts(valid, int(chunk_length))
-        result.append(TimeBinning(k, width, u * width, tstart, _read_only(c), _read_only(e), _read_only(valid),
-                                  _read_only(starts)))
+    spec: _core.BinningSpec = {
+        "n_wbins": band.bins, "widths_s": widths_s, "analysis_seed": int(analysis_seed), "tstart_s": tstart,
+        "tstop_s": tstop, "min_exposure": float(min_exposure), "chunk_length": int(chunk_length),
+    }
+    gti_start, gti_stop = np.ascontiguousarray(intervals[:, 0]), np.ascontiguousarray(intervals[:, 1])
+    binned = _core.bin_events(time, bins, gti_start, gti_stop, spec)  # every width in one crossing
+    result = [TimeBinning(k, width, b["offset"] * width, tstart, _read_only(b["counts"]), _read_only(b["exposure"]),
+                          _read_only(b["valid"]), _read_only(b["valid_starts"]))
+              for k, (width, b) in enumerate(zip(widths_s.tolist(), binned))]
     skipped = [b for b in result if not b.usable]
     if len(skipped) == len(result):
         raise DataError(f"no width has L = {chunk_length} consecutive fully exposed bins "

@@ -194,8 +194,8 @@ def chunk_table(
                                  or wavelength_bins.max() >= n_bins):
         raise DataError(f"w_data must hold wavelength bins in [0, {n_bins}), got {wavelength_bins.tolist()[:10]}")
     wavelength_bins = np.ascontiguousarray(wavelength_bins, dtype=np.uint16).ravel()
-    columns = _core.sample_chunks(counts, valid, starts, wavelength_bins, n_bins, chunk_length, chunk_count,
-                                  analysis_seed)
+    columns = _core.sample_chunks(counts, valid, starts, wavelength_bins, {
+        "n_bins": n_bins, "chunk_length": chunk_length, "chunk_count": chunk_count, "analysis_seed": analysis_seed})
     skipped = [k for k, s in enumerate(starts) if len(s) == 0]
     if skipped:
         warnings.warn(f"widths {skipped} have no {chunk_length} consecutive fully exposed bins and are skipped",

@@ -21,8 +21,6 @@ from .calibrations import HC_KEV_NM, Calibration
 
 __all__ = ["ExampleObservation", "write_chandra_like"]
 
-GENERATE_DOMAIN = 2
-
 
 @dataclass(frozen=True)
 class ExampleObservation:
@@ -56,14 +54,14 @@ def write_chandra_like(path: str | os.PathLike[str], observation: ExampleObserva
     """Write an ACIS-like evt2 file (EVENTS with TIME, PI, X, Y, CCD_ID; two GTIs)."""
     obs = observation
     n = obs.n_events
-    times = obs.tstart_s + obs.duration_s * np.sort(_core.uniforms(obs.seed, GENERATE_DOMAIN, [0], n))
+    times = obs.tstart_s + obs.duration_s * np.sort(_core.uniforms(obs.seed, _core.DOMAIN_GENERATE, [0], n))
     calibration = Calibration("chandra-acis")
     channels, weights = _channel_weights(obs.spectrum, calibration)
     cdf = np.cumsum(weights)
-    pick = np.searchsorted(cdf, _core.uniforms(obs.seed, GENERATE_DOMAIN, [1], n) * cdf[-1], side="right")
+    pick = np.searchsorted(cdf, _core.uniforms(obs.seed, _core.DOMAIN_GENERATE, [1], n) * cdf[-1], side="right")
     pi = channels[np.minimum(pick, len(channels) - 1)].astype(np.int32)
-    x = 4096.5 + 20.0 * (_core.uniforms(obs.seed, GENERATE_DOMAIN, [2], n) - 0.5)
-    y = 4096.5 + 20.0 * (_core.uniforms(obs.seed, GENERATE_DOMAIN, [3], n) - 0.5)
+    x = 4096.5 + 20.0 * (_core.uniforms(obs.seed, _core.DOMAIN_GENERATE, [2], n) - 0.5)
+    y = 4096.5 + 20.0 * (_core.uniforms(obs.seed, _core.DOMAIN_GENERATE, [3], n) - 0.5)
     gap_start, gap_stop = obs.gap_s
     gti = np.array([[obs.tstart_s, obs.tstart_s + gap_start],
                     [obs.tstart_s + gap_stop, obs.tstart_s + obs.duration_s]])

@@ -36,7 +36,7 @@ from astropy.io.fits.verify import VerifyError
 from astropy.utils.exceptions import AstropyWarning
 
 from .. import _core
-from ..exceptions import DataError, LightlaneError
+from ..exceptions import DataError, LightlaneError, UnsortedTimesError
 from ..store.hashing import events_hash
 from .calibrations import HC_KEV_NM, Calibration, detect_calibration, get_calibration
 from .gti import merge_intervals
@@ -383,23 +383,32 @@ def _read_fast(reader: OgipFile, hdu: fits.BinTableHDU, handle: IO[bytes], field
                offset_s: float, wanted: frozenset[str] | None = None) -> tuple[dict[str, np.ndarray], int, int]:
     """One Rust pass over the raw big-endian rows: decode, check, dither, filter.
 
-    Only the wanted columns are produced; the pages of a memory-mapped file are released
-    as they are consumed, so a huge file never becomes resident as a whole.
+    Only the wanted columns are produced. When the rows are a read-only memory map of the
+    file, the extension itself sees that and releases their pages as they are consumed, so
+    a huge file never becomes resident as a whole.
     """
     rows, row_bytes = int(hdu.header["NAXIS2"]), int(hdu.header["NAXIS1"])
     raw = _raw_rows(hdu, handle, rows, row_bytes)
     plan_extras = [(c, out) for c, out in plan.extras if wanted is None or c in wanted]
-    extras = [(fields[column][0], fields[column][1], bool(np.issubdtype(out, np.integer))) for column, out in plan_extras]
     with_energy = wanted is None or "energy_kev" in wanted
+
+    def field(column: str) -> _core.FieldSpec:
+        offset, code = fields[column]
+        return {"offset": offset, "code": code}
+
+    spec: _core.IngestSpec = {
+        "row_bytes": row_bytes, "rows": rows, "time_field": field("time"), "timezero_s": offset_s,
+        "energy_mode": plan.energy_mode, "energy_field": field(plan.energy_column),
+        "energy_kev_field": field(plan.energy_kev_column) if plan.energy_kev_column else None,
+        "calibration_name": calibration.name if calibration.uses_channels else "chandra-acis",
+        "offset_kev": calibration.offset_kev, "slope_kev": calibration.slope_kev,
+        "dither_seed": dither_seed, "dataset_key": dataset_key,
+        "extra": [{"offset": fields[column][0], "code": fields[column][1],
+                   "integer": bool(np.issubdtype(out, np.integer))} for column, out in plan_extras],
+        "with_energy": with_energy,
+    }
     time, energy, wavelength, extra_columns, outside, invalid = _core.ingest_table(
-        raw, row_bytes, rows, fields["time"], offset_s,
-        plan.energy_mode, fields[plan.energy_column],
-        fields[plan.energy_kev_column] if plan.energy_kev_column else None,
-        calibration.name if calibration.uses_channels else "chandra-acis",
-        calibration.offset_kev, calibration.slope_kev, dither_seed, dataset_key, extras,
-        np.ascontiguousarray(gti[:, 0]), np.ascontiguousarray(gti[:, 1]),
-        with_energy, isinstance(raw, np.memmap),
-    )
+        raw, spec, np.ascontiguousarray(gti[:, 0]), np.ascontiguousarray(gti[:, 1]))
     data = {"time": time, "wavelength_nm": wavelength}
     if with_energy:
         data["energy_kev"] = energy
@@ -519,10 +528,11 @@ def _read(reader: OgipFile, handle: IO[bytes], hdul: fits.HDUList, options: Read
         try:
             data, outside, invalid = _read_fast(reader, events_hdu, handle, fields, plan, calibration,
                                                 options.dither_seed, dataset_key, gti, timing.offset_s, options.wanted)
+        except UnsortedTimesError as exc:
+            if not options.sort_times:  # else the general path below sorts them
+                raise reader.fail(f"{exc}{_SORT_HINT}", hdu_name, names["time"]) from None
         except DataError as exc:
-            if not (options.sort_times and "non-decreasing" in str(exc)):
-                hint = _SORT_HINT if "non-decreasing" in str(exc) else ""
-                raise reader.fail(f"{exc}{hint}", hdu_name, names["time"]) from None
+            raise reader.fail(str(exc), hdu_name, names["time"]) from None
     if data is None:
         data, outside, invalid, other_ccds = _read_numpy(reader, events_hdu, names, plan, calibration,
                                                          options.dither_seed, dataset_key, gti, timing, options)

@@ -93,8 +93,8 @@ def lanesheet_bins(generation: GenerationParameters, band: Band) -> LanesheetBin
     )
 
 
-def path_spec(generation: GenerationParameters, band: Band) -> tuple[float, float, float, float, float, float]:
-    """(θ0, θ′, v, start x, start y, D) with the start p0 = g_ref·(perp·n̂0 + phase·û0)."""
+def path_spec(generation: GenerationParameters, band: Band) -> _core.PathSpec:
+    """The path (θ0, θ′, v, start, D) as the extension takes it; start p0 = g_ref·(perp·n̂0 + phase·û0)."""
     kind, first, second, _, speed = _model_terms(generation)
     reference = np.array([0.5 * (band.min_nm + band.max_nm)])
     g_ref = float(_core.lattice_spacing(kind, first, second, reference)[0])
@@ -103,7 +103,8 @@ def path_spec(generation: GenerationParameters, band: Band) -> tuple[float, floa
     start_x = g_ref * (-path.perp_g * np.sin(theta0) + path.phase_g * np.cos(theta0))
     start_y = g_ref * (path.perp_g * np.cos(theta0) + path.phase_g * np.sin(theta0))
     duration = generation.time.tstop_s - generation.time.tstart_s
-    return (theta0, path.theta_rate_rad_per_s, speed, float(start_x), float(start_y), duration)
+    return {"theta0_rad": theta0, "theta_rate_rad_per_s": path.theta_rate_rad_per_s, "speed": speed,
+            "start_x": float(start_x), "start_y": float(start_y), "duration_s": duration}
 
 
 def simulate(
@@ -155,13 +156,16 @@ def simulate(
     seed = generation.seed if seed is None else _checked_seed(seed, generation.id)
 
     def run(flux_per_s: np.ndarray) -> pl.DataFrame:
-        time, wavelength, energy, channel, x, y, bin_index, lanecount = _core.synthesize(
-            bins.lo_nm, bins.hi_nm, bins.spacing, flux_per_s, np.ascontiguousarray(bins.isotropic),
-            (spectrum.A, spectrum.lambda0_nm, spectrum.sigma, spectrum.C), bins.receiving_radius,
-            path_spec(generation, band), generation.time.tstart_s,
-            np.ascontiguousarray(gtis[:, 0]), np.ascontiguousarray(gtis[:, 1]),
-            smear_kev, instrument.calibration, seed,
-        )
+        time, wavelength, energy, channel, x, y, bin_index, lanecount = _core.synthesize({
+            "lo_nm": bins.lo_nm, "hi_nm": bins.hi_nm, "spacing": bins.spacing, "flux_per_s": flux_per_s,
+            "isotropic": np.ascontiguousarray(bins.isotropic),
+            "spectrum": {"amplitude": spectrum.A, "lambda0_nm": spectrum.lambda0_nm, "sigma": spectrum.sigma,
+                         "floor": spectrum.C},
+            "receiving_radius": bins.receiving_radius, "path": path_spec(generation, band),
+            "tstart_s": generation.time.tstart_s,
+            "gti_start_s": np.ascontiguousarray(gtis[:, 0]), "gti_stop_s": np.ascontiguousarray(gtis[:, 1]),
+            "smear_fwhm_kev": smear_kev, "calibration_name": instrument.calibration, "seed": seed,
+        })
         columns = {"time": time, "wavelength_nm": wavelength, "energy_kev": energy}
         if channel is not None:
             columns["pi"] = channel

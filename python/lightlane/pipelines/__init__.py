@@ -12,10 +12,10 @@ from .definitions import create_pipeline, default_family, load_pipeline, parse_t
 from .outputs import TaskOutput, in_memory_events_hash, task_output_id, write_task_output
 from .recording import execute_run, execute_runs, stored_outcome, sweep_staging, unfinished_attempt
 from .results import SIGNED_METRICS, null_summaries, result_rows
-from .runs import RUN_DOMAIN, ComputedRun, RunOutcome, RunPlan, compute_run, plan_run, run_folder, run_id_for, run_seed
+from .runs import ComputedRun, RunOutcome, RunPlan, compute_run, plan_run, run_folder, run_id_for, run_seed
 
 __all__ = [
-    "NO_RANDOM_TASK_MESSAGE", "RUN_DOMAIN", "SIGNED_METRICS", "ComputedRun", "RunOutcome", "RunPlan", "TaskOutput",
+    "NO_RANDOM_TASK_MESSAGE", "SIGNED_METRICS", "ComputedRun", "RunOutcome", "RunPlan", "TaskOutput",
     "compute_run", "create_pipeline", "default_family", "ensure_baseline", "ensure_baselines", "execute_run",
     "execute_runs", "in_memory_events_hash", "load_pipeline", "null_summaries", "parse_task_list", "plan_run",
     "recompute_baseline_tests", "result_rows", "retest_run", "run_folder", "run_id_for", "run_seed", "stored_outcome",

@@ -84,7 +84,6 @@ from .results import null_summaries, result_rows
 from .tasks import EventSet, apply_chain
 
 __all__ = [
-    "RUN_DOMAIN",
     "RunOutcome",
     "RunPlan",
     "ComputedRun",
@@ -94,9 +93,6 @@ __all__ = [
     "plan_run",
     "compute_run",
 ]
-
-#: RNG domain of run seeds (SPEC §9: key(pipeline.seed, RUN, run_index)).
-RUN_DOMAIN = 10
 
 
 @dataclass(frozen=True)
@@ -162,7 +158,7 @@ def run_seed(pipeline: Pipeline, run_index: int) -> int:
     """
     if isinstance(run_index, bool) or int(run_index) < 0:
         raise ValueError(f"run index must be an integer ≥ 0, got {run_index!r}")
-    return int(_core.key(int(pipeline.seed), RUN_DOMAIN, [int(run_index)])) & MAX_SEED
+    return int(_core.key(int(pipeline.seed), _core.DOMAIN_RUN, [int(run_index)])) & MAX_SEED
 
 
 def run_id_for(pipeline_id: str, kind: str, run_index: int, processing_hash: str,

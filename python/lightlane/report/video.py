@@ -154,7 +154,8 @@ class VideoPlan:
     bin, wavelength_nm, spacing, mean_lanecount, receiving_radius
         The shown generation bin: index, centre λ_w, g_w, N̄_w and r_e.
     path, tstart_s
-        The path as ``(θ0, θ′, v, x0, y0, D)`` and the generation's tstart [MET s].
+        The path (:func:`lightlane.simulate.path_spec`: θ0, θ′, v, x0, y0, D) and the
+        generation's tstart [MET s].
     event_time_s, flash_x, flash_y
         Selected photons in the band and span; their flash lattice point (NaN: at the camera).
     trace_time_s, trace_count
@@ -170,7 +171,7 @@ class VideoPlan:
     spacing: float
     mean_lanecount: float
     receiving_radius: float
-    path: tuple[float, float, float, float, float, float]
+    path: _core.PathSpec
     tstart_s: float
     event_time_s: np.ndarray
     flash_x: np.ndarray
@@ -402,7 +403,7 @@ class FrameRenderer:
         else:
             self.sheet.set_facecolor(np.where(inside[:, None], _rgba(_LANE_COLOR, 0.30), _rgba(_SHEET_COLOR, 0.12)))
             self.sheet.set_edgecolor(np.where(inside[:, None], _rgba(_LANE_COLOR, 0.9), _rgba(_SHEET_COLOR, 0.5)))
-        heading = plan.path[0] + plan.path[1] * tau
+        heading = plan.path["theta0_rad"] + plan.path["theta_rate_rad_per_s"] * tau
         self.arrow.set_positions((0.0, 0.0), (self.arrow_length * math.cos(heading), self.arrow_length * math.sin(heading)))
         self._update_flashes(t, px, py)
         n_now = self._update_curves(t)

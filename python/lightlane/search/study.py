@@ -72,13 +72,10 @@ from ..version import CODE_VERSION
 from .objective import Objective, count_spectrum, evaluate_objective, objective_description
 
 __all__ = [
-    "SEARCH_DOMAIN", "MIN_REFINE_TRIALS", "Study", "TrialPlan", "TrialResult",
+    "MIN_REFINE_TRIALS", "Study", "TrialPlan", "TrialResult",
     "load_space", "study_exists", "open_study", "sample_search", "plan_trials", "compute_trial", "run_study",
     "trial_rows", "best_trials", "materialize_trial", "dataset_objective", "save_progress_plot",
 ]
-
-#: RNG domain of search draws (SPEC §1).
-SEARCH_DOMAIN = 8
 
 #: Done trials refine needs before it can model the objective (SPEC §13).
 MIN_REFINE_TRIALS = 10
@@ -245,7 +242,7 @@ def open_study(workspace: Workspace, study_id: str, *, target: str | None = None
 def sample_search(study: Study, trial_index: int) -> dict[str, float]:
     """Trial ``i``'s point: uniform in the (log-)scaled box from stream(study seed, SEARCH, i)."""
     ranges = study.ranges()
-    u = _core.uniforms(study.seed, SEARCH_DOMAIN, [int(trial_index)], len(ranges))
+    u = _core.uniforms(study.seed, _core.DOMAIN_SEARCH, [int(trial_index)], len(ranges))
     params = {}
     for (name, entry), ui in zip(ranges, u):
         low, high = float(entry["low"]), float(entry["high"])
@@ -271,7 +268,7 @@ def sample_refine(study: Study, trial_index: int, done: Sequence[tuple[int, Mapp
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     distributions = {name: FloatDistribution(float(e["low"]), float(e["high"]), log=e["scale"] == "log")
                      for name, e in study.ranges()}
-    seed = int(_core.key(study.seed, SEARCH_DOMAIN, [int(trial_index)])) % 2**32
+    seed = int(_core.key(study.seed, _core.DOMAIN_SEARCH, [int(trial_index)])) % 2**32
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # optuna's ExperimentalWarning for multivariate TPE
         sampler = optuna.samplers.TPESampler(multivariate=True, n_startup_trials=0, seed=seed)

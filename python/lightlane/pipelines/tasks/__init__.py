@@ -24,12 +24,12 @@ from .context import TaskContext
 from .eventset import KNOWN_COLUMNS, EventSet
 from .generation import generate
 from .nulls import SPECTRAL_COLUMNS, lcpreserve, poissonize
-from .seeds import TASK_DOMAIN, task_seed
+from .seeds import task_seed
 from .shaping import chandrashift, copy, prunecolumns, select, trange, wrange
 from .thinning import downsample, flatten, tthinning
 
 __all__ = [
-    "KNOWN_COLUMNS", "SPECTRAL_COLUMNS", "TASK_DOMAIN", "TASK_FUNCTIONS",
+    "KNOWN_COLUMNS", "SPECTRAL_COLUMNS", "TASK_FUNCTIONS",
     "EventSet", "TaskContext", "task_seed", "apply_task", "apply_chain",
     "copy", "prunecolumns", "trange", "wrange", "select", "chandrashift", "flatten", "tthinning",
     "downsample", "poissonize", "lcpreserve", "generate",

@@ -12,14 +12,12 @@ from ... import _core
 from ...exceptions import MetadataError
 
 __all__ = [
-    "TASK_DOMAIN", "OP_FLATTEN", "OP_TTHINNING_OFFSET", "OP_TTHINNING", "OP_DOWNSAMPLE", "OP_POISSONIZE",
+    "OP_FLATTEN", "OP_TTHINNING_OFFSET", "OP_TTHINNING", "OP_DOWNSAMPLE", "OP_POISSONIZE",
     "OP_LCPRESERVE", "OP_GENERATE_DITHER", "task_seed", "sub_seed", "checked_u64",
 ]
 
-#: The TASK domain of SPEC §1.
-TASK_DOMAIN = 3
-
-# Sub-stream ids: key(task_seed, TASK, [op]). Changing one changes that task's output.
+# Sub-stream ids: key(task_seed, TASK, [op]) with TASK = _core.DOMAIN_TASK (SPEC §1).
+# Changing one changes that task's output.
 OP_FLATTEN = 1
 OP_TTHINNING_OFFSET = 2
 OP_TTHINNING = 3
@@ -32,7 +30,7 @@ _MAX_U64 = 2**64 - 1
 
 def sub_seed(seed: int, op: int) -> int:
     """The sub-stream ``key(seed, TASK, [op])`` of one random operation of a task."""
-    return _core.key(seed, TASK_DOMAIN, [op])
+    return _core.key(seed, _core.DOMAIN_TASK, [op])
 
 
 def checked_u64(seed: object, what: str) -> int:
@@ -64,4 +62,4 @@ def task_seed(run_seed: int, side: int, position: int) -> int:
     >>> task_seed(7, 1, 0) == task_seed(7, 1, 0) != task_seed(7, 0, 0)
     True
     """
-    return _core.key(checked_u64(run_seed, "run seed"), TASK_DOMAIN, [int(side), int(position)])
+    return _core.key(checked_u64(run_seed, "run seed"), _core.DOMAIN_TASK, [int(side), int(position)])

@@ -17,7 +17,6 @@ from .seeds import (
     OP_FLATTEN,
     OP_TTHINNING,
     OP_TTHINNING_OFFSET,
-    TASK_DOMAIN,
     sub_seed,
 )
 
@@ -131,7 +130,7 @@ def tthinning(events: EventSet | EventList, width_s: float, seed: int, min_expos
     if not (math.isfinite(width_s) and width_s > 0):
         raise MetadataError(f"tthinning: field 'width_s': expected number > 0, got {width_s!r}")
     tstart, tstop = events.tstart_s, events.tstop_s
-    offset = float(_core.uniforms(seed, TASK_DOMAIN, [OP_TTHINNING_OFFSET], 1)[0]) * width_s
+    offset = float(_core.uniforms(seed, _core.DOMAIN_TASK, [OP_TTHINNING_OFFSET], 1)[0]) * width_s
     first_edge = tstart - offset
     n_bins = int(math.floor((tstop - first_edge) / width_s)) + 1
     edges = first_edge + np.arange(n_bins + 1) * width_s
