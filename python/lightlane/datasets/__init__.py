@@ -7,7 +7,7 @@ safe unpacking), ``download`` (the ``download`` command), ``registered`` (:func:
 """
 
 from .archives import safe_unpack
-from .download import check_url, dataset_ids_for, download, find_event_files, staging_id
+from .download import check_url, download, find_event_files, staging_id
 from .onboard import OnboardOptions, apparent_spectrum, complete_interrupted_onboards, onboard_file
 from .registered import read_dataset
 from .remote import Limits, RemoteFile, fetch_file, list_remote_files, parse_listing
@@ -24,7 +24,7 @@ from .synthetic import (
 
 __all__ = [
     "Limits", "OnboardOptions", "RemoteFile", "SyntheticResult", "apparent_spectrum", "check_url",
-    "complete_interrupted_onboards", "dataset_ids_for", "download", "fetch_file", "find_event_files", "fit_dataset",
+    "complete_interrupted_onboards", "download", "fetch_file", "find_event_files", "fit_dataset",
     "generate_dataset", "list_remote_files", "new_seed", "onboard_file", "parse_listing", "provenance_digest",
     "read_dataset", "replicate_dataset", "safe_unpack", "staging_id", "synthetic_id", "write_synthetic_dataset",
 ]

@@ -18,7 +18,6 @@ import re
 import shutil
 import sys
 import threading
-from collections.abc import Iterable
 from glob import escape as glob_escape
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,7 +30,7 @@ from .archives import archive_stem, safe_unpack
 from .onboard import onboard_file
 from .remote import PART_SUFFIX, Limits, fetch_file, list_remote_files
 
-__all__ = ["check_url", "download", "staging_id", "find_event_files", "dataset_ids_for"]
+__all__ = ["check_url", "download", "staging_id", "find_event_files"]
 
 log = logging.getLogger("lightlane.download")
 
@@ -106,42 +105,6 @@ def _id_from_obs_id(obs_id: str) -> str:
 
 def _suffixed(base: str, n: int) -> str:
     return base if n == 1 else f"{base}_{n}"
-
-
-def dataset_ids_for(files: Iterable[Path], dataset_id: str | None = None) -> list[str]:
-    """Dataset ids for event files: ``dataset_id`` or ``obs<OBS_ID>``, then ``_2``, ``_3`` ...
-
-    Parameters
-    ----------
-    files : iterable of Path
-        Event files, in a stable order.
-    dataset_id : str, optional
-        The user's ``--id``; when absent, OBS_ID is read from the primary or
-        EVENTS header.
-
-    Returns
-    -------
-    list of str
-        One id per file; the second file with the same base id gets ``_2``.
-
-    Raises
-    ------
-    MetadataError
-        ``dataset_id`` is not a valid id.
-    DataError
-        No ``dataset_id`` and a file has no OBS_ID keyword.
-
-    Examples
-    --------
-    >>> dataset_ids_for([Path("a_evt2.fits"), Path("b_evt2.fits")], "mine")
-    ['mine', 'mine_2']
-    """
-    counts: dict[str, int] = {}
-    ids: list[str] = []
-    for base in _base_ids(list(files), dataset_id):
-        counts[base] = counts.get(base, 0) + 1
-        ids.append(_suffixed(base, counts[base]))
-    return ids
 
 
 def _check_id(dataset_id: str) -> None:
