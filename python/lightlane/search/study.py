@@ -68,7 +68,6 @@ from ..pipelines.tasks import EventSet
 from ..scale import Execution, run_units
 from ..store.catalog import Catalog, utc_now
 from ..store.workspace import Workspace
-from ..version import CODE_VERSION
 from .objective import Objective, count_spectrum, evaluate_objective, objective_description
 
 __all__ = [
