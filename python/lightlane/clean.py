@@ -255,8 +255,7 @@ def apply_clean(workspace: Workspace, plan: CleanPlan) -> None:
     if plan.datasets:
         now = utc_now()
         with Catalog.open(workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-            for dataset_id in plan.datasets:
-                cursor.execute("UPDATE datasets SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", (now, dataset_id))
+            catalog.mark_datasets_deleted(cursor, plan.datasets, now)
     for pipeline_id in plan.pipelines:
         workspace.save(replace(workspace.load(Pipeline, pipeline_id), outputs=None))
     for path in plan.files:

@@ -258,7 +258,7 @@ def onboard_file(
             raise DataError(f"{source}: the file changed while it was being onboarded")
         workspace.save(meta)
         with Catalog.open(workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-            catalog.insert(cursor, "datasets", {
+            catalog.insert_dataset(cursor, {
                 "id": dataset_id, "kind": "raw", "event_file": event_file, "file_sha256": sha256,
                 "events_hash": events.events_hash(), "parent_id": None, "generation_id": None,
                 "tasks_json": json.dumps([]), "seed": meta.dither_seed, "created_at": meta.created_at,

@@ -186,7 +186,7 @@ def write_synthetic_dataset(
         created.append(workspace.save(meta))
         with Catalog.open(workspace.catalog_path) as catalog, catalog.transaction() as cursor:
             # replace: a dataset removed by `clean --generated` keeps its row and may come back
-            catalog.insert(cursor, "datasets", {
+            catalog.insert_dataset(cursor, {
                 "id": dataset_id, "kind": "synthetic", "event_file": event_file, "file_sha256": meta.file_sha256,
                 "events_hash": ev_hash, "parent_id": parent_id, "generation_id": dataset_id,
                 "tasks_json": json.dumps(task_json, sort_keys=True), "seed": resolved.seed,

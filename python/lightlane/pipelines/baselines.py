@@ -33,15 +33,6 @@ __all__ = ["NO_RANDOM_TASK_MESSAGE", "recompute_baseline_tests", "retest_run", "
 NO_RANDOM_TASK_MESSAGE = "B has no random task; calibration impossible"
 
 
-def _baseline_runs(connection: sqlite3.Connection, pipeline_id: str, processing_hash: str) -> list[sqlite3.Row]:
-    cursor = connection.execute(
-        "SELECT * FROM runs WHERE kind = 'baseline' AND status = 'done' AND pipeline_id = ? "
-        "AND processing_hash = ? AND code_version = ? ORDER BY run_index, run_id",
-        (pipeline_id, processing_hash, CODE_VERSION))
-    cursor.row_factory = sqlite3.Row
-    return cursor.fetchall()
-
-
 def _cached_table(digest: str | None, workspace: Workspace, what: str) -> pl.DataFrame:
     if digest is None:
         raise CacheMissError(f"{what}: no chunk-table key recorded")
@@ -58,14 +49,13 @@ def _retest(catalog: Catalog, workspace: Workspace, processing: ProcessingParame
     run_id = run["run_id"]
     a_table = _cached_table(run["a_chunks_key"], workspace, f"run {run_id} A")
     b_table = _cached_table(run["b_chunks_key"], workspace, f"run {run_id} B")
-    old = catalog.connection.execute("SELECT n_a, n_b FROM test_results WHERE run_id = ? LIMIT 1",
-                                     (run_id,)).fetchone()
+    old = catalog.test_result_sizes(run_id)
     n_a, n_b = (old[0], old[1]) if old is not None else (None, None)
     rows = result_rows(run_id, processing, a_table, b_table, int(run["seed"]), summaries, n_a=n_a, n_b=n_b)
     with catalog.transaction() as cursor:
-        cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
+        catalog.delete_test_results(cursor, run_id)
         for row in rows:
-            catalog.insert(cursor, "test_results", row)
+            catalog.insert_test_result(cursor, row)
     return rows
 
 
@@ -92,7 +82,7 @@ def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[lis
     p_hash = processing.processing_hash()
     results = []
     with Catalog.open(workspace.catalog_path) as catalog:
-        for run in _baseline_runs(catalog.connection, pipeline.id, p_hash):
+        for run in catalog.baseline_runs(pipeline.id, p_hash, CODE_VERSION):
             summaries = load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run["run_id"])
             results.append(_retest(catalog, workspace, processing, run, summaries))
     return results
@@ -112,8 +102,7 @@ def retest_run(workspace: Workspace, pipeline_id: str) -> RunOutcome:
     pipeline = load_pipeline(workspace, pipeline_id)
     processing = workspace.load(ProcessingParameters, pipeline.processing)
     with Catalog.open(workspace.catalog_path) as catalog:
-        run = catalog.connection.execute("SELECT * FROM runs WHERE run_id = ? AND status = 'done'",
-                                         (plan.run_id,)).fetchone()
+        run = catalog.done_run_row(plan.run_id)
         if run is None:
             raise PrerequisiteError(f"pipeline '{pipeline_id}' has no finished main run for processing "
                                     f"'{processing.id}' to retest; run `lightlane run {pipeline_id}` first")
@@ -123,7 +112,7 @@ def retest_run(workspace: Workspace, pipeline_id: str) -> RunOutcome:
 
 def _check_random_b(workspace: Workspace, pipeline_id: str, processing_hash: str) -> None:
     with Catalog.open(workspace.catalog_path) as catalog:
-        hashes = [r["b_events_hash"] for r in _baseline_runs(catalog.connection, pipeline_id, processing_hash)]
+        hashes = [r["b_events_hash"] for r in catalog.baseline_runs(pipeline_id, processing_hash, CODE_VERSION)]
     if len(hashes) >= 2 and len(set(hashes)) == 1:
         raise DataError(f"pipeline {pipeline_id!r}: {NO_RANDOM_TASK_MESSAGE}")
 
@@ -168,7 +157,7 @@ def ensure_baselines(
         hashes[pipeline.id] = p_hash = processing.processing_hash()
         _check_random_b(workspace, pipeline.id, p_hash)
         with Catalog.open(workspace.catalog_path) as catalog:
-            done = {int(r["run_index"]) for r in _baseline_runs(catalog.connection, pipeline.id, p_hash)
+            done = {int(r["run_index"]) for r in catalog.baseline_runs(pipeline.id, p_hash, CODE_VERSION)
                     if not unfinished_attempt(workspace, pipeline.id, r["run_id"])}
         plans += [plan_run(workspace, pipeline.id, run_index=i, kind="baseline", keep_data=keep_data, plots=plots)
                   for i in range(1, int(runs) + 1) if i not in done]
@@ -185,14 +174,11 @@ def _loo_stale(workspace: Workspace, pipeline_id: str, processing_hash: str) -> 
     """Whether some baseline run's tests were not made against the other R − 1 runs (new runs, or a
     command interrupted before the recomputation)."""
     with Catalog.open(workspace.catalog_path) as catalog:
-        runs = _baseline_runs(catalog.connection, pipeline_id, processing_hash)
+        runs = catalog.baseline_runs(pipeline_id, processing_hash, CODE_VERSION)
         ids = [r["run_id"] for r in runs]
         if not ids:
             return False
-        marks = ", ".join("?" for _ in ids)
-        stale = catalog.connection.execute(
-            f"SELECT COUNT(*) FROM test_results WHERE run_id IN ({marks}) "
-            f"AND (baseline_runs IS NULL OR baseline_runs != ?)", (*ids, len(ids) - 1)).fetchone()[0]
+        stale = catalog.count_stale_results(ids, len(ids) - 1)
     return stale > 0
 
 

@@ -246,7 +246,7 @@ def install_staged(staged: Sequence[tuple[Path, Path]]) -> None:
 def record_task_output(catalog: Catalog, cursor: Any, output: TaskOutput) -> None:
     """Register a staged task output inside the caller's catalog transaction."""
     if output.catalog_row is not None:
-        catalog.insert(cursor, "datasets", output.catalog_row, replace=True)  # a re-run replaces the row
+        catalog.insert_dataset(cursor, output.catalog_row, replace=True)  # a re-run replaces the row
 
 
 def stage_task_output(workspace: Workspace, events: EventSet, *, staging: str, **options: Any) -> TaskOutput:

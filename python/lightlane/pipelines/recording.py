@@ -16,7 +16,6 @@ import dataclasses
 import os
 import re
 import shutil
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -56,10 +55,10 @@ class _Recorder:
         row = plan.running_row(self._processing_id(plan.pipeline_id))
         self._started[plan.run_id] = row["started_at"]
         with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-            if _status(cursor, plan.run_id) == "done":
+            if catalog.run_status(cursor, plan.run_id) == "done":
                 return  # a repeat: the previous run stays valid until this one is recorded (SPEC §4.1)
-            _clear_results(cursor, plan.run_id)
-            catalog.insert(cursor, "runs", row, replace=True)
+            catalog.clear_results(cursor, plan.run_id)
+            catalog.replace_run(cursor, row)
 
     def done(self, plan: RunPlan, computed: ComputedRun) -> None:
         row = {**plan.running_row(self._processing_id(plan.pipeline_id)), **computed.run_fields,
@@ -93,10 +92,10 @@ class _Recorder:
         with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
             for output in computed.datasets:
                 record_task_output(catalog, cursor, output)
-            _clear_results(cursor, plan.run_id)
-            catalog.insert(cursor, "runs", row, replace=True)
+            catalog.clear_results(cursor, plan.run_id)
+            catalog.replace_run(cursor, row)
             for result in computed.outcome.rows:
-                catalog.insert(cursor, "test_results", result)
+                catalog.insert_test_result(cursor, result)
             if computed.outcome.null_summaries:
                 store_null_summaries(catalog, cursor, plan.run_id, computed.outcome.null_summaries)
 
@@ -104,19 +103,7 @@ class _Recorder:
         sweep_staging(self.workspace, plan)
         with Catalog.open(self.workspace.catalog_path) as catalog, catalog.transaction() as cursor:
             # A repeated run's done row stays: its results are still the valid ones.
-            cursor.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? "
-                           "WHERE run_id = ? AND status != 'done'",
-                           (f"{type(error).__name__}: {error}", utc_now(), plan.run_id))
-
-
-def _status(cursor: sqlite3.Cursor, run_id: str) -> str | None:
-    row = cursor.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-    return None if row is None else str(row[0])
-
-
-def _clear_results(cursor: sqlite3.Cursor, run_id: str) -> None:
-    cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
-    cursor.execute("DELETE FROM null_summaries WHERE run_id = ?", (run_id,))
+            catalog.mark_run_failed(cursor, plan.run_id, f"{type(error).__name__}: {error}", utc_now())
 
 
 def _swap_folder(staging: Path, folder: Path) -> None:
@@ -236,13 +223,12 @@ def _current_main_run(catalog: Catalog, workspace: Workspace, plan: RunPlan) -> 
     no attempt of it left staged files (an interrupted swap: the run is redone)."""
     if unfinished_attempt(workspace, plan.pipeline_id, plan.run_id):
         return False
-    row = catalog.connection.execute("SELECT status, seed FROM runs WHERE run_id = ?", (plan.run_id,)).fetchone()
-    if row is None or row[0] != "done" or int(row[1]) != plan.seed:
+    row = catalog.run_row(plan.run_id)
+    if row is None or row["status"] != "done" or int(row["seed"]) != plan.seed:
         return False
-    used = catalog.connection.execute("SELECT MAX(baseline_runs) FROM test_results WHERE run_id = ?",
-                                      (plan.run_id,)).fetchone()[0]
+    used = catalog.max_baseline_runs(plan.run_id)
     wanted = max((len(v) for v in plan.summaries.values()), default=0)
-    return used is not None and int(used) == wanted
+    return used is not None and used == wanted
 
 
 def execute_runs(
@@ -276,11 +262,10 @@ def execute_runs(
 
 def stored_outcome(catalog: Catalog, run_id: str) -> RunOutcome:
     """A finished run as recorded in the catalog (rows without null summaries)."""
-    run = catalog.connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    run = catalog.run_row(run_id)
     if run is None:
         raise DataError(f"run {run_id!r} is not in the catalog")
-    cursor = catalog.connection.execute("SELECT * FROM test_results WHERE run_id = ? ORDER BY metric", (run_id,))
-    rows = tuple(dict(r) for r in cursor.fetchall())
+    rows = tuple(dict(r) for r in catalog.test_result_rows(run_id))
     return RunOutcome(run_id=run_id, kind=run["kind"], run_index=int(run["run_index"]), seed=int(run["seed"]),
                       a_dataset=run["a_dataset"], b_dataset=run["b_dataset"], a_events_hash=run["a_events_hash"],
                       b_events_hash=run["b_events_hash"], rows=rows)

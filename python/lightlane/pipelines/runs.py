@@ -285,10 +285,7 @@ def _require_baseline(catalog: Catalog, pipeline: Pipeline, processing: Processi
     try:
         require_baseline(0, pipeline.id, processing.id, p_hash)
     except PrerequisiteError as error:
-        other = catalog.connection.execute(
-            "SELECT processing_hash, COUNT(*) FROM runs WHERE kind = 'baseline' AND status = 'done' "
-            "AND pipeline_id = ? AND processing_hash != ? GROUP BY processing_hash ORDER BY 2 DESC",
-            (pipeline.id, p_hash)).fetchone()
+        other = catalog.baseline_elsewhere(pipeline.id, p_hash)
         if other is None:
             raise
         raise PrerequisiteError(

@@ -171,7 +171,7 @@ def _base_generation(workspace: Workspace, target: str, template: GenerationPara
 
 def study_exists(workspace: Workspace, study_id: str) -> bool:
     with Catalog.open(workspace.catalog_path) as catalog:
-        return catalog.connection.execute("SELECT 1 FROM studies WHERE study_id = ?", (study_id,)).fetchone() is not None
+        return catalog.study_exists(study_id)
 
 
 def open_study(workspace: Workspace, study_id: str, *, target: str | None = None, processing: str | None = None,
@@ -191,13 +191,15 @@ def open_study(workspace: Workspace, study_id: str, *, target: str | None = None
     if not is_valid_id(study_id):
         raise MetadataError(f"--study: invalid id {study_id!r} (expected [a-z0-9_-]{{1,64}})")
     with Catalog.open(workspace.catalog_path) as catalog:
-        row = catalog.connection.execute("SELECT * FROM studies WHERE study_id = ?", (study_id,)).fetchone()
-    if row is None and (target is None or processing is None or generation is None):
+        row = catalog.study_row(study_id)
+    if row is not None:
+        target = target or row["target_dataset"]
+        processing = processing or row["processing_id"]
+        generation = generation or row["template_generation"]
+    elif target is None or processing is None or generation is None:
         raise MetadataError(f"study {study_id!r} does not exist: a new study needs --target, --processing and "
                             f"--generation")
-    target = target or row["target_dataset"]
-    processing_id = processing or row["processing_id"]
-    generation = generation or row["template_generation"]
+    processing_id = processing
     p = workspace.load(ProcessingParameters, processing_id)
     template = workspace.load(GenerationParameters, generation)
     workspace.load(DatasetMeta, target)
@@ -227,7 +229,7 @@ def open_study(workspace: Workspace, study_id: str, *, target: str | None = None
                   template=generation, space=resolved_space, seed=seed, base=base)
     if row is None:
         with Catalog.open(workspace.catalog_path) as catalog, catalog.transaction() as cursor:
-            catalog.insert(cursor, "studies", {
+            catalog.insert_study(cursor, {
                 "study_id": study_id, "target_dataset": target, "processing_id": p.id, "processing_hash": p_hash,
                 "template_generation": generation, "space_json": _canonical(resolved_space),
                 "objective_json": _canonical(objective_description(p.primary_metric)), "seed": seed,
@@ -253,9 +255,7 @@ def sample_search(study: Study, trial_index: int) -> dict[str, float]:
 
 
 def _done_trials(catalog: Catalog, study_id: str, below: int | None = None) -> list[tuple[int, dict[str, float], float]]:
-    rows = catalog.connection.execute(
-        "SELECT trial_index, params_json, objective FROM trials WHERE study_id = ? AND status = 'done' "
-        "ORDER BY trial_index", (study_id,)).fetchall()
+    rows = catalog.done_trials(study_id)
     return [(int(r[0]), json.loads(r[1]), float(r[2])) for r in rows if below is None or r[0] < below]
 
 
@@ -397,8 +397,8 @@ class _Recorder:
                "status": status, "run_id": run_id, "started_at": started, "finished_at": finished,
                **{k: v for k, v in trial.items() if k != "error"}}
         with Catalog.open(self.path) as catalog, catalog.transaction() as cursor:
-            catalog.insert(cursor, "runs", run, replace=True)
-            catalog.insert(cursor, "trials", row, replace=True)
+            catalog.replace_run(cursor, run)
+            catalog.replace_trial(cursor, row)
 
     def start(self, plan: TrialPlan) -> None:
         self._started[plan.trial_index] = utc_now()
@@ -431,7 +431,7 @@ def _plan(study: Study, index: int, mode: str, params: Mapping[str, float]) -> T
 
 def _existing(workspace: Workspace, study_id: str) -> dict[int, Any]:
     with Catalog.open(workspace.catalog_path) as catalog:
-        rows = catalog.connection.execute("SELECT * FROM trials WHERE study_id = ?", (study_id,)).fetchall()
+        rows = catalog.trials_of(study_id)
     return {int(r["trial_index"]): r for r in rows}
 
 
@@ -480,8 +480,7 @@ def run_study(workspace: Workspace, study: Study, mode: Mode, trials: int, execu
 def trial_rows(workspace: Workspace, study_id: str) -> list[dict[str, Any]]:
     """Every trial row of a study, in index order (plain dicts)."""
     with Catalog.open(workspace.catalog_path) as catalog:
-        rows = catalog.connection.execute("SELECT * FROM trials WHERE study_id = ? ORDER BY trial_index",
-                                          (study_id,)).fetchall()
+        rows = catalog.trials_in_order(study_id)
     return [dict(r) for r in rows]
 
 

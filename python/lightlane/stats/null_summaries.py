@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError, PrerequisiteError
+from ..store.catalog import Catalog
 from ..version import CODE_VERSION
 from .p1 import neg_pos_ratio
 from .quantiles import higher_quantile
@@ -254,7 +255,7 @@ def store_null_summaries(
     Parameters
     ----------
     catalog
-        The :class:`lightlane.store.catalog.Catalog` (its ``insert`` fills ``code_version``).
+        The :class:`lightlane.store.catalog.Catalog` (its ``replace_null_summary`` fills ``code_version``).
     cursor
         A cursor inside ``catalog.transaction()``.
     run_id
@@ -264,7 +265,7 @@ def store_null_summaries(
     """
     items = summaries.values() if isinstance(summaries, Mapping) else summaries
     for summary in items:
-        catalog.insert(cursor, "null_summaries", summary.to_row(run_id), replace=True)
+        catalog.replace_null_summary(cursor, summary.to_row(run_id))
 
 
 def load_baseline_set(
@@ -279,7 +280,7 @@ def load_baseline_set(
     Parameters
     ----------
     connection
-        A :class:`sqlite3.Connection` or a Catalog (its ``connection`` is used).
+        A Catalog, or its :class:`sqlite3.Connection` (wrapped: the query is the Catalog's).
     pipeline_id, processing_hash
         The run's pipeline and processing hash.
     code_version
@@ -294,17 +295,10 @@ def load_baseline_set(
         status ``'done'``) having that metric, ordered by ``run_index`` (then
         ``run_id``). Empty when there is no baseline run.
     """
-    conn = getattr(connection, "connection", connection)
-    query = (
-        "SELECT s.* FROM runs AS r JOIN null_summaries AS s ON s.run_id = r.run_id "
-        "WHERE r.kind = 'baseline' AND r.status = 'done' AND r.pipeline_id = ? "
-        "AND r.processing_hash = ? AND r.code_version = ? AND r.run_id IS NOT ? "
-        "ORDER BY r.run_index, r.run_id, s.metric"
-    )
-    cursor = conn.execute(query, (pipeline_id, processing_hash, code_version, exclude_run_id))
-    cursor.row_factory = sqlite3.Row
+    rows = Catalog.wrap(connection).baseline_null_summaries(pipeline_id, processing_hash, code_version,
+                                                           exclude_run_id)
     result: dict[str, list[NullSummary]] = {}
-    for row in cursor.fetchall():
+    for row in rows:
         summary = NullSummary.from_row(row)
         result.setdefault(summary.metric, []).append(summary)
     return result

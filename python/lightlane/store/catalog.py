@@ -10,7 +10,7 @@ import datetime as _dt
 import errno
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -137,9 +137,14 @@ def utc_now() -> str:
 
 
 class Catalog:
-    """A connection to ``lightlane.sqlite`` with migrations applied."""
+    """A connection to ``lightlane.sqlite`` with migrations applied, and the repository of its tables.
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    This is the only place that holds SQL (SPEC §3): every read and write of the catalog
+    is a named method below, grouped by table. Methods that write take the cursor of the
+    caller's :meth:`transaction`, so a logical write stays one transaction.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:
         self.connection = connection
         self.path = path
 
@@ -210,16 +215,204 @@ class Catalog:
             raise
 
     def insert(self, cursor: sqlite3.Cursor, table: str, row: Mapping[str, Any], *, replace: bool = False) -> None:
-        """Insert one row; ``code_version`` is filled in."""
+        """Insert one row; ``code_version`` is filled in.
+
+        The one generic writer, behind the named ones below (and used by tests to seed
+        rows); code outside :mod:`lightlane.store` calls the named methods instead.
+        """
         values = {"code_version": CODE_VERSION, **row}
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         verb = "INSERT OR REPLACE" if replace else "INSERT"
         cursor.execute(f"{verb} INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
 
+    @classmethod
+    def wrap(cls, source: Catalog | sqlite3.Connection) -> Catalog:
+        """``source`` itself, or a Catalog around an open connection (callers that still pass
+        ``Catalog.connection``); no migration is run."""
+        return source if isinstance(source, Catalog) else cls(source, None)
+
+    # ------------------------------------------------------------------------------- datasets
+
     def dataset_row(self, dataset_id: str) -> sqlite3.Row | None:
+        """The dataset's row (deleted ones included), or None."""
         return self.connection.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+
+    def insert_dataset(self, cursor: sqlite3.Cursor, row: Mapping[str, Any], *, replace: bool = False) -> None:
+        """Register a dataset; ``replace`` for re-runs and datasets brought back after ``clean``."""
+        self.insert(cursor, "datasets", row, replace=replace)
 
     def forget_raw_dataset(self, cursor: sqlite3.Cursor, dataset_id: str) -> None:
         """Undo the row of an onboard that did not complete (raw rows only)."""
         cursor.execute("DELETE FROM datasets WHERE id = ? AND kind = 'raw'", (dataset_id,))
+
+    def mark_datasets_deleted(self, cursor: sqlite3.Cursor, dataset_ids: Iterable[str], now: str) -> None:
+        """``clean``: the rows stay (ids are never reused for other data), stamped ``deleted_at``
+        unless they already were."""
+        for dataset_id in dataset_ids:
+            cursor.execute("UPDATE datasets SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", (now, dataset_id))
+
+    # ------------------------------------------------------------------------------- runs
+
+    def run_row(self, run_id: str) -> sqlite3.Row | None:
+        """The run's row whatever its status, or None."""
+        return self.connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+
+    def done_run_row(self, run_id: str) -> sqlite3.Row | None:
+        """The run's row when it finished (``status = 'done'``), else None."""
+        return self.connection.execute("SELECT * FROM runs WHERE run_id = ? AND status = 'done'",
+                                       (run_id,)).fetchone()
+
+    def run_status(self, cursor: sqlite3.Cursor, run_id: str) -> str | None:
+        """The run's status read inside the caller's transaction (decides whether a repeat may
+        overwrite it), or None when there is no row."""
+        row = cursor.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def replace_run(self, cursor: sqlite3.Cursor, row: Mapping[str, Any]) -> None:
+        """Write the run's row, replacing an earlier one with the same id (starts, repeats, trials)."""
+        self.insert(cursor, "runs", row, replace=True)
+
+    def mark_run_failed(self, cursor: sqlite3.Cursor, run_id: str, error: str, finished_at: str) -> None:
+        """Record a failure; a done row stays (a repeated run's results are still the valid ones)."""
+        cursor.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? "
+                       "WHERE run_id = ? AND status != 'done'", (error, finished_at, run_id))
+
+    def baseline_runs(self, pipeline_id: str, processing_hash: str,
+                      code_version: str = CODE_VERSION) -> list[sqlite3.Row]:
+        """The baseline set (SPEC §11.1): done baseline runs of this pipeline, processing hash and
+        package version, by ``run_index`` then ``run_id``."""
+        cursor = self.connection.execute(
+            "SELECT * FROM runs WHERE kind = 'baseline' AND status = 'done' AND pipeline_id = ? "
+            "AND processing_hash = ? AND code_version = ? ORDER BY run_index, run_id",
+            (pipeline_id, processing_hash, code_version))
+        cursor.row_factory = sqlite3.Row
+        return cursor.fetchall()
+
+    def baseline_elsewhere(self, pipeline_id: str, processing_hash: str) -> sqlite3.Row | None:
+        """``(processing_hash, count)`` of the other processing hash with the most done baseline runs
+        of the pipeline, or None: says why a baseline is missing after its processing changed."""
+        return self.connection.execute(
+            "SELECT processing_hash, COUNT(*) FROM runs WHERE kind = 'baseline' AND status = 'done' "
+            "AND pipeline_id = ? AND processing_hash != ? GROUP BY processing_hash ORDER BY 2 DESC",
+            (pipeline_id, processing_hash)).fetchone()
+
+    # ------------------------------------------------------------------------------- test_results
+
+    def test_result_rows(self, run_id: str) -> list[sqlite3.Row]:
+        """The run's stored test results, one per metric, by metric."""
+        return self.connection.execute("SELECT * FROM test_results WHERE run_id = ? ORDER BY metric",
+                                       (run_id,)).fetchall()
+
+    def test_result_sizes(self, run_id: str) -> sqlite3.Row | None:
+        """``(n_a, n_b)`` of one of the run's results (a retest keeps the recorded sizes), or None."""
+        return self.connection.execute("SELECT n_a, n_b FROM test_results WHERE run_id = ? LIMIT 1",
+                                       (run_id,)).fetchone()
+
+    def max_baseline_runs(self, run_id: str) -> int | None:
+        """The largest baseline set size the run's tests were made against; None without results."""
+        used = self.connection.execute("SELECT MAX(baseline_runs) FROM test_results WHERE run_id = ?",
+                                       (run_id,)).fetchone()[0]
+        return None if used is None else int(used)
+
+    def count_stale_results(self, run_ids: Sequence[str], baseline_runs: int) -> int:
+        """How many results of these runs were not made against ``baseline_runs`` baseline runs
+        (leave-one-out results that a grown or interrupted baseline left behind)."""
+        marks = ", ".join("?" for _ in run_ids)
+        return int(self.connection.execute(
+            f"SELECT COUNT(*) FROM test_results WHERE run_id IN ({marks}) "
+            f"AND (baseline_runs IS NULL OR baseline_runs != ?)", (*run_ids, baseline_runs)).fetchone()[0])
+
+    def results_with_runs(self, code_version: str, kinds: Sequence[str], pipeline_ids: Sequence[str],
+                          metrics: Sequence[str] | None = None) -> list[sqlite3.Row]:
+        """Results of done runs joined with their runs, for the tables (SPEC §15).
+
+        Columns: ``run_id``, the run kind (``pipeline`` shown as ``main``), ``pipeline_id``,
+        ``processing_hash``, ``run_index``, ``metric``, every §11.7 column, ``code_version``;
+        ``metrics`` None keeps every metric. Unordered: the caller sorts.
+        """
+        result_columns = ", ".join(f"t.{name}" for name, _ in TEST_RESULT_COLUMNS)
+        where = [
+            "t.code_version = ?",
+            "r.status = 'done'",
+            f"r.kind IN ({', '.join('?' for _ in kinds)})",
+            f"r.pipeline_id IN ({', '.join('?' for _ in pipeline_ids)})",
+        ]
+        params: list[Any] = [code_version, *kinds, *pipeline_ids]
+        if metrics is not None:
+            where.append(f"t.metric IN ({', '.join('?' for _ in metrics)})")
+            params.extend(metrics)
+        sql = (
+            "SELECT t.run_id, CASE r.kind WHEN 'pipeline' THEN 'main' ELSE r.kind END, r.pipeline_id, "
+            f"r.processing_hash, r.run_index, t.metric, {result_columns}, t.code_version "
+            "FROM test_results AS t JOIN runs AS r ON r.run_id = t.run_id "
+            f"WHERE {' AND '.join(where)}"
+        )
+        return self.connection.execute(sql, params).fetchall()
+
+    def insert_test_result(self, cursor: sqlite3.Cursor, row: Mapping[str, Any]) -> None:
+        """Store one (run, metric) result; the run's old rows were cleared first in the same transaction."""
+        self.insert(cursor, "test_results", row)
+
+    def delete_test_results(self, cursor: sqlite3.Cursor, run_id: str) -> None:
+        """Drop the run's results before they are replaced (retest)."""
+        cursor.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
+
+    def clear_results(self, cursor: sqlite3.Cursor, run_id: str) -> None:
+        """Drop the run's results and null summaries: a (re)started run keeps none of an old attempt's."""
+        self.delete_test_results(cursor, run_id)
+        cursor.execute("DELETE FROM null_summaries WHERE run_id = ?", (run_id,))
+
+    # ------------------------------------------------------------------------------- null_summaries
+
+    def replace_null_summary(self, cursor: sqlite3.Cursor, row: Mapping[str, Any]) -> None:
+        """Store one (run, metric) null summary of a baseline run, replacing an earlier one."""
+        self.insert(cursor, "null_summaries", row, replace=True)
+
+    def baseline_null_summaries(self, pipeline_id: str, processing_hash: str, code_version: str,
+                                exclude_run_id: str | None = None) -> list[sqlite3.Row]:
+        """The null summaries of the baseline set (see :meth:`baseline_runs`) without
+        ``exclude_run_id`` (leave-one-out), by ``run_index``, ``run_id`` then metric."""
+        cursor = self.connection.execute(
+            "SELECT s.* FROM runs AS r JOIN null_summaries AS s ON s.run_id = r.run_id "
+            "WHERE r.kind = 'baseline' AND r.status = 'done' AND r.pipeline_id = ? "
+            "AND r.processing_hash = ? AND r.code_version = ? AND r.run_id IS NOT ? "
+            "ORDER BY r.run_index, r.run_id, s.metric",
+            (pipeline_id, processing_hash, code_version, exclude_run_id))
+        cursor.row_factory = sqlite3.Row
+        return cursor.fetchall()
+
+    # ------------------------------------------------------------------------------- studies
+
+    def study_exists(self, study_id: str) -> bool:
+        """Whether the study has a row (a new study needs its target, processing and template)."""
+        return self.connection.execute("SELECT 1 FROM studies WHERE study_id = ?", (study_id,)).fetchone() is not None
+
+    def study_row(self, study_id: str) -> sqlite3.Row | None:
+        """The study's row (what a reopened study must match), or None."""
+        return self.connection.execute("SELECT * FROM studies WHERE study_id = ?", (study_id,)).fetchone()
+
+    def insert_study(self, cursor: sqlite3.Cursor, row: Mapping[str, Any]) -> None:
+        """Create the study's row (once: it fixes target, space and seed for every resume)."""
+        self.insert(cursor, "studies", row)
+
+    # ------------------------------------------------------------------------------- trials
+
+    def replace_trial(self, cursor: sqlite3.Cursor, row: Mapping[str, Any]) -> None:
+        """Write the trial's row, replacing the previous state of the same index."""
+        self.insert(cursor, "trials", row, replace=True)
+
+    def trials_of(self, study_id: str) -> list[sqlite3.Row]:
+        """Every trial row of the study (any status)."""
+        return self.connection.execute("SELECT * FROM trials WHERE study_id = ?", (study_id,)).fetchall()
+
+    def trials_in_order(self, study_id: str) -> list[sqlite3.Row]:
+        """Every trial row of the study (any status), by trial index."""
+        return self.connection.execute("SELECT * FROM trials WHERE study_id = ? ORDER BY trial_index",
+                                       (study_id,)).fetchall()
+
+    def done_trials(self, study_id: str) -> list[sqlite3.Row]:
+        """``(trial_index, params_json, objective)`` of the study's done trials by index (refine's history)."""
+        return self.connection.execute(
+            "SELECT trial_index, params_json, objective FROM trials WHERE study_id = ? AND status = 'done' "
+            "ORDER BY trial_index", (study_id,)).fetchall()

@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from ...store.catalog import TEST_RESULT_COLUMNS
+from ...store.catalog import TEST_RESULT_COLUMNS, Catalog
 from ...version import CODE_VERSION
 
 __all__ = [
@@ -165,7 +165,7 @@ _META_SCHEMA: dict[str, pl.DataType] = {
 
 
 def load_results(
-    connection: sqlite3.Connection,
+    connection: Catalog | sqlite3.Connection,
     pipelines: Mapping[str, tuple[str, str]],
     metrics: Iterable[str] | None = None,
     runs: RunSelection = "all",
@@ -176,7 +176,7 @@ def load_results(
     Parameters
     ----------
     connection
-        An open catalog connection (``Catalog.connection``).
+        The open :class:`~lightlane.store.catalog.Catalog` (or its ``connection``).
     pipelines
         Pipeline id → ``(role, processing_hash)``: the pipeline's role (§5.5) and
         the hash of its current processing. Only results of runs with that
@@ -220,24 +220,8 @@ def load_results(
     metric_list = None if metrics is None else sorted(set(metrics))
     rows: list[tuple[Any, ...]] = []
     if ids and (metric_list is None or metric_list):
-        result_columns = ", ".join(f"t.{name}" for name, _ in TEST_RESULT_COLUMNS)
-        where = [
-            "t.code_version = ?",
-            "r.status = 'done'",
-            f"r.kind IN ({', '.join('?' for _ in kinds)})",
-            f"r.pipeline_id IN ({', '.join('?' for _ in ids)})",
-        ]
-        params: list[Any] = [version, *kinds, *ids]
-        if metric_list is not None:
-            where.append(f"t.metric IN ({', '.join('?' for _ in metric_list)})")
-            params.extend(metric_list)
-        sql = (
-            "SELECT t.run_id, CASE r.kind WHEN 'pipeline' THEN 'main' ELSE r.kind END, r.pipeline_id, "
-            f"r.processing_hash, r.run_index, t.metric, {result_columns}, t.code_version "
-            "FROM test_results AS t JOIN runs AS r ON r.run_id = t.run_id "
-            f"WHERE {' AND '.join(where)}"
-        )
-        rows = [tuple(row) for row in connection.execute(sql, params).fetchall()]
+        found = Catalog.wrap(connection).results_with_runs(version, kinds, ids, metric_list)
+        rows = [tuple(row) for row in found]
     frame = pl.DataFrame(rows, schema=schema, orient="row")
     wanted = pl.DataFrame(
         {

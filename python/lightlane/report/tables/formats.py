@@ -348,6 +348,6 @@ def write_workspace_tables(
         wanted.update(processing.test_metrics)
     chosen = sorted(wanted if metrics is None else set(metrics))
     with Catalog.open(workspace.catalog_path) as catalog:
-        results = load_results(catalog.connection, pipelines, chosen, runs)
+        results = load_results(catalog, pipelines, chosen, runs)
     root = workspace.root / "results" / "tables"
     return {metric: write_metric_tables(results, metric, root, formats) for metric in chosen}
