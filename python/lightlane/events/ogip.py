@@ -86,14 +86,18 @@ class OgipFile:
                 raise self.fail("expected integer channels, found non-integer values", hdu.name, actual)
         return np.asarray(raw, dtype=dtype)
 
-    def number(self, header: Mapping[str, Any], key: str, hdu: str, default: float | None = None) -> float | None:
+    def number(self, header: Mapping[str, Any], key: str, hdu: str) -> float | None:
         """A header keyword that must be a finite number when present."""
         if key not in header:
-            return default
+            return None
         value = header[key]
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
             raise self.fail(f"keyword {key}: expected a finite number, got {value!r}", hdu=hdu)
         return float(value)
+
+    def timezero(self, header: Mapping[str, Any], hdu: str) -> float:
+        """An HDU's own TIMEZERO (0 when absent), added to that HDU's times."""
+        return self.number(header, "TIMEZERO", hdu) or 0.0
 
     def interval_set(self, start: np.ndarray, stop: np.ndarray, hdu: str) -> np.ndarray:
         """Merged [start, stop) intervals whose total length is a finite number."""
@@ -117,7 +121,7 @@ class OgipFile:
             if "TSTART" not in header or "TSTOP" not in header:
                 raise self.fail("no GTI extension and no TSTART/TSTOP keywords", hdu=events.name)
             self.warn("no GTI extension; using [TSTART, TSTOP] as the only good time interval")
-            zero = self.number(header, "TIMEZERO", events.name, 0.0) or 0.0
+            zero = self.timezero(header, events.name)
             bounds = [self.number(header, key, events.name) for key in ("TSTART", "TSTOP")]
             gti = self.interval_set(np.array([bounds[0]]) + zero, np.array([bounds[1]]) + zero, events.name)
             if len(gti) == 0:
@@ -146,7 +150,7 @@ class OgipFile:
             for key in ("start", "stop"):
                 if key not in columns:
                     raise self.fail("missing column", hdu.name, key.upper())
-            zero = self.number(hdu.header, "TIMEZERO", hdu.name, 0.0) or 0.0
+            zero = self.timezero(hdu.header, hdu.name)
             start = self.column(hdu, columns, "start", np.float64) + zero
             stop = self.column(hdu, columns, "stop", np.float64) + zero
             own = self.interval_set(start, stop, hdu.name)

@@ -365,7 +365,7 @@ class _Timing:
 def _timing(reader: OgipFile, hdu: fits.BinTableHDU, header: Mapping[str, Any], on_ccd: np.ndarray | None,
             options: ReadOptions) -> _Timing:
     own = hdu.header
-    zero = reader.number(own, "TIMEZERO", hdu.name, 0.0) or 0.0
+    zero = reader.timezero(own, hdu.name)
     pixr, delta = reader.number(own, "TIMEPIXR", hdu.name), reader.number(own, "TIMEDEL", hdu.name)
     shift = (0.5 - pixr) * delta if pixr is not None and delta is not None else 0.0
     if pixr is not None and not 0.0 <= pixr <= 1.0:
