@@ -70,6 +70,7 @@ def _null_pipeline(workspace: Workspace, make_events) -> str:
     return "poisson_null"
 
 
+@pytest.mark.slow
 def test_calibrated_p_values_of_a_null_are_uniform(workspace: Workspace, make_events) -> None:
     """SPEC §21 property 9: leave-one-out calibrated P1a p-values ~ U(0, 1) (KS p > 10⁻³).
 
@@ -145,6 +146,7 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, str
     return Workspace.at(root / "demo"), out.getvalue()
 
 
+@pytest.mark.slow
 def test_quickstart_detects_the_positive_control_only(quickstart: tuple[Workspace, str]) -> None:
     """The quickstart's positive control is SIGNIFICANT on the calibrated P1a for vea and vesa
     (R = 20, α = 0.05); its negative control is not. Paths of plots and tables are printed."""

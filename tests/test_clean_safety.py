@@ -18,12 +18,13 @@ import lightlane.clean as clean_module
 from lightlane import Workspace
 from lightlane.cli import main
 from lightlane.datasets.onboard import onboard_file
+from lightlane.datasets.registered import read_dataset
 from lightlane.exceptions import MetadataError
 from lightlane.metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingParameters, TaskSpec
 from lightlane.metadata.pipeline import Outputs
 from lightlane.pipelines.definitions import create_pipeline
 from lightlane.pipelines.outputs import write_task_output
-from lightlane.pipelines.tasks import EventSet, apply_chain
+from lightlane.pipelines.tasks import apply_chain
 
 from .helpers import catalog_rows, snapshot
 
@@ -82,7 +83,7 @@ def _build(workspace: Workspace, make_events) -> dict[str, Path]:
     link.symlink_to(os.path.relpath(hop, link.parent))
 
     processing = workspace.load(ProcessingParameters, "default")
-    source = EventSet.from_dataset(workspace, "src")
+    source = read_dataset(workspace, "src")
     a = apply_chain([TaskSpec.of("select")], source, processing, 5, 0)
     b = apply_chain([TaskSpec.of("poissonize")], a, processing, 5, 1)
     for side, events in (("a", a), ("b", b)):

@@ -38,6 +38,8 @@ def _square(x: int) -> int:
 def _explode(x: int) -> int:
     if x == 2:
         raise ValueError("unit 2 failed")
+    if x > 2:  # later units take a while, so the error reaches the client before they could all finish
+        time.sleep(0.1)
     return x
 
 
@@ -70,6 +72,7 @@ def _two_pipelines(workspace: Workspace, small_pipeline) -> None:
     small_pipeline(workspace, pipeline_id="src_lc", b_tasks=("lcpreserve",))
 
 
+@pytest.mark.slow
 def test_run_all_jobs_2_equals_jobs_1(tmp_path: Path, small_pipeline, capsys) -> None:
     roots = []
     for jobs in (1, 2):
@@ -119,6 +122,7 @@ def _done_baselines(root: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_killed_baseline_resumes_without_duplicates_or_losses(tmp_path: Path, small_pipeline) -> None:
     runs = 10
     killed, reference = Workspace.at(tmp_path / "killed"), Workspace.at(tmp_path / "reference")

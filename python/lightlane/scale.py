@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+from . import _core
 from .exceptions import LightlaneWarning, MetadataError, PrerequisiteError
 
 __all__ = ["SCHEDULER_ENV", "CONNECT_TIMEOUT_S", "Execution", "run_units", "call_unit"]
@@ -106,8 +107,6 @@ _ONE_UNIT_AT_A_TIME = threading.Lock()
 
 def call_unit(compute: Callable[[Unit], Result], unit: Unit, threads: int | None) -> _Returned[Result]:
     """Run one unit, collecting its lightlane warnings (they are shown by the client, once)."""
-    from . import _core
-
     with _ONE_UNIT_AT_A_TIME:
         if threads is not None:
             _core.set_threads(threads)

@@ -28,6 +28,7 @@ def dataset(workspace, capsys) -> str:
     return dataset_id
 
 
+@pytest.mark.slow
 def test_analyze_writes_plots_summary_and_export(workspace, dataset, capsys) -> None:
     root = str(workspace.root)
     assert main(["--workspace", root, "analyze", dataset, "--processing", "q", "--export", "--quicklook-bin", "40"]) == 0
@@ -52,7 +53,7 @@ def test_cache_hit_equals_recomputation(workspace, dataset) -> None:
     second = analyze_dataset(workspace, dataset, "q")
     assert second.cache_hit and second.chunks_key == first.chunks_key
     events = read_dataset(workspace, dataset)
-    fresh = analyze_events(events, first.processing, first.analysis_seed, dataset_id=dataset, coordinates="synthetic")
+    fresh = analyze_events(events, first.processing, first.analysis_seed, dataset_id=dataset)
     assert second.chunks.equals(fresh.chunks) and first.chunks.equals(fresh.chunks)
 
 

@@ -88,7 +88,7 @@ def test_hrc_file_warns_on_read(make_events) -> None:
     path = make_events(header={"INSTRUME": "HRC-S"})
     with pytest.warns(LightlaneWarning, match="HRC"):
         events = read_events(path)
-    assert events.calibration == "chandra-hrc"
+    assert events.read.calibration == "chandra-hrc"
 
 
 needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
@@ -111,9 +111,9 @@ def test_shared_chandra_acis_file() -> None:
     path = SHARED_DATA / "chandra_test.fits"
     events = read_events(path)
     expected, inside = _independent_gti_count(path, "time")
-    assert events.raw_rows == 4612 and expected == 4608
+    assert events.read.raw_rows == 4612 and expected == 4608
     assert events.events.height == expected
-    assert (events.mission, events.instrument, events.calibration) == ("CHANDRA", "ACIS", "energy-column")
+    assert (events.mission, events.instrument, events.read.calibration) == ("CHANDRA", "ACIS", "energy-column")
     from astropy.io import fits
 
     with fits.open(path) as hdul:
@@ -133,7 +133,7 @@ def test_shared_nustar_file() -> None:
     events = read_events(path)
     expected, _ = _independent_gti_count(path)
     assert events.events.height == expected == 1000
-    assert events.calibration == "nustar" and events.mission == "NuSTAR"
+    assert events.read.calibration == "nustar" and events.mission == "NuSTAR"
     energy = events.events["energy_kev"].to_numpy()
     pi = events.events["pi"].to_numpy()
     assert np.all(energy >= 1.6 + 0.04 * pi) and np.all(energy < 1.64 + 0.04 * pi)

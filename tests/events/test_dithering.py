@@ -80,4 +80,4 @@ def test_invalid_channels_are_dropped_with_a_warning(make_events) -> None:
     with pytest.warns(LightlaneWarning, match="dropped 3 events"):
         events = read_events(path)
     assert events.events["pi"].to_list() == [5, 7, 1024]
-    assert events.dropped_invalid_energy == 3
+    assert events.read.dropped_invalid_energy == 3

@@ -19,7 +19,6 @@ from lightlane.datasets.onboard import onboard_file
 from lightlane.datasets.registered import read_dataset
 from lightlane.metadata import DatasetMeta
 from lightlane.pipelines.tasks import chandrashift
-from lightlane.pipelines.tasks.eventset import EventSet
 
 from ..helpers import SHARED_DATA, build_event_file, snapshot
 
@@ -73,8 +72,8 @@ def energy_file(make_events, unit: str | None, telescope: str, name: str | None 
 def test_energy_tunit_decides_the_scale(make_events, unit, telescope, passthrough) -> None:
     path, energy_kev = energy_file(make_events, unit, telescope)
     events = read_events(path, passthrough=passthrough)
-    assert events.calibration == "energy-column"
-    assert events.energy_unit == {"kev": "keV", "ev": "eV"}[unit.lower()]
+    assert events.read.calibration == "energy-column"
+    assert events.read.energy_unit == {"kev": "keV", "ev": "eV"}[unit.lower()]
     with fits.open(path) as hdul:
         stored = np.asarray(hdul["EVENTS"].data["ENERGY"], dtype=float)
     expected = stored / (1000.0 if unit.lower() == "ev" else 1.0)
@@ -130,7 +129,7 @@ def test_times_move_to_the_centre_of_their_time_tag_bin(make_events, workspace, 
     expected = times[in_gtis(times, np.array(gtis) + 2.0)]
     for passthrough in (False, True):
         events = quiet_read(path, passthrough=passthrough)
-        assert events.time_shift_s == shift
+        assert events.read.time_shift_s == shift
         assert np.array_equal(events.events["time"].to_numpy(), expected)
     meta = onboard_file(workspace, path, f"tp{int(pixr * 100)}")
     assert meta.time_shift_s == shift
@@ -191,8 +190,8 @@ def test_per_ccd_gtis_are_intersected_over_the_ccds_that_matter(make_events, ccd
             events = read_events(path, passthrough=passthrough)
         assert np.array_equal(events.gti, expected_gti)
         assert np.array_equal(events.events["time"].to_numpy(), expected)
-        assert events.dropped_other_ccds == 14
-        assert events.events.height + events.dropped_outside_gti + 14 == len(times)
+        assert events.read.dropped_other_ccds == 14
+        assert events.events.height + events.read.dropped_outside_gti + 14 == len(times)
     assert events.exposure_s == pytest.approx(float(np.sum(expected_gti[:, 1] - expected_gti[:, 0])))
 
 
@@ -270,7 +269,7 @@ def test_hrc_fix_runs_on_the_raw_rows_before_filtering(make_events, workspace) -
     unfixed = quiet_read(path, time_tag_fix=False, sort_times=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LightlaneWarning)
-        late = chandrashift(EventSet.from_event_list(unfixed))
+        late = chandrashift(unfixed)
     assert late.count != len(expected_times) or not np.array_equal(late.events["time"].to_numpy(), expected_times)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LightlaneWarning)  # HRC energies are nominal; invalid channels dropped
@@ -278,7 +277,7 @@ def test_hrc_fix_runs_on_the_raw_rows_before_filtering(make_events, workspace) -
     assert meta.time_tag_fix == "hrc-next-event"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LightlaneWarning)
-        source = EventSet.from_dataset(workspace, "hrc")
+        source = read_dataset(workspace, "hrc")
     assert np.array_equal(source.events["time"].to_numpy(), expected_times)
     with pytest.warns(LightlaneWarning, match="already applied"):
         again = chandrashift(source)
@@ -293,7 +292,7 @@ def test_hrc_fix_can_be_turned_off_and_chandrashift_still_works(make_events, wor
     assert meta.time_tag_fix is None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LightlaneWarning)
-        source = EventSet.from_dataset(workspace, "hrc_raw")
+        source = read_dataset(workspace, "hrc_raw")
     shifted = chandrashift(source)
     assert shifted.time_tag_fix == "hrc-next-event"
     assert shifted.count == source.count - 1

@@ -28,7 +28,7 @@ def test_several_gti_extensions_are_intersected(make_events) -> None:
     assert events.gti.tolist() == [[300.0, 350.0]]  # never the union, which overstates exposure
     times = events.events["time"].to_numpy()
     assert np.all((times >= 300.0) & (times < 350.0))
-    assert events.events.height + events.dropped_outside_gti == 200
+    assert events.events.height + events.read.dropped_outside_gti == 200
     assert events.exposure_s == 50.0
     only = read_events(path, gti_hdu="STDGTI04")
     assert only.gti.tolist() == [[250.0, 350.0]]
@@ -66,7 +66,7 @@ def test_pha_is_used_with_warning(make_events) -> None:
     path = make_events(columns={"PHA": ("J", np.full(200, 100, dtype=np.int32))})
     with pytest.warns(LightlaneWarning, match="PHA"):
         events = read_events(path)
-    assert events.channel_column == "pha"
+    assert events.read.channel_column == "pha"
 
 
 def test_sort_times_sorts_in_memory(make_events) -> None:
@@ -153,8 +153,8 @@ def _paths_agree(path, **kwargs) -> None:
     fast = read_events(path, dataset_id="same", **kwargs)
     general = read_events(path, dataset_id="same", passthrough=True, **kwargs)  # passthrough forces numpy
     assert fast.events.equals(general.events.select(fast.events.columns))
-    assert (fast.dropped_outside_gti, fast.dropped_invalid_energy) == (general.dropped_outside_gti,
-                                                                       general.dropped_invalid_energy)
+    assert (fast.read.dropped_outside_gti, fast.read.dropped_invalid_energy) == (general.read.dropped_outside_gti,
+                                                                       general.read.dropped_invalid_energy)
 
 
 @pytest.mark.parametrize("storage", ["J", "I", "K", "B"])

@@ -39,7 +39,7 @@ def test_round_trip_is_bit_exact(tmp_path) -> None:
                                     events_hash=ev_hash, tasks=tasks)
     path = write_event_file(tmp_path / "syn.fits", events, gti, keywords)
     back = read_events(path, dataset_id="0a1b2c3d")
-    assert back.calibration == "stored-wavelength"
+    assert back.read.calibration == "stored-wavelength"
     for column in events.columns:
         assert np.array_equal(back.events[column].to_numpy(), events[column].to_numpy()), column
         assert back.events[column].to_numpy().tobytes() == events[column].to_numpy().astype(

@@ -18,8 +18,8 @@ from lightlane.datasets.synthetic import provenance_digest
 from lightlane.events.reading import read_events
 from lightlane.exceptions import DataError, MetadataError
 from lightlane.metadata import DatasetMeta, GenerationParameters, ProcessingParameters, TaskSpec
-from lightlane.pipelines.outputs import in_memory_events_hash, task_output_id, write_task_output
-from lightlane.pipelines.tasks import EventSet, apply_chain
+from lightlane.pipelines.outputs import task_output_id, write_task_output
+from lightlane.pipelines.tasks import EventList, apply_chain
 from lightlane.store.catalog import Catalog
 
 from ..helpers import catalog_rows
@@ -28,7 +28,7 @@ N = 4000
 RUN_SEED = 12345
 
 
-def _source(workspace: Workspace, make_events, dataset_id: str = "src") -> EventSet:
+def _source(workspace: Workspace, make_events, dataset_id: str = "src") -> EventList:
     """Onboard an ACIS-like file with X/Y and two raw passthrough columns; read it with them."""
     rng = np.random.default_rng(1)
     times = np.sort(rng.uniform(0.0, 4000.0, N))
@@ -45,21 +45,21 @@ def _source(workspace: Workspace, make_events, dataset_id: str = "src") -> Event
     meta = onboard_file(workspace, path, dataset_id)
     raw = read_events(workspace.path(meta.event_file), meta.energy_calibration, dataset_id=dataset_id,
                       passthrough=True)
-    return EventSet.from_event_list(raw, source_id=dataset_id)
+    return dataclasses.replace(raw, source_id=dataset_id)
 
 
 def _processing(workspace: Workspace) -> ProcessingParameters:
     return workspace.load(ProcessingParameters, "default")
 
 
-def _chains(workspace: Workspace, source: EventSet, run_seed: int = RUN_SEED) -> tuple[EventSet, EventSet]:
+def _chains(workspace: Workspace, source: EventList, run_seed: int = RUN_SEED) -> tuple[EventList, EventList]:
     processing = _processing(workspace)
     a = apply_chain([TaskSpec.of("select"), TaskSpec.of("flatten")], source, processing, run_seed, 0)
     b = apply_chain([TaskSpec.of("poissonize")], a, processing, run_seed, 1)
     return a, b
 
 
-def _write(workspace: Workspace, events: EventSet, side: str, run_index: int = 0, run_seed: int = RUN_SEED,
+def _write(workspace: Workspace, events: EventList, side: str, run_index: int = 0, run_seed: int = RUN_SEED,
            pipeline_id: str = "src_vs_poisson") -> DatasetMeta:
     return write_task_output(workspace, events, pipeline_id=pipeline_id, side=side,  # type: ignore[arg-type]
                              processing=_processing(workspace), run_seed=run_seed, run_index=run_index,
@@ -113,7 +113,7 @@ def test_a_and_b_are_written_with_provenance(workspace: Workspace, make_events) 
         for meta, events in ((meta_a, a), (meta_b, b)):
             row = catalog.dataset_row(meta.id)
             assert row["kind"] == "derived" and row["event_file"] == meta.event_file
-            assert row["file_sha256"] == meta.file_sha256 and row["events_hash"] == in_memory_events_hash(events)
+            assert row["file_sha256"] == meta.file_sha256 and row["events_hash"] == events.events_hash()
             assert row["parent_id"] == "src" and row["generation_id"] is None and row["seed"] == RUN_SEED
             assert json.loads(row["tasks_json"]) == [_json(t) for t in meta.tasks] == [
                 "select", {"task": "flatten", "min_per_bin": 1}, *(["poissonize"] if meta is meta_b else [])]
@@ -137,7 +137,7 @@ def test_keywords_and_bit_exact_round_trip(workspace: Workspace, make_events) ->
             header = hdul["EVENTS"].header
             assert header["LLSCHEMA"] == 1 and header["LLDSID"] == meta.id and header["LLPARENT"] == "src"
             assert header["LLGENID"] == "" and header["LLSEED"] == RUN_SEED
-            assert header["LLHASH"] == in_memory_events_hash(events)
+            assert header["LLHASH"] == events.events_hash()
             assert json.loads(header["LLTASKS"]) == [_json(t) for t in events.tasks]
             assert header["TELESCOP"] == "CHANDRA" and header["INSTRUME"] == "ACIS"
             assert header["OBS_ID"] == "10027" and header["OBJECT"] == "M82" and header["MJDREF"] == 50814.0
@@ -152,7 +152,7 @@ def test_keywords_and_bit_exact_round_trip(workspace: Workspace, make_events) ->
             got = back.events[column].to_numpy()
             assert got.tobytes() == expected.astype(got.dtype).tobytes(), column
         np.testing.assert_array_equal(back.gti, events.gti)
-        assert back.events_hash() == in_memory_events_hash(events)
+        assert back.events_hash() == events.events_hash()
         # passthrough columns survive unchanged
         raw = read_events(workspace.path(meta.event_file), "stored-wavelength", dataset_id=meta.id, passthrough=True)
         for column in ("ccd_id", "grade"):
@@ -198,8 +198,8 @@ def test_rerun_overwrites_run_zero(workspace: Workspace, make_events) -> None:
     assert len(rows) == 1
     with Catalog.open(workspace.catalog_path) as catalog:
         row = catalog.dataset_row(second.id)
-        assert row["seed"] == 2 and row["events_hash"] == in_memory_events_hash(a2)
-    assert read_dataset(workspace, second.id).events_hash() == in_memory_events_hash(a2)
+        assert row["seed"] == 2 and row["events_hash"] == a2.events_hash()
+    assert read_dataset(workspace, second.id).events_hash() == a2.events_hash()
     assert _leftover_temporaries(workspace) == []
 
 
@@ -221,7 +221,7 @@ def test_failure_keeps_the_previous_version(workspace: Workspace, make_events, m
     assert (workspace.path(first.event_file).read_bytes(), meta_path.read_bytes()) == before
     assert catalog_rows(workspace, "datasets") == rows_before
     assert _leftover_temporaries(workspace) == []
-    assert read_dataset(workspace, first.id).events_hash() == in_memory_events_hash(a1)
+    assert read_dataset(workspace, first.id).events_hash() == a1.events_hash()
 
     # a first write that fails leaves nothing behind
     with pytest.raises(RuntimeError, match="disk on fire"):
@@ -236,7 +236,13 @@ def test_read_back_mismatch_is_refused(workspace: Workspace, make_events, monkey
     a, _ = _chains(workspace, source)
     import lightlane.pipelines.outputs as derived
 
-    monkeypatch.setattr(derived, "in_memory_events_hash", lambda events: "0" * 64)
+    real_read = derived.read_events
+
+    def read_shifted(*args, **kwargs):  # the file on disk holds other times than those hashed
+        back = real_read(*args, **kwargs)
+        return back.with_events(back.events.with_columns(back.events["time"] + 1.0))
+
+    monkeypatch.setattr(derived, "read_events", read_shifted)
     with pytest.raises(DataError, match="events_hash mismatch"):
         _write(workspace, a, "a")
     assert not workspace.exists(DatasetMeta, "src_vs_poisson_a")
@@ -267,7 +273,7 @@ def test_generate_chain_gets_a_hex_id_and_its_resolved_generation(workspace: Wor
     _short_generation(workspace)
     processing = _processing(workspace)
     chain = [TaskSpec.of("generate", generation="short"), TaskSpec.of("select")]
-    a = apply_chain(chain, EventSet.empty(), processing, RUN_SEED, 0, workspace=workspace)
+    a = apply_chain(chain, EventList.empty(), processing, RUN_SEED, 0, workspace=workspace)
     b = apply_chain([TaskSpec.of("poissonize")], a, processing, RUN_SEED, 1)
     meta_a = _write(workspace, a, "a")
     meta_b = _write(workspace, b, "b")
@@ -285,7 +291,7 @@ def test_generate_chain_gets_a_hex_id_and_its_resolved_generation(workspace: Wor
             header = hdul["EVENTS"].header
             assert header["LLGENID"] == meta.id and header["LLDSID"] == meta.id and header["LLSEED"] == RUN_SEED
         back = read_dataset(workspace, meta.id)
-        assert back.events_hash() == in_memory_events_hash(events)
+        assert back.events_hash() == events.events_hash()
         with Catalog.open(workspace.catalog_path) as catalog:
             row = catalog.dataset_row(meta.id)
             assert row["kind"] == "synthetic" and row["generation_id"] == meta.id
@@ -300,14 +306,14 @@ def test_generate_chain_gets_a_hex_id_and_its_resolved_generation(workspace: Wor
     # a removed event file is written again under the same id
     workspace.path(meta_a.event_file).unlink()
     restored = _write(workspace, a, "a")
-    assert restored.id == meta_a.id and read_dataset(workspace, meta_a.id).events_hash() == in_memory_events_hash(a)
+    assert restored.id == meta_a.id and read_dataset(workspace, meta_a.id).events_hash() == a.events_hash()
     assert _leftover_temporaries(workspace) == []
 
 
 def test_generate_chain_failure_removes_its_files(workspace: Workspace, monkeypatch) -> None:
     _short_generation(workspace)
     processing = _processing(workspace)
-    a = apply_chain([TaskSpec.of("generate", generation="short")], EventSet.empty(), processing, RUN_SEED, 0,
+    a = apply_chain([TaskSpec.of("generate", generation="short")], EventList.empty(), processing, RUN_SEED, 0,
                     workspace=workspace)
     generations_before = workspace.ids(GenerationParameters)
     monkeypatch.setattr(Catalog, "insert", lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("boom")))

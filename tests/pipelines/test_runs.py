@@ -32,6 +32,7 @@ def test_run_seed_depends_on_index(workspace: Workspace, small_pipeline) -> None
     assert run_seed(dataclasses.replace(pipeline, seed=4), 0) != run_seed(pipeline, 0)
 
 
+@pytest.mark.slow
 def test_baseline_resume_main_run_and_determinism(workspace: Workspace, small_pipeline) -> None:
     small_pipeline(workspace)
 
@@ -134,6 +135,7 @@ def test_failed_run_is_recorded_and_reraised(workspace: Workspace, small_pipelin
     assert [r["status"] for r in _rows(workspace, "SELECT * FROM runs ORDER BY run_index")] == ["done", "done"]
 
 
+@pytest.mark.slow
 def test_run_and_baseline_commands(workspace: Workspace, small_pipeline, capsys) -> None:
     from lightlane.cli import main
 

@@ -54,8 +54,8 @@ def make_frame(n: int, gti: np.ndarray = GTIS, *, seed: int = 1, sort: bool = Tr
 
 
 def make_set(n: int = 3000, gti: np.ndarray = GTIS, *, seed: int = 1, instrument: str = "ACIS",
-             sort: bool = True) -> T.EventSet:
-    return T.EventSet(events=make_frame(n, gti, seed=seed, sort=sort), gti=gti, mission="CHANDRA",
+             sort: bool = True) -> T.EventList:
+    return T.EventList(events=make_frame(n, gti, seed=seed, sort=sort), gti=gti, mission="CHANDRA",
                       instrument=instrument, header={"MJDREF": 50814.0, "OBS_ID": "1"}, mjdref=50814.0,
                       source_id="src")
 
@@ -193,7 +193,7 @@ def test_lcpreserve_moves_the_generation_bin_with_the_wavelength() -> None:
     frame = frame.with_columns(pl.Series("bin", wavelength_bins(frame["wavelength_nm"].to_numpy(), BAND)
                                          .clip(0).astype(np.uint16)),
                                pl.Series("lanecount", np.arange(frame.height, dtype=np.int64)))
-    events = T.EventSet(events=frame, gti=GTIS, coordinates="synthetic")
+    events = T.EventList(events=frame, gti=GTIS, coordinates="synthetic")
     out = T.lcpreserve(events, 100.0, seed=4)
     bins = wavelength_bins(out.events["wavelength_nm"].to_numpy(), BAND).clip(0)
     np.testing.assert_array_equal(out.events["bin"].to_numpy(), bins)
@@ -290,7 +290,7 @@ def test_wrange_interval_rule_and_defaults() -> None:
     frame = pl.DataFrame({"time": [100.0, 101.0, 102.0, 103.0, 104.0],
                           "wavelength_nm": [0.0999, 0.1, 0.5, 1.0, 1.0001],
                           "energy_kev": HC / np.array([0.0999, 0.1, 0.5, 1.0, 1.0001])})
-    events = T.EventSet(events=frame, gti=[[100.0, 200.0]])
+    events = T.EventList(events=frame, gti=[[100.0, 200.0]])
     out = T.apply_task(TaskSpec.of("wrange"), events, context())
     assert out.events["wavelength_nm"].to_list() == [0.1, 0.5, 1.0]
     out = T.apply_task(TaskSpec.of("wrange", min_nm=0.2, max_nm=0.5), events, context())
@@ -339,7 +339,7 @@ def test_downsample_sizes() -> None:
         T.downsample(events, 1)
 
 
-def thinning_reference(events: T.EventSet, width: float, seed: int, min_exposure: float
+def thinning_reference(events: T.EventList, width: float, seed: int, min_exposure: float
                        ) -> tuple[np.ndarray, np.ndarray, float, Callable[[np.ndarray], np.ndarray]]:
     """Edges, full-exposure flags and c̄ of the documented binning, computed with numpy."""
     u = _core.uniforms(seed, 3, [2], 1)[0]
@@ -361,7 +361,7 @@ def test_tthinning_caps_bins_at_the_rounded_mean() -> None:
     # a flare in 600–700 s makes some bins stand out
     flare = make_frame(3000, np.array([[600.0, 700.0]]), seed=2)
     frame = pl.concat([base, flare]).sort("time", maintain_order=True)
-    events = T.EventSet(events=frame, gti=GTIS, instrument="ACIS")
+    events = T.EventList(events=frame, gti=GTIS, instrument="ACIS")
     width, seed = 40.0, 12
     out = T.apply_task(TaskSpec.of("tthinning", width_s=width), events, context(seed=seed))
     _, full, mean, counts = thinning_reference(events, width, seed, PROCESSING.min_exposure)
@@ -404,7 +404,7 @@ def test_generate_from_input_spectrum_and_time(ws: Workspace) -> None:
                                                                    gtis=((1000.0, 2500.0), (3000.0, 4000.0))))
     from lightlane.lanesheet.simulation import simulate
 
-    source = T.EventSet(events=simulate(short, PROCESSING, seed=1), gti=gti, coordinates="synthetic", mjdref=123.0)
+    source = T.EventList(events=simulate(short, PROCESSING, seed=1), gti=gti, coordinates="synthetic", mjdref=123.0)
     ctx = context(seed=2**63 + 17, workspace=ws)
     out = T.apply_task(TaskSpec.of("generate", generation="sparse"), source, ctx)
     assert out.coordinates == "synthetic" and out.mission == "LIGHTLANE" and out.instrument == "LANESHEET"
@@ -428,16 +428,16 @@ def test_generate_from_a_generation_source(ws: Workspace) -> None:
     template = ws.load(GenerationParameters, "sparse")
     short = dataclasses.replace(template, time=dataclasses.replace(template.time, tstop_s=500.0))
     ws.save(dataclasses.replace(short, id="short"))
-    out = T.generate(T.EventSet.empty(), context(seed=4, workspace=ws, source_generation="short"))
+    out = T.generate(T.EventList.empty(), context(seed=4, workspace=ws, source_generation="short"))
     assert out.generation is not None and out.generation.spectrum == template.spectrum
     np.testing.assert_array_equal(out.gti, [[0.0, 500.0]])
     assert out.count > 0 and out.mjdref is None
     with pytest.raises(DataError, match="spectrum_from 'input'"):
-        T.generate(T.EventSet.empty(), context(workspace=ws), generation="short", spectrum_from="input")
+        T.generate(T.EventList.empty(), context(workspace=ws), generation="short", spectrum_from="input")
     with pytest.raises(MetadataError, match="argument 'generation' is required"):
-        T.generate(T.EventSet.empty(), context(workspace=ws))
+        T.generate(T.EventList.empty(), context(workspace=ws))
     with pytest.raises(MetadataError, match="workspace"):
-        T.generate(T.EventSet.empty(), context(), generation="short")
+        T.generate(T.EventList.empty(), context(), generation="short")
 
 
 # ---------------------------------------------------------------------------------------------

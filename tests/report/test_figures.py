@@ -27,7 +27,7 @@ from lightlane.metadata import (
     parse_document,
 )
 from lightlane.pipelines.results import result_rows
-from lightlane.pipelines.tasks import EventSet
+from lightlane.events import EventList
 from lightlane.report import figures
 from lightlane.report.figures import save_run_plots
 from lightlane.stats.null_summaries import NullSummary
@@ -44,16 +44,16 @@ PROCESSING = ProcessingParameters(
 DPI = 40
 
 
-def events(seed: int, n: int = 6000) -> EventSet:
+def events(seed: int, n: int = 6000) -> EventList:
     rng = np.random.default_rng(seed)
     wavelength = np.clip(np.exp(rng.normal(np.log(0.4), 0.4, n)), 0.11, 0.99)
     frame = pl.DataFrame({"time": np.sort(rng.random(n) * SPAN_S), "wavelength_nm": wavelength,
                           "energy_kev": HC / wavelength})
-    return EventSet(events=frame, gti=np.array([[0.0, SPAN_S]]), coordinates="synthetic")
+    return EventList(events=frame, gti=np.array([[0.0, SPAN_S]]), coordinates="synthetic")
 
 
 def analyse(seed: int, name: str) -> Analysis:
-    return analyze_events(events(seed), PROCESSING, 7, dataset_id=name, coordinates="synthetic",
+    return analyze_events(events(seed), PROCESSING, 7, dataset_id=name,
                           events_hash=f"{seed:064x}")
 
 

@@ -106,6 +106,7 @@ def test_j_is_zero_for_a_candidate_identical_to_the_target(workspace: Workspace)
 # ----------------------------------------------------------------------------- property 24
 
 
+@pytest.mark.slow
 def test_search_interrupt_and_resume_equals_uninterrupted(workspace: Workspace) -> None:
     """SPEC §21.24 (search mode): 6 trials at once == 3, an interrupted trial 3, then up to 6; --jobs 2 == 1."""
     target = _setup(workspace)
@@ -122,6 +123,7 @@ def test_search_interrupt_and_resume_equals_uninterrupted(workspace: Workspace) 
     assert _rows(workspace, "dask") == whole[:4]
 
 
+@pytest.mark.slow
 def test_refine_interrupt_and_resume_equals_uninterrupted(workspace: Workspace) -> None:
     """SPEC §21.24 (refine mode): 10 search trials, then refine to 13 at once == to 11, interrupted 11, to 13."""
     target = _setup(workspace)
@@ -207,6 +209,7 @@ def test_search_command_best_and_materialize(workspace: Workspace, capsys) -> No
 # ----------------------------------------------------------------------------- recovery
 
 
+@pytest.mark.slow
 def test_search_recovers_the_truth_within_noise(workspace: Workspace) -> None:
     """Target: `sparse` (alpha_lu 5, r_e_lu 0.8), 4000 s, seed 5. Space: alpha_lu [3, 8] log, r_e_lu [0.5, 1.3]
     log, every other parameter fixed at the template's. Study seed 21: 10 `search` trials then 20 `refine`

@@ -15,9 +15,9 @@ import numpy as np
 import polars as pl
 
 from ..datasets.registered import read_dataset
-from ..events.reading import EventList
-from ..events.selection import UNSELECTED, selected_bins
-from ..events.spectrum_fit import SpectrumFit, fit_spectrum
+from ..events.event_list import EventList
+from ..events.selection import UNSELECTED, fit_selected_spectrum, selected_bins
+from ..events.spectrum_fit import SpectrumFit
 from ..exceptions import DataError, LightlaneWarning
 from ..metadata import DatasetMeta, ProcessingParameters
 from ..store import cache
@@ -44,6 +44,7 @@ class Analysis:
     chunks: pl.DataFrame
     chunks_key: str
     cache_hit: bool
+    selected_counts: np.ndarray  # selected events per wavelength bin (int64)
     fit: SpectrumFit | None
 
     @property
@@ -51,11 +52,11 @@ class Analysis:
         return sum(b.usable for b in self.binnings)
 
 
-def _fit(wavelength_nm: np.ndarray, processing: ProcessingParameters, exposure_s: float, source: str) -> SpectrumFit | None:
+def _fit(events: EventList, processing: ProcessingParameters, selected: np.ndarray, source: str) -> SpectrumFit | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LightlaneWarning)  # bound/flat notes belong to the plot legend
-            return fit_spectrum(wavelength_nm, processing.band, exposure_s)
+            return fit_selected_spectrum(events, processing, selected)
     except DataError as exc:
         warnings.warn(f"{source}: apparent spectrum not fitted: {exc}", LightlaneWarning, stacklevel=3)
         return None
@@ -67,7 +68,6 @@ def analyze_events(
     analysis_seed: int,
     *,
     dataset_id: str,
-    coordinates: str = "sky",
     cache_root: Path | None = None,
     events_hash: str | None = None,
 ) -> Analysis:
@@ -83,7 +83,7 @@ def analyze_events(
         No selected events, or no width with L consecutive fully exposed bins.
     """
     # Selection marks dropped events instead of copying the kept ones (SPEC §20 memory).
-    wbin = selected_bins(events.events, processing, coordinates, dataset_id)
+    wbin = selected_bins(events.events, processing, events.coordinates, dataset_id)
     chosen = wbin != UNSELECTED
     n_selected = int(np.count_nonzero(chosen))
     if n_selected == 0:
@@ -104,23 +104,24 @@ def analyze_events(
                             analysis_seed)
         if cache_root is not None:
             cache.store(key, table, cache_root)
-    wavelength = events.events["wavelength_nm"].to_numpy()
-    # The fit bins by the band itself, so only crop/mask need the selection applied first.
-    fit_input = wavelength if coordinates != "sky" or (processing.crop is None and processing.mask is None) \
-        else wavelength[chosen]
+    selected_counts = np.bincount(wbin[chosen].astype(np.int64), minlength=processing.band.bins)
     exposure = float(np.sum(gti[:, 1] - gti[:, 0]))
     return Analysis(
         dataset_id=dataset_id, processing=processing, analysis_seed=analysis_seed, n_selected=n_selected, gti=gti,
         exposure_s=exposure, widths_s=widths, binnings=binnings, chunks=table, chunks_key=key.digest,
-        cache_hit=hit, fit=_fit(fit_input, processing, exposure, dataset_id),
+        cache_hit=hit, selected_counts=selected_counts, fit=_fit(events, processing, chosen, dataset_id),
     )
 
 
-def analyze_dataset(workspace: Workspace, dataset_id: str, processing_id: str,
+def analyze_dataset(workspace: Workspace, dataset_id: str, processing: ProcessingParameters | str,
                     analysis_seed: int | None = None) -> Analysis:
-    """Analyse a workspace dataset; the analysis seed defaults to the processing seed."""
+    """Analyse a workspace dataset (read, check its hash, analyse with the cache).
+
+    ``processing`` is a processing or its id; the analysis seed defaults to the processing seed.
+    """
     meta = workspace.load(DatasetMeta, dataset_id)
-    processing = workspace.load(ProcessingParameters, processing_id)
+    if isinstance(processing, str):
+        processing = workspace.load(ProcessingParameters, processing)
     needs_xy = meta.coordinates == "sky" and (processing.crop is not None or processing.mask is not None)
     with Catalog.open(workspace.catalog_path) as catalog:
         row = catalog.dataset_row(dataset_id)
@@ -129,5 +130,5 @@ def analyze_dataset(workspace: Workspace, dataset_id: str, processing_id: str,
     columns = (("x", "y") if needs_xy else ()) if events_hash else None
     events = read_dataset(workspace, dataset_id, require_xy=needs_xy, columns=columns)
     seed = processing.seed if analysis_seed is None else analysis_seed
-    return analyze_events(events, processing, seed, dataset_id=dataset_id, coordinates=meta.coordinates,
-                          cache_root=workspace.root / "cache", events_hash=events_hash)
+    return analyze_events(events, processing, seed, dataset_id=dataset_id, cache_root=workspace.root / "cache",
+                          events_hash=events_hash)

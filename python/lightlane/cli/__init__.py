@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
+from .. import _core
 from .common import EXIT_USAGE, MAX_JOBS, GlobalOptions, reset_globals, use_globals
 
 __all__ = ["main", "run", "COMMANDS"]
@@ -85,8 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     logging.basicConfig(level=parsed.log_level, format="%(levelname)s %(name)s: %(message)s")
     warnings.formatwarning = _one_line_warning
-    from .. import _core
-
     _core.set_threads(parsed.threads)
     options = GlobalOptions(parsed.workspace, parsed.threads, parsed.log_level, parsed.quiet)
     token = use_globals(options)

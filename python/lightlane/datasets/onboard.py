@@ -21,9 +21,9 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..events.reading import EventList, read_events
-from ..events.selection import select_events
-from ..events.spectrum_fit import fit_spectrum
+from ..events.event_list import EventList
+from ..events.reading import read_events
+from ..events.selection import fit_selected_spectrum
 from ..exceptions import DataError, LightlaneWarning, MetadataError
 from ..metadata import ApparentSpectrum, DatasetMeta, DatasetTime, LinearCalibration, ProcessingParameters, is_valid_id
 from ..metadata.schema import Context, from_json, loads
@@ -127,7 +127,8 @@ def complete_interrupted_onboards(workspace: Workspace) -> None:
 
 def _dataset_meta(events: EventList, dataset_id: str, event_file: str, sha256: str,
                   options: OnboardOptions) -> DatasetMeta:
-    header = events.header
+    header, read = events.header, events.read
+    assert read is not None  # onboarding always reads a file
     zero = float(header.get("TIMEZERO", 0.0))
     params = options.calibration_params
     return DatasetMeta(
@@ -146,9 +147,9 @@ def _dataset_meta(events: EventList, dataset_id: str, event_file: str, sha256: s
             mjdref=events.mjdref,
         ),
         event_count=events.events.height,
-        energy_calibration=events.calibration,  # type: ignore[arg-type]
+        energy_calibration=read.calibration,
         calibration_params=LinearCalibration(**params) if params else None,
-        channel_column=events.channel_column,  # type: ignore[arg-type]
+        channel_column=read.channel_column,
         mission=events.mission,
         instrument=events.instrument,
         obs_id=str(header["OBS_ID"]).strip() if "OBS_ID" in header else None,
@@ -156,10 +157,10 @@ def _dataset_meta(events: EventList, dataset_id: str, event_file: str, sha256: s
         coordinates="sky",
         sort_times=options.sort_times,
         gti_hdu=options.gti_hdu,
-        energy_unit=events.energy_unit,  # type: ignore[arg-type]
-        time_shift_s=events.time_shift_s,
-        time_tag_fix=events.time_tag_fix,  # type: ignore[arg-type]
-        checksum=events.checksum,  # type: ignore[arg-type]
+        energy_unit=read.energy_unit,
+        time_shift_s=read.time_shift_s,
+        time_tag_fix=events.time_tag_fix,
+        checksum=read.checksum,
         created_at=utc_now(),
         code_version=CODE_VERSION,
     )
@@ -172,10 +173,9 @@ def apparent_spectrum(events: EventList, meta: DatasetMeta, processing: Processi
     dataset, so a failed fit is logged, not raised; fit warnings are logged too.
     """
     try:
-        selected = select_events(events.events, processing, meta.coordinates, meta.event_file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", LightlaneWarning)
-            fit = fit_spectrum(selected["wavelength_nm"].to_numpy(), processing.band, meta.time.exposure_s)
+            fit = fit_selected_spectrum(events, processing)  # onboarded events are in sky coordinates
     except DataError as exc:
         log.warning("%s: apparent spectrum not fitted: %s", meta.id, exc)
         return None

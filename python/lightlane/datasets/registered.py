@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
-from ..events.reading import EventList, read_events
+from ..events.event_list import EventList
+from ..events.reading import read_events
 from ..exceptions import DataError
 from ..metadata import DatasetMeta
 from ..metadata.schema import to_json
@@ -36,6 +38,7 @@ def read_dataset(workspace: Workspace, dataset_id: str, *, require_xy: bool = Fa
     Returns
     -------
     EventList
+        With the dataset's id, coordinates, mission, instrument and MJDREF as recorded.
 
     Raises
     ------
@@ -66,7 +69,12 @@ def read_dataset(workspace: Workspace, dataset_id: str, *, require_xy: bool = Fa
         # Only raw files get the HRC fix at read time; task outputs already hold fixed times.
         time_tag_fix=meta.kind == "raw" and meta.time_tag_fix is not None,
     )
-    if events.time_shift_s != meta.time_shift_s:
-        raise DataError(f"{meta.event_file}: time-tag shift {events.time_shift_s!r} s differs from time_shift_s "
+    assert events.read is not None  # a file read always reports itself
+    if events.read.time_shift_s != meta.time_shift_s:
+        raise DataError(f"{meta.event_file}: time-tag shift {events.read.time_shift_s!r} s differs from time_shift_s "
                         f"{meta.time_shift_s!r} recorded in meta/datasets/{dataset_id}.json")
-    return events
+    # The catalog's facts win over the file's: the dataset is what was onboarded.
+    return replace(events, mission=meta.mission or events.mission, instrument=meta.instrument or events.instrument,
+                   coordinates=meta.coordinates, source_id=dataset_id,
+                   mjdref=meta.time.mjdref if meta.time.mjdref is not None else events.mjdref,
+                   time_tag_fix=meta.time_tag_fix)

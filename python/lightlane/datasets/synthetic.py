@@ -25,8 +25,9 @@ import polars as pl
 
 from .. import _core
 from ..events.calibrations import get_calibration
-from ..events.reading import EventList, read_events
-from ..events.selection import select_events
+from ..events.event_list import EventList
+from ..events.reading import read_events
+from ..events.selection import fit_selected_spectrum
 from ..events.spectrum_fit import SpectrumFit, fit_spectrum
 from ..events.writing import provenance_keywords, write_event_file
 from ..exceptions import DataError
@@ -232,8 +233,7 @@ def fit_dataset(workspace: Workspace, dataset_id: str,
     """
     meta = workspace.load(DatasetMeta, dataset_id)
     events = read_dataset(workspace, dataset_id, require_xy=processing.crop is not None or processing.mask is not None)
-    selected = select_events(events.events, processing, meta.coordinates, meta.event_file)
-    return meta, events, fit_spectrum(selected["wavelength_nm"].to_numpy(), processing.band, meta.time.exposure_s)
+    return meta, events, fit_selected_spectrum(events, processing)
 
 
 def generate_dataset(workspace: Workspace, generation_id: str, processing_id: str, seed: int | None = None,

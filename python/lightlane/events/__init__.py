@@ -1,9 +1,9 @@
 """Event lists (SPEC §6, §12): OGIP reading with calibrations and GTIs into the ONE event container
 (:class:`EventList`), the event-file writer, event selection and the apparent-spectrum fit.
 
-Modules: ``reading`` (:func:`read_events`, :class:`EventList`), ``ogip`` (headers and HDUs),
+Modules: ``event_list`` (:class:`EventList`), ``reading`` (:func:`read_events`), ``ogip`` (headers and HDUs),
 ``gti`` (good time intervals), ``calibrations`` (channel → energy → wavelength), ``writing``
-(:func:`write_event_file`), ``selection`` (band, crop, mask), ``spectrum_fit`` (§12) and
+(:func:`write_event_file`), ``selection`` (band, crop, mask; the select-then-fit recipe), ``spectrum_fit`` (§12) and
 ``examples`` (Chandra-like example files).
 """
 
@@ -11,14 +11,15 @@ from .calibrations import HC_KEV_NM, Calibration, detect_calibration, get_calibr
 from .examples import ExampleObservation, write_chandra_like
 from .gti import intersect_intervals, merge_intervals
 from .ogip import OgipFile
-from .reading import EventList, read_events
-from .selection import UNSELECTED, select_events, selected_bins, wavelength_bins
+from .event_list import KNOWN_COLUMNS, EventList, FileRead
+from .reading import read_events
+from .selection import UNSELECTED, fit_selected_spectrum, select_events, selected_bins, wavelength_bins
 from .spectrum_fit import SpectrumFit, fit_spectrum
 from .writing import provenance_keywords, write_event_file
 
 __all__ = [
-    "HC_KEV_NM", "UNSELECTED", "Calibration", "EventList", "ExampleObservation", "OgipFile", "SpectrumFit",
-    "detect_calibration", "fit_spectrum", "get_calibration", "intersect_intervals", "merge_intervals",
+    "HC_KEV_NM", "KNOWN_COLUMNS", "UNSELECTED", "Calibration", "EventList", "ExampleObservation", "FileRead",
+    "OgipFile", "SpectrumFit", "detect_calibration", "fit_selected_spectrum", "fit_spectrum", "get_calibration", "intersect_intervals", "merge_intervals",
     "provenance_keywords", "read_events", "select_events", "selected_bins", "wavelength_bins", "write_chandra_like",
     "write_event_file",
 ]

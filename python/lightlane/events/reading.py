@@ -25,9 +25,9 @@ import os
 import warnings
 import zlib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal, cast
 
 import numpy as np
 import polars as pl
@@ -37,12 +37,13 @@ from astropy.utils.exceptions import AstropyWarning
 
 from .. import _core
 from ..exceptions import DataError, LightlaneError, UnsortedTimesError
-from ..store.hashing import events_hash
+from ..metadata.dataset import CalibrationName
 from .calibrations import HC_KEV_NM, Calibration, detect_calibration, get_calibration
+from .event_list import EventList, FileRead
 from .gti import merge_intervals
 from .ogip import OgipFile
 
-__all__ = ["EventList", "read_events", "merge_intervals", "KEYWORDS"]
+__all__ = ["KEYWORDS", "EventList", "merge_intervals", "read_events"]
 
 log = logging.getLogger("lightlane.ingest")
 
@@ -61,64 +62,6 @@ _FAST_TYPES = {"u1", "i2", "i4", "i8", "f4", "f8"}
 #: Header keywords that must be finite numbers when present.
 _NUMERIC_KEYWORDS = ("TSTART", "TSTOP", "MJDREF", "MJDREFI", "MJDREFF", "TIMEZERO", "TIMEPIXR", "TIMEDEL")
 HRC_TIME_TAG_FIX = "hrc-next-event"
-
-
-@dataclass(frozen=True)
-class EventList:
-    """Events inside the GTIs with a valid energy, in file order (or sorted).
-
-    ``events`` is a polars DataFrame with ``time`` [s, MET after TIMEZERO],
-    ``wavelength_nm``, ``energy_kev`` and, when present, ``pi``/``pha``, ``x``, ``y``.
-    """
-
-    events: pl.DataFrame
-    gti: np.ndarray
-    header: dict[str, Any]
-    mission: str
-    instrument: str
-    path: Path
-    calibration: str
-    channel_column: str | None
-    raw_rows: int
-    dropped_outside_gti: int
-    dropped_invalid_energy: int
-    warnings: tuple[str, ...] = field(default=())
-    omitted: tuple[str, ...] = field(default=())
-    dropped_other_ccds: int = 0
-    time_shift_s: float = 0.0
-    time_tag_fix: str | None = None
-    energy_unit: str | None = None
-    checksum: str = "skipped"
-
-    @property
-    def exposure_s(self) -> float:
-        return float(np.sum(self.gti[:, 1] - self.gti[:, 0]))
-
-    @property
-    def tstart_s(self) -> float:
-        return float(self.gti[0, 0])
-
-    @property
-    def tstop_s(self) -> float:
-        return float(self.gti[-1, 1])
-
-    @property
-    def mjdref(self) -> float | None:
-        if "MJDREF" in self.header:
-            return float(self.header["MJDREF"])
-        if "MJDREFI" in self.header:
-            return float(self.header["MJDREFI"]) + float(self.header.get("MJDREFF", 0.0))
-        return None
-
-    def events_hash(self) -> str:
-        """SHA-256 of time, wavelength, x, y and the GTI bounds (SPEC §4.4)."""
-        if {"x", "y"} & set(self.omitted):
-            raise DataError(f"{self.path}: events_hash needs the x/y columns, which this read left out")
-        columns = self.events.columns
-        pick = [self.events["time"], self.events["wavelength_nm"]]
-        pick += [self.events[c] if c in columns else None for c in ("x", "y")]
-        arrays = [None if c is None else c.to_numpy() for c in pick]
-        return events_hash([*arrays, self.gti[:, 0], self.gti[:, 1]])
 
 
 def _in_gtis_sorted(sorted_times: np.ndarray, gti: np.ndarray) -> np.ndarray:
@@ -266,7 +209,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _open_binary(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
 
 
 def _header_keywords(hdul: fits.HDUList, events: fits.BinTableHDU) -> dict[str, Any]:
@@ -551,23 +494,22 @@ def _read(reader: OgipFile, handle: IO[bytes], hdul: fits.HDUList, options: Read
     used_channel = plan.energy_column if plan.energy_mode == "channels" else None
     telescope = str(header.get("TELESCOP", "")).strip()
     instrument = str(header.get("INSTRUME", "")).strip()
-    return EventList(
-        events=pl.DataFrame(data),
-        gti=gti,
-        header=header,
-        mission=telescope,
-        instrument=instrument,
-        path=reader.path,
-        calibration=name,
-        channel_column=used_channel,
-        raw_rows=raw_rows,
-        dropped_outside_gti=outside,
-        dropped_invalid_energy=invalid,
-        warnings=tuple(reader.notes),
-        omitted=omitted,
-        dropped_other_ccds=other_ccds,
-        time_shift_s=timing.shift_s,
-        time_tag_fix=HRC_TIME_TAG_FIX if timing.hrc_fix else None,
-        energy_unit=plan.energy_unit,
-        checksum=checksum,
+    # The reader checked these strings against their vocabularies; the casts only say so to the type checker.
+    read = FileRead(
+        path=reader.path, calibration=cast(CalibrationName, name),
+        channel_column=cast(Literal["pi", "pha"] | None, used_channel), raw_rows=raw_rows,
+        dropped_outside_gti=outside, dropped_invalid_energy=invalid, warnings=tuple(reader.notes), omitted=omitted,
+        dropped_other_ccds=other_ccds, time_shift_s=timing.shift_s,
+        energy_unit=cast(Literal["eV", "keV"] | None, plan.energy_unit),
+        checksum=cast(Literal["verified", "absent", "skipped"], checksum),
     )
+    return EventList(events=pl.DataFrame(data), gti=gti, mission=telescope, instrument=instrument, header=header,
+                     mjdref=_mjdref(header), time_tag_fix="hrc-next-event" if timing.hrc_fix else None, read=read)
+
+
+def _mjdref(header: Mapping[str, Any]) -> float | None:
+    if "MJDREF" in header:
+        return float(header["MJDREF"])
+    if "MJDREFI" in header:
+        return float(header["MJDREFI"]) + float(header.get("MJDREFF", 0.0))
+    return None

@@ -11,8 +11,11 @@ import polars as pl
 
 from ..exceptions import DataError
 from ..metadata import Band, Crop, Mask, ProcessingParameters
+from .event_list import EventList
+from .spectrum_fit import SpectrumFit, fit_spectrum
 
-__all__ = ["UNSELECTED", "select_events", "selected_bins", "wavelength_bins", "crop_mask", "bright_pixel_mask"]
+__all__ = ["UNSELECTED", "select_events", "selected_bins", "wavelength_bins", "crop_mask", "bright_pixel_mask",
+           "fit_selected_spectrum"]
 
 _PIXEL_OFFSET = 1 << 31
 #: wbin of an event the selection dropped (binning skips it); see rust/binning.rs.
@@ -104,3 +107,23 @@ def select_events(events: pl.DataFrame, processing: ProcessingParameters, coordi
     bins = wavelength_bins(events["wavelength_nm"].to_numpy(), processing.band)
     keep &= bins >= 0
     return events.filter(pl.Series(keep)).with_columns(pl.Series("wbin", bins[keep].astype(np.uint16)))
+
+
+def fit_selected_spectrum(events: EventList, processing: ProcessingParameters,
+                          selected: np.ndarray | None = None) -> SpectrumFit:
+    """The apparent spectrum (SPEC §12) of the events a processing selects.
+
+    The fit bins by the band itself, so only crop and mask (sky coordinates) need the
+    selection applied first; ``selected`` is the event mask when the caller already has it.
+
+    Raises
+    ------
+    DataError
+        Crop or mask without x/y columns, or a spectrum that cannot be fitted.
+    """
+    wavelength = events.events["wavelength_nm"].to_numpy()
+    if events.coordinates == "sky" and (processing.crop is not None or processing.mask is not None):
+        if selected is None:
+            selected = selected_bins(events.events, processing, events.coordinates, events.label) != UNSELECTED
+        wavelength = wavelength[selected]
+    return fit_spectrum(wavelength, processing.band, events.exposure_s)

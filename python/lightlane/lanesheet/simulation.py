@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from .. import _core
 from ..exceptions import MetadataError
-from ..metadata import Band, GenerationParameters, ProcessingParameters
+from ..metadata import Band, GenerationParameters, ProcessingParameters, parse_document
 from ..metadata.schema import Context, from_json, to_json
 from ..metadata.values import MAX_SEED
 from ..store.workspace import embedded_defaults
@@ -36,8 +36,6 @@ def _checked_seed(seed: object, generation_id: str) -> int:
 
 
 def _default_processing() -> ProcessingParameters:
-    from ..metadata import parse_document
-
     (name, content), = embedded_defaults()["processing"]
     return parse_document(ProcessingParameters, content, f"embedded {name}")
 

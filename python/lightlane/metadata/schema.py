@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -64,7 +65,6 @@ def between(low: float, high: float, *, open_low: bool = False, open_high: bool 
 
 
 def matches(pattern: str, words: str) -> Check:
-    import re
 
     compiled = re.compile(pattern)
     return Check(lambda v: compiled.fullmatch(v) is not None, words)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from .documents import Document
-from .schema import Context, spec
+from .schema import Context, from_json, spec
 
 __all__ = ["SearchRange", "SearchFixed", "SearchSpace"]
 
@@ -42,7 +42,6 @@ class SearchSpace(Document):
     schema: Literal[1] = 1
 
     def _validate(self, ctx: Context) -> None:
-        from .schema import from_json
 
         parsed: dict[str, SearchRange | SearchFixed] = {}
         for name, value in self.parameters.items():

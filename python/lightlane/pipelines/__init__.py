@@ -9,7 +9,7 @@ transformations events → events), ``outputs`` (the written A and B of a chain)
 
 from .baselines import NO_RANDOM_TASK_MESSAGE, ensure_baseline, ensure_baselines, recompute_baseline_tests, retest_run
 from .definitions import create_pipeline, default_family, load_pipeline, parse_task_list, task_json, validate_pipeline
-from .outputs import TaskOutput, in_memory_events_hash, task_output_id, write_task_output
+from .outputs import TaskOutput, task_output_id, write_task_output
 from .recording import execute_run, execute_runs, stored_outcome, sweep_staging, unfinished_attempt
 from .results import SIGNED_METRICS, null_summaries, result_rows
 from .runs import ComputedRun, RunOutcome, RunPlan, compute_run, plan_run, run_folder, run_id_for, run_seed
@@ -17,7 +17,7 @@ from .runs import ComputedRun, RunOutcome, RunPlan, compute_run, plan_run, run_f
 __all__ = [
     "NO_RANDOM_TASK_MESSAGE", "SIGNED_METRICS", "ComputedRun", "RunOutcome", "RunPlan", "TaskOutput",
     "compute_run", "create_pipeline", "default_family", "ensure_baseline", "ensure_baselines", "execute_run",
-    "execute_runs", "in_memory_events_hash", "load_pipeline", "null_summaries", "parse_task_list", "plan_run",
+    "execute_runs", "load_pipeline", "null_summaries", "parse_task_list", "plan_run",
     "recompute_baseline_tests", "result_rows", "retest_run", "run_folder", "run_id_for", "run_seed", "stored_outcome",
     "sweep_staging", "task_json", "task_output_id", "unfinished_attempt", "validate_pipeline", "write_task_output",
 ]

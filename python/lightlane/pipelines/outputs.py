@@ -37,7 +37,8 @@ import numpy as np
 
 from ..datasets.onboard import apparent_spectrum
 from ..datasets.synthetic import provenance_digest, synthetic_id
-from ..events.reading import EventList, read_events
+from ..events.event_list import EventList
+from ..events.reading import read_events
 from ..events.writing import provenance_keywords, write_event_file
 from ..exceptions import DataError, MetadataError
 from ..metadata import (
@@ -53,12 +54,11 @@ from ..metadata import (
 from ..metadata.values import MAX_SEED
 from ..store.atomic import temp_name
 from ..store.catalog import Catalog, utc_now
-from ..store.hashing import events_hash, file_sha256
+from ..store.hashing import file_sha256
 from ..store.workspace import Workspace
 from ..version import CODE_VERSION
-from .tasks import EventSet
 
-__all__ = ["MAX_PIPELINE_ID_LENGTH", "task_output_id", "in_memory_events_hash", "write_task_output", "TaskOutput",
+__all__ = ["MAX_PIPELINE_ID_LENGTH", "task_output_id", "write_task_output", "TaskOutput",
            "stage_task_output", "record_task_output", "staged_name", "install_staged"]
 
 log = logging.getLogger("lightlane.derived")
@@ -109,43 +109,11 @@ def task_output_id(pipeline_id: str, side: Literal["a", "b"], run_index: int = 0
     return f"{pipeline_id}_{side}{suffix}"
 
 
-def _time_order(events: EventSet) -> np.ndarray | None:
-    """The stable time order write_event_file applies, or None when already sorted."""
-    times = events.events["time"].to_numpy()
-    order = np.argsort(times, kind="stable")
-    return None if np.all(order == np.arange(len(order))) else order
-
-
-def in_memory_events_hash(events: EventSet) -> str:
-    """``events_hash`` (SPEC §4.4) of an event set as it will be written (sorted by time).
-
-    Parameters
-    ----------
-    events
-        The chain's output.
-
-    Returns
-    -------
-    str
-        SHA-256 over time, wavelength_nm, x and y (when present) and the GTI bounds.
-    """
-    frame = events.events
-    order = _time_order(events)
-    arrays: list[np.ndarray | None] = []
-    for column in ("time", "wavelength_nm", "x", "y"):
-        if column not in frame.columns:
-            arrays.append(None)
-            continue
-        values = frame[column].to_numpy()
-        arrays.append(values if order is None else values[order])
-    return events_hash([*arrays, events.gti[:, 0], events.gti[:, 1]])
-
-
-def _has_generate(events: EventSet) -> bool:
+def _has_generate(events: EventList) -> bool:
     return events.generation is not None or any(task.name == "generate" for task in events.tasks)
 
 
-def _header_text(events: EventSet, key: str) -> str | None:
+def _header_text(events: EventList, key: str) -> str | None:
     value = events.header.get(key)
     if value is None:
         return None
@@ -249,7 +217,7 @@ def record_task_output(catalog: Catalog, cursor: Any, output: TaskOutput) -> Non
         catalog.insert_dataset(cursor, output.catalog_row, replace=True)  # a re-run replaces the row
 
 
-def stage_task_output(workspace: Workspace, events: EventSet, *, staging: str, **options: Any) -> TaskOutput:
+def stage_task_output(workspace: Workspace, events: EventList, *, staging: str, **options: Any) -> TaskOutput:
     """:func:`write_task_output` without the catalog write and without installing, for runs (SPEC §4.1, §19).
 
     The checked files stay under :func:`staged_name` (``staging`` is the run attempt's
@@ -260,14 +228,14 @@ def stage_task_output(workspace: Workspace, events: EventSet, *, staging: str, *
     return _write_task_output(workspace, events, register=False, staging=staging, **options)
 
 
-def write_task_output(workspace: Workspace, events: EventSet, **options: Any) -> DatasetMeta:
+def write_task_output(workspace: Workspace, events: EventList, **options: Any) -> DatasetMeta:
     """Write the final event set of an A or B chain as a dataset (SPEC §8, §9); see :func:`_write_task_output`."""
     return _write_task_output(workspace, events, register=True, **options).meta
 
 
 def _write_task_output(
     workspace: Workspace,
-    events: EventSet,
+    events: EventList,
     *,
     pipeline_id: str,
     side: Literal["a", "b"],
@@ -345,7 +313,7 @@ def _write_task_output(
         raise DataError(f"{derived_id}: the chain's events have no good time intervals")
     tasks: tuple[TaskSpec, ...] = tuple(events.tasks)
     task_json = [to_json(task) for task in tasks]
-    ev_hash = in_memory_events_hash(events)
+    ev_hash = events.events_hash()
 
     synthetic = _has_generate(events)
     resolved: GenerationParameters | None = None
@@ -422,7 +390,7 @@ def _write_task_output(
     return output
 
 
-def _task_meta(back: EventList, events: EventSet, *, dataset_id: str, kind: Literal["derived", "synthetic"],
+def _task_meta(back: EventList, events: EventList, *, dataset_id: str, kind: Literal["derived", "synthetic"],
                event_file: str, sha256: str, parent_id: str | None, generation_id: str | None,
                tasks: tuple[TaskSpec, ...], label: str, obs_id: str | None, obj: str | None) -> DatasetMeta:
     """The DatasetMeta of a task output, from the events read back (apparent spectrum not yet fitted)."""

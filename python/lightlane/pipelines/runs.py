@@ -65,8 +65,10 @@ from typing import Any, Literal
 from .. import _core
 from ..analysis.binning import width_set
 from ..analysis.dataset_analysis import Analysis, analyze_events
+from ..datasets.registered import read_dataset
+from ..events import EventList
 from ..exceptions import DataError, LightlaneWarning, PrerequisiteError
-from ..metadata import Pipeline, ProcessingParameters
+from ..metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingParameters
 from ..metadata.pipeline import Outputs
 from ..metadata.values import MAX_SEED
 from ..stats.null_summaries import NullSummary, load_baseline_set, require_baseline
@@ -76,12 +78,11 @@ from ..version import CODE_VERSION
 from .definitions import load_pipeline, task_json
 from .outputs import (
     TaskOutput,
-    in_memory_events_hash,
     stage_task_output,
     staged_name,
 )
 from .results import null_summaries, result_rows
-from .tasks import EventSet, apply_chain
+from .tasks import apply_chain
 
 __all__ = [
     "RunOutcome",
@@ -306,8 +307,8 @@ def compute_run(plan: RunPlan) -> ComputedRun:
         raise DataError(f"processing '{processing.id}' changed while the run was scheduled; run it again")
     widths = width_set(processing)
     source_generation = pipeline.source.generation
-    source = (EventSet.from_dataset(workspace, pipeline.source.dataset) if pipeline.source.dataset is not None
-              else EventSet.empty())
+    source = (read_dataset(workspace, pipeline.source.dataset) if pipeline.source.dataset is not None
+              else EventList.empty())
     a_events = apply_chain(pipeline.a_tasks, source, processing, plan.seed, 0, width_set=widths,
                            workspace=workspace, source_generation=source_generation,
                            where=f"pipeline {pipeline.id!r} a_tasks")
@@ -318,7 +319,7 @@ def compute_run(plan: RunPlan) -> ComputedRun:
     if b_events.count and abs(a_events.count - b_events.count) / b_events.count > 0.01:
         warnings.warn(f"pipeline {pipeline.id!r} run {plan.run_index}: A has {a_events.count} events, B has "
                       f"{b_events.count} (more than 1 % apart)", LightlaneWarning, stacklevel=2)
-    a_hash, b_hash = in_memory_events_hash(a_events), in_memory_events_hash(b_events)
+    a_hash, b_hash = a_events.events_hash(), b_events.events_hash()
     written: list[TaskOutput] = []
     if plan.keep:
         for side, events in (("a", a_events), ("b", b_events)):
@@ -374,11 +375,10 @@ def _staging_folder(workspace: Workspace, plan: RunPlan) -> Path:
     return staged_name(run_folder(workspace, plan.pipeline_id, plan.run_id), plan.staging)
 
 
-def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path, a_events: EventSet,
-          b_events: EventSet, a: Analysis, b: Analysis, rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path, a_events: EventList,
+          b_events: EventList, a: Analysis, b: Analysis, rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     """The SPEC §14 run figures, into ``folder``; lanecount for the synthetic datasets among A, B and the source."""
-    from ..metadata import DatasetMeta, GenerationParameters
-    from ..report.figures import save_run_plots
+    from ..report.figures import save_run_plots  # matplotlib loads only when a run draws
 
     synthetic: list[tuple[str, GenerationParameters]] = []
     for name, events in ((a.dataset_id, a_events), (b.dataset_id, b_events)):
@@ -393,14 +393,12 @@ def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path,
     return tuple(str(p) for p in paths)
 
 
-def _analyse(events: EventSet, processing: ProcessingParameters, seed: int, dataset_id: str,
+def _analyse(events: EventList, processing: ProcessingParameters, seed: int, dataset_id: str,
              workspace: Workspace, events_hash: str) -> Analysis:
-    # EventSet carries events, gti, tstart_s and tstop_s; the hash is passed explicitly.
-    return analyze_events(events, processing, seed, dataset_id=dataset_id,  # type: ignore[arg-type]
-                          coordinates=events.coordinates, cache_root=workspace.root / "cache",
+    return analyze_events(events, processing, seed, dataset_id=dataset_id, cache_root=workspace.root / "cache",
                           events_hash=events_hash)
 
 
-def _generation_id(events: EventSet) -> str | None:
+def _generation_id(events: EventList) -> str | None:
     generation = events.generation
     return None if generation is None else getattr(generation, "id", None)

@@ -22,7 +22,7 @@ from .. import _core
 from ..exceptions import DataError
 
 __all__ = ["MIN_CHUNKS", "MIN_QUALIFYING_FRACTION", "Objective", "objective_description", "wasserstein_1",
-           "count_spectrum", "evaluate_objective"]
+           "evaluate_objective"]
 
 #: Chunks a wavelength bin needs in A and in B to enter D_var (SPEC §13).
 MIN_CHUNKS = 20
@@ -97,12 +97,6 @@ def wasserstein_1(a: np.ndarray, b: np.ndarray) -> float:
     """
     return float(_core.wasserstein_1(np.ascontiguousarray(a, dtype=np.float64),
                                      np.ascontiguousarray(b, dtype=np.float64)))
-
-
-def count_spectrum(wbin: np.ndarray, bins: int, unselected: int) -> np.ndarray:
-    """Selected-event counts per wavelength bin (``unselected`` marks dropped events)."""
-    wbin = np.asarray(wbin)
-    return np.bincount(wbin[wbin != unselected].astype(np.int64), minlength=bins)[:bins]
 
 
 def evaluate_objective(a_chunks: pl.DataFrame, a_counts: np.ndarray, b_chunks: pl.DataFrame, b_counts: np.ndarray,

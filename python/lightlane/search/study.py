@@ -42,10 +42,10 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import _core
-from ..analysis.dataset_analysis import analyze_events
-from ..datasets.registered import read_dataset
+from ..analysis.dataset_analysis import analyze_dataset, analyze_events
 from ..datasets.synthetic import fit_dataset, new_seed, provenance_digest, write_synthetic_dataset
-from ..events.selection import UNSELECTED, selected_bins
+from ..events.calibrations import get_calibration
+from ..events.event_list import EventList
 from ..exceptions import DataError, MetadataError, PrerequisiteError
 from ..lanesheet.simulation import generation_band, simulate
 from ..metadata import (
@@ -64,11 +64,10 @@ from ..metadata import (
 from ..metadata.documents import parse_document
 from ..metadata.schema import Context
 from ..metadata.values import MAX_SEED
-from ..pipelines.tasks import EventSet
 from ..scale import Execution, run_units
 from ..store.catalog import Catalog, utc_now
 from ..store.workspace import Workspace
-from .objective import Objective, count_spectrum, evaluate_objective, objective_description
+from .objective import Objective, evaluate_objective, objective_description
 
 __all__ = [
     "MIN_REFINE_TRIALS", "Study", "TrialPlan", "TrialResult",
@@ -308,14 +307,6 @@ def _trial_tasks(study_template: str) -> tuple[TaskSpec, ...]:
     return (TaskSpec.of("generate", generation=study_template, spectrum_from="input", time_from="input"),)
 
 
-def _side(events: Any, processing: ProcessingParameters, dataset_id: str, coordinates: str,
-          cache_root: Path | None, events_hash: str | None) -> tuple[Any, np.ndarray]:
-    analysis = analyze_events(events, processing, processing.seed, dataset_id=dataset_id, coordinates=coordinates,
-                              cache_root=cache_root, events_hash=events_hash)
-    wbin = selected_bins(events.events, processing, coordinates, dataset_id)
-    return analysis.chunks, count_spectrum(wbin, processing.band.bins, int(UNSELECTED))
-
-
 _TARGETS: dict[tuple[str, str, str], tuple[Any, np.ndarray]] = {}
 
 
@@ -323,25 +314,18 @@ def _target_side(workspace: Workspace, target: str, processing: ProcessingParame
     """A's chunk table and count spectrum, kept per worker process (every trial needs them)."""
     key = (str(workspace.root), target, processing.processing_hash())
     if key not in _TARGETS:
-        meta = workspace.load(DatasetMeta, target)
-        with Catalog.open(workspace.catalog_path) as catalog:
-            row = catalog.dataset_row(target)
-        events_hash = row["events_hash"] if row is not None else None
-        events = read_dataset(workspace, target, require_xy=meta.coordinates == "sky" and (
-            processing.crop is not None or processing.mask is not None))
+        analysis = analyze_dataset(workspace, target, processing)
         _TARGETS.clear()
-        _TARGETS[key] = _side(events, processing, target, meta.coordinates, workspace.root / "cache", events_hash)
+        _TARGETS[key] = analysis.chunks, analysis.selected_counts
     return _TARGETS[key]
 
 
-def candidate_events(generation: GenerationParameters, processing: ProcessingParameters, tasks: Sequence[TaskSpec]) -> tuple[EventSet, str]:
+def candidate_events(generation: GenerationParameters, processing: ProcessingParameters, tasks: Sequence[TaskSpec]) -> tuple[EventList, str]:
     """B in memory, exactly as ``--materialize`` would write it: (events, would-be dataset id).
 
     With smearing the channels are dithered with the dataset key of the hex id the
     materialised dataset gets (SPEC §4.2), so its analysis equals the trial's.
     """
-    from ..events.calibrations import get_calibration
-
     dataset_id = provenance_digest(generation, tasks)[:8]
     photons = simulate(generation, processing)
     if "pi" in photons.columns:
@@ -349,7 +333,7 @@ def candidate_events(generation: GenerationParameters, processing: ProcessingPar
         _, wavelength = calibration.dither(photons["pi"].to_numpy(), 0, _core.str_u64(dataset_id))
         photons = photons.with_columns(wavelength_nm=wavelength).filter(np.isfinite(wavelength))
     gti = np.asarray(generation.time.intervals(), dtype=np.float64).reshape(-1, 2)
-    return EventSet(events=photons, gti=gti, coordinates="synthetic"), dataset_id
+    return EventList(events=photons, gti=gti, coordinates="synthetic"), dataset_id
 
 
 def compute_trial(plan: TrialPlan) -> TrialResult:
@@ -359,8 +343,9 @@ def compute_trial(plan: TrialPlan) -> TrialResult:
     try:
         a_chunks, a_counts = _target_side(workspace, plan.target, processing)
         events, dataset_id = candidate_events(plan.generation, processing, _trial_tasks(plan.generation.id))
-        b_chunks, b_counts = _side(events, processing, dataset_id, "synthetic", None, "trial:" + dataset_id)
-        objective = evaluate_objective(a_chunks, a_counts, b_chunks, b_counts, processing.primary_metric,
+        b = analyze_events(events, processing, processing.seed, dataset_id=dataset_id,
+                           events_hash="trial:" + dataset_id)  # never cached: no cache_root
+        objective = evaluate_objective(a_chunks, a_counts, b.chunks, b.selected_counts, processing.primary_metric,
                                        processing.band.bins)
     except DataError as error:  # a candidate with nothing to analyse: the trial fails, the study goes on
         return TrialResult(None, str(error))
@@ -518,13 +503,9 @@ def dataset_objective(workspace: Workspace, target: str, candidate: str, process
     """J of a workspace dataset against the target, both analysed with the processing seed."""
     processing = workspace.load(ProcessingParameters, processing_id)
     a_chunks, a_counts = _target_side(workspace, target, processing)
-    meta = workspace.load(DatasetMeta, candidate)
-    events = read_dataset(workspace, candidate)
-    with Catalog.open(workspace.catalog_path) as catalog:
-        row = catalog.dataset_row(candidate)
-    b_chunks, b_counts = _side(events, processing, candidate, meta.coordinates, workspace.root / "cache",
-                               row["events_hash"] if row is not None else None)
-    return evaluate_objective(a_chunks, a_counts, b_chunks, b_counts, processing.primary_metric, processing.band.bins)
+    b = analyze_dataset(workspace, candidate, processing)
+    return evaluate_objective(a_chunks, a_counts, b.chunks, b.selected_counts, processing.primary_metric,
+                              processing.band.bins)
 
 
 def progress_plot_path(workspace: Workspace, study_id: str) -> Path:

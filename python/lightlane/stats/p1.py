@@ -356,7 +356,6 @@ def p1d(a: Any, b: Any, signed: bool) -> dict[str, Any]:
         result = _p1d_undefined("")
         result.update(p1d_verdict=NOT_APPLICABLE, notes=[])
         return result
-    from .p1 import p1d_edges
 
     a = np.asarray(a, dtype=np.float64).ravel()
     b = np.asarray(b, dtype=np.float64).ravel()

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from ..exceptions import MetadataError, PrerequisiteError, WorkspaceLockedError
 from .atomic import sweep_stale_temp_files, write_all
+from .catalog import Catalog
 
 __all__ = ["Workspace", "StoredDocument", "LAYOUT", "META_FOLDERS", "ID_PATTERN", "is_valid_id", "embedded_defaults"]
 
@@ -176,8 +177,6 @@ class Workspace:
         and files this call created are removed again, and the defaults are written
         only once all of them could be staged.
         """
-        from .catalog import Catalog
-
         self.require_folder()
         created: list[Path] = []
         try:

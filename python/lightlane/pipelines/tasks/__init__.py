@@ -1,6 +1,6 @@
 """Tasks: pure, seeded transformations events → events (SPEC §8).
 
-A task never mutates its input: every task returns a new :class:`EventSet`
+A task never mutates its input: every task returns a new :class:`EventList`
 whose frame is a new polars DataFrame and whose GTI array is a new read-only array.
 Times are MET seconds, wavelengths nm, energies keV.
 
@@ -10,18 +10,19 @@ Randomness follows SPEC §1. A task's seed is ``key(run_seed, TASK, side, positi
 fixed units (blocks of 65 536 events, wavelength or time bins, time windows), so the
 output is identical for any thread count.
 
-Every :class:`EventSet` keeps one invariant: ``wavelength_nm`` (and ``energy_kev``)
+Every :class:`EventList` keeps one invariant: ``wavelength_nm`` (and ``energy_kev``)
 hold what the analysis uses. Data read from files already satisfy it (channels are
 dithered on read); ``generate`` dithers the smeared channels of its photons itself.
 
-Modules: ``seeds`` (task seeds, sub-stream ids), ``eventset`` (the data between tasks),
+Modules: ``seeds`` (task seeds, sub-stream ids), ``frames`` (row helpers),
 ``context`` (what a task may use), ``shaping`` (deterministic tasks), ``thinning`` and
 ``nulls`` (seeded tasks), ``generation`` (``generate``), ``chain`` (dispatch).
 """
 
 from .chain import TASK_FUNCTIONS, apply_chain, apply_task
+from ...events.event_list import KNOWN_COLUMNS, EventList
 from .context import TaskContext
-from .eventset import KNOWN_COLUMNS, EventSet
+
 from .generation import generate
 from .nulls import SPECTRAL_COLUMNS, lcpreserve, poissonize
 from .seeds import task_seed
@@ -30,7 +31,7 @@ from .thinning import downsample, flatten, tthinning
 
 __all__ = [
     "KNOWN_COLUMNS", "SPECTRAL_COLUMNS", "TASK_FUNCTIONS",
-    "EventSet", "TaskContext", "task_seed", "apply_task", "apply_chain",
+    "EventList", "TaskContext", "task_seed", "apply_task", "apply_chain",
     "copy", "prunecolumns", "trange", "wrange", "select", "chandrashift", "flatten", "tthinning",
     "downsample", "poissonize", "lcpreserve", "generate",
 ]

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ...events.reading import EventList
+from ...events.event_list import EventList
 from ...exceptions import MetadataError
 from ...metadata import ProcessingParameters, TaskSpec
 from ...store.workspace import Workspace
 from .context import TaskContext
-from .eventset import EventSet, as_event_set
+
 from .generation import generate
 from .nulls import lcpreserve, poissonize
 from .seeds import task_seed
@@ -27,7 +27,7 @@ def _width(value: float | None, context: TaskContext) -> float:
     return context.median_width_s() if value is None else float(value)
 
 
-TASK_FUNCTIONS: dict[str, Callable[[EventSet, Any, TaskContext], EventSet]] = {
+TASK_FUNCTIONS: dict[str, Callable[[EventList, Any, TaskContext], EventList]] = {
     "copy": lambda ev, args, ctx: copy(ev),
     "prunecolumns": lambda ev, args, ctx: prunecolumns(ev),
     "trange": lambda ev, args, ctx: trange(ev, args.start_s, args.stop_s, args.relative),
@@ -48,7 +48,7 @@ TASK_FUNCTIONS: dict[str, Callable[[EventSet, Any, TaskContext], EventSet]] = {
 }
 
 
-def apply_task(task: TaskSpec, events: EventSet | EventList, context: TaskContext) -> EventSet:
+def apply_task(task: TaskSpec, events: EventList, context: TaskContext) -> EventList:
     """Apply one task (SPEC §8) and record it in the result's ``tasks``.
 
     Parameters
@@ -56,13 +56,13 @@ def apply_task(task: TaskSpec, events: EventSet | EventList, context: TaskContex
     task
         The validated task and its arguments.
     events
-        An :class:`EventSet` or an :class:`~lightlane.events.EventList`; never modified.
+        An :class:`EventList` or an :class:`~lightlane.events.EventList`; never modified.
     context
         Processing, task seed, width set, workspace.
 
     Returns
     -------
-    EventSet
+    EventList
         A new event set; ``tasks`` = the input's tasks + (task,).
 
     Raises
@@ -77,7 +77,6 @@ def apply_task(task: TaskSpec, events: EventSet | EventList, context: TaskContex
     >>> context = TaskContext(processing, seed=task_seed(run_seed, 1, 0), width_set=widths)  # doctest: +SKIP
     >>> b = apply_task(TaskSpec.of("poissonize"), a, context)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     function = TASK_FUNCTIONS.get(task.name)
     if function is None:
         raise MetadataError(f"{context.where}: unknown task {task.name!r} (choose one of "
@@ -88,7 +87,7 @@ def apply_task(task: TaskSpec, events: EventSet | EventList, context: TaskContex
 
 def apply_chain(
     tasks: Sequence[TaskSpec],
-    events: EventSet | EventList,
+    events: EventList,
     processing: ProcessingParameters,
     run_seed: int,
     side: int,
@@ -97,7 +96,7 @@ def apply_chain(
     workspace: Workspace | None = None,
     source_generation: str | None = None,
     where: str = "chain",
-) -> EventSet:
+) -> EventList:
     """Apply a task chain; task p gets the seed ``key(run_seed, TASK, side, p)``.
 
     Parameters
@@ -105,7 +104,7 @@ def apply_chain(
     tasks
         The chain, in order.
     events
-        The chain's input (``EventSet.empty()`` for a generation source); never modified.
+        The chain's input (``EventList.empty()`` for a generation source); never modified.
     processing
         The processing parameters of the pipeline.
     run_seed
@@ -121,13 +120,13 @@ def apply_chain(
 
     Returns
     -------
-    EventSet
+    EventList
 
     Examples
     --------
     >>> b = apply_chain([TaskSpec.of("poissonize")], a, processing, run_seed, 1, width_set=widths)  # doctest: +SKIP
     """
-    current = as_event_set(events)
+    current = events
     for position, task in enumerate(tasks):
         context = TaskContext(processing=processing, seed=task_seed(run_seed, side, position), width_set=width_set,
                               workspace=workspace, source_generation=source_generation,

@@ -9,27 +9,26 @@ import numpy as np
 import polars as pl
 
 from ...events.calibrations import get_calibration
-from ...events.reading import EventList
-from ...events.selection import select_events
-from ...events.spectrum_fit import fit_spectrum
+from ...events.event_list import EventList
+from ...events.selection import fit_selected_spectrum
 from ...exceptions import DataError, MetadataError
 from ...lanesheet.simulation import generation_band, simulate
 from ...metadata import GenerationParameters, GenerationTime
 from ...metadata.values import MAX_SEED
 from .context import TaskContext
-from .eventset import EventSet, as_event_set
+
 from .seeds import OP_GENERATE_DITHER, sub_seed
 
 __all__ = ["generate"]
 
 
 def generate(
-    events: EventSet | EventList,
+    events: EventList,
     context: TaskContext,
     generation: str | None = None,
     spectrum_from: Literal["input", "generation"] | None = None,
     time_from: Literal["input", "generation"] | None = None,
-) -> EventSet:
+) -> EventList:
     """Replace the events by lanesheet photons (SPEC §7) of a resolved generation.
 
     The resolved generation is the named one with: spectrum = the apparent-spectrum fit
@@ -55,7 +54,7 @@ def generate(
 
     Returns
     -------
-    EventSet
+    EventList
         Synthetic events (coordinates "synthetic"), with the resolved generation in
         ``generation``.
 
@@ -71,7 +70,6 @@ def generate(
     --------
     >>> mimic = generate(event_set, context, generation="sparse")  # doctest: +SKIP
     """
-    events = as_event_set(events)
     where = f"{context.where}: generate"
     generation_id = generation or context.source_generation
     if generation_id is None:
@@ -87,9 +85,7 @@ def generate(
     if spectrum_from == "input":
         if not has_events:
             raise DataError(f"{where}: spectrum_from 'input' but the input has no events")
-        selected = select_events(events.events, processing, events.coordinates, events.source_id or "events")
-        fit = fit_spectrum(selected["wavelength_nm"].to_numpy(), processing.band, events.exposure_s)
-        changes["spectrum"] = fit.spectrum
+        changes["spectrum"] = fit_selected_spectrum(events, processing).spectrum
     if time_from == "input":
         if len(events.gti) == 0:
             raise DataError(f"{where}: time_from 'input' but the input has no good time intervals")
@@ -103,7 +99,7 @@ def generate(
         photons = photons.with_columns(pl.Series("wavelength_nm", wavelength), pl.Series("energy_kev", energy))
         photons = photons.filter(pl.Series(np.isfinite(wavelength)))
     gti = np.asarray(resolved.time.intervals(), dtype=np.float64).reshape(-1, 2)
-    return EventSet(
+    return EventList(
         events=photons, gti=gti, mission="LIGHTLANE", instrument="LANESHEET", coordinates="synthetic",
         header={"TELESCOP": "LIGHTLANE", "INSTRUME": "LANESHEET"},
         mjdref=events.mjdref if time_from == "input" else None, source_id=events.source_id,

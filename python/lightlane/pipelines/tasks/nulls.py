@@ -8,9 +8,10 @@ import numpy as np
 import polars as pl
 
 from ... import _core
-from ...events.reading import EventList
+from ...events.event_list import EventList
 from ...exceptions import MetadataError
-from .eventset import EventSet, as_event_set, take_rows
+
+from .frames import take_rows
 from .seeds import OP_LCPRESERVE, OP_POISSONIZE, sub_seed
 
 __all__ = ["SPECTRAL_COLUMNS", "poissonize", "lcpreserve"]
@@ -23,7 +24,7 @@ def _gti_columns(gti: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(gti[:, 0]), np.ascontiguousarray(gti[:, 1])
 
 
-def poissonize(events: EventSet | EventList, seed: int) -> EventSet:
+def poissonize(events: EventList, seed: int) -> EventList:
     """Homogeneous null: new times uniform over the GTI union, length-weighted.
 
     Event i's new time is draw i of the block streams (key(seed, TASK, 5), TASK, i / 65 536)
@@ -39,7 +40,7 @@ def poissonize(events: EventSet | EventList, seed: int) -> EventSet:
 
     Returns
     -------
-    EventSet
+    EventList
         The same number of events, sorted by time.
 
     Raises
@@ -51,7 +52,6 @@ def poissonize(events: EventSet | EventList, seed: int) -> EventSet:
     --------
     >>> null = poissonize(event_set, seed=1)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     starts, stops = _gti_columns(events.gti)
     times = _core.uniform_times_in_gtis(starts, stops, events.count, sub_seed(seed, OP_POISSONIZE))
     dtype = events.events["time"].dtype
@@ -60,7 +60,7 @@ def poissonize(events: EventSet | EventList, seed: int) -> EventSet:
     return events.with_events(take_rows(frame, order))
 
 
-def lcpreserve(events: EventSet | EventList, window_s: float, seed: int) -> EventSet:
+def lcpreserve(events: EventList, window_s: float, seed: int) -> EventList:
     """Light-curve-preserving null: permute spectral attributes inside time windows.
 
     Windows are [tstart + kW, tstart + (k+1)W). Inside each, the columns of
@@ -79,7 +79,7 @@ def lcpreserve(events: EventSet | EventList, window_s: float, seed: int) -> Even
 
     Returns
     -------
-    EventSet
+    EventList
         The events stably sorted by time, with permuted spectral attributes.
 
     Raises
@@ -91,7 +91,6 @@ def lcpreserve(events: EventSet | EventList, window_s: float, seed: int) -> Even
     --------
     >>> null = lcpreserve(event_set, 100.0, seed=1)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     if not (math.isfinite(window_s) and window_s > 0):
         raise MetadataError(f"lcpreserve: field 'window_s': expected number > 0, got {window_s!r}")
     frame = events.events.sort("time", maintain_order=True)

@@ -7,16 +7,18 @@ import warnings
 import numpy as np
 import polars as pl
 
-from ...events.reading import HRC_TIME_TAG_FIX, EventList
+from ...events.event_list import EventList
+from ...events.reading import HRC_TIME_TAG_FIX
 from ...events.selection import select_events
 from ...exceptions import DataError, LightlaneWarning, MetadataError
 from ...metadata import ProcessingParameters
-from .eventset import EventSet, as_event_set, event_times
+from .frames import event_times
+
 
 __all__ = ["copy", "prunecolumns", "trange", "wrange", "select", "chandrashift"]
 
 
-def copy(events: EventSet | EventList) -> EventSet:
+def copy(events: EventList) -> EventList:
     """Identity: the same events and GTIs (a new dataset id is given when written).
 
     Parameters
@@ -26,18 +28,17 @@ def copy(events: EventSet | EventList) -> EventSet:
 
     Returns
     -------
-    EventSet
+    EventList
 
     Examples
     --------
     >>> copy(event_set).events.equals(event_set.events)  # doctest: +SKIP
     True
     """
-    events = as_event_set(events)
     return events.with_events(events.events.clone())
 
 
-def prunecolumns(events: EventSet | EventList) -> EventSet:
+def prunecolumns(events: EventList) -> EventList:
     """Drop raw passthrough columns, keeping only :data:`KNOWN_COLUMNS`.
 
     Parameters
@@ -47,18 +48,17 @@ def prunecolumns(events: EventSet | EventList) -> EventSet:
 
     Returns
     -------
-    EventSet
+    EventList
 
     Examples
     --------
     >>> prunecolumns(event_set).passthrough_columns  # doctest: +SKIP
     ()
     """
-    events = as_event_set(events)
     return events.with_events(events.events.drop(list(events.passthrough_columns)))
 
 
-def trange(events: EventSet | EventList, start_s: float, stop_s: float, relative: bool = True) -> EventSet:
+def trange(events: EventList, start_s: float, stop_s: float, relative: bool = True) -> EventList:
     """Keep ``start_s ≤ t − t_ref < stop_s``; intersect the GTIs with that window.
 
     Parameters
@@ -73,7 +73,7 @@ def trange(events: EventSet | EventList, start_s: float, stop_s: float, relative
 
     Returns
     -------
-    EventSet
+    EventList
 
     Raises
     ------
@@ -86,7 +86,6 @@ def trange(events: EventSet | EventList, start_s: float, stop_s: float, relative
     --------
     >>> first_hour = trange(event_set, 0.0, 3600.0)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     if not start_s < stop_s:
         raise MetadataError(f"trange: field 'stop_s': expected number > start_s ({start_s!r}), got {stop_s!r}")
     t_ref = events.tstart_s if relative else 0.0
@@ -101,7 +100,7 @@ def trange(events: EventSet | EventList, start_s: float, stop_s: float, relative
     return events.with_events(events.events.filter(pl.Series(keep)), gti)
 
 
-def wrange(events: EventSet | EventList, min_nm: float, max_nm: float) -> EventSet:
+def wrange(events: EventList, min_nm: float, max_nm: float) -> EventList:
     """Keep ``min_nm ≤ λ ≤ max_nm`` (SPEC §1: the band's last bin is closed).
 
     Parameters
@@ -113,7 +112,7 @@ def wrange(events: EventSet | EventList, min_nm: float, max_nm: float) -> EventS
 
     Returns
     -------
-    EventSet
+    EventList
 
     Raises
     ------
@@ -124,7 +123,6 @@ def wrange(events: EventSet | EventList, min_nm: float, max_nm: float) -> EventS
     --------
     >>> soft = wrange(event_set, 0.5, 1.0)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     if not 0 < min_nm < max_nm:
         raise MetadataError(f"wrange: expected 0 < min_nm < max_nm, got [{min_nm!r}, {max_nm!r}]")
     wavelength = events.events["wavelength_nm"].to_numpy()
@@ -132,7 +130,7 @@ def wrange(events: EventSet | EventList, min_nm: float, max_nm: float) -> EventS
     return events.with_events(events.events.filter(pl.Series(keep)))
 
 
-def select(events: EventSet | EventList, processing: ProcessingParameters) -> EventSet:
+def select(events: EventList, processing: ProcessingParameters) -> EventList:
     """Apply the processing selection of SPEC §10.1: crop, mask (sky only), band.
 
     Parameters
@@ -144,7 +142,7 @@ def select(events: EventSet | EventList, processing: ProcessingParameters) -> Ev
 
     Returns
     -------
-    EventSet
+    EventList
         The selected events with the input's columns (no bin column is added).
 
     Raises
@@ -156,13 +154,12 @@ def select(events: EventSet | EventList, processing: ProcessingParameters) -> Ev
     --------
     >>> selected = select(event_set, processing)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     source = events.source_id or "events"
     selected = select_events(events.events, processing, events.coordinates, source).drop("wbin")
     return events.with_events(selected)
 
 
-def chandrashift(events: EventSet | EventList) -> EventSet:
+def chandrashift(events: EventList) -> EventList:
     """HRC time-tag fix: stable sort by time, t′ᵢ = tᵢ₊₁ for i < n − 1, drop the last event.
 
     Every other attribute of event i stays with event i.
@@ -174,7 +171,7 @@ def chandrashift(events: EventSet | EventList) -> EventSet:
 
     Returns
     -------
-    EventSet
+    EventList
         n − 1 events (none if the input has none), sorted by time.
 
     Warns
@@ -187,7 +184,6 @@ def chandrashift(events: EventSet | EventList) -> EventSet:
     --------
     >>> shifted = chandrashift(hrc_events)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     if events.time_tag_fix is not None:
         warnings.warn(f"chandrashift: the HRC time-tag fix ({events.time_tag_fix}) is already applied to these "
                       "times; nothing changed", LightlaneWarning, stacklevel=2)

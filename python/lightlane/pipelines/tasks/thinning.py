@@ -7,11 +7,12 @@ import math
 import numpy as np
 
 from ... import _core
-from ...events.reading import EventList
+from ...events.event_list import EventList
 from ...events.selection import wavelength_bins
 from ...exceptions import DataError, MetadataError
 from ...metadata import Band
-from .eventset import EventSet, as_event_set, event_times, take_rows
+
+from .frames import event_times, take_rows
 from .seeds import (
     OP_DOWNSAMPLE,
     OP_FLATTEN,
@@ -44,7 +45,7 @@ def _bin_label(band: Band, index: int) -> str:
     return f"{index} [{edges[index]:.6g}, {edges[index + 1]:.6g}{closing} nm"
 
 
-def flatten(events: EventSet | EventList, band: Band, seed: int, min_per_bin: int = 1) -> EventSet:
+def flatten(events: EventList, band: Band, seed: int, min_per_bin: int = 1) -> EventList:
     """Equalise the band's bin counts: per bin a seeded subset of size n_min = min_w count_w.
 
     Events outside the band are dropped. Bin w keeps a uniform subset without
@@ -63,7 +64,7 @@ def flatten(events: EventSet | EventList, band: Band, seed: int, min_per_bin: in
 
     Returns
     -------
-    EventSet
+    EventList
         bins·n_min events in the input's order.
 
     Raises
@@ -75,7 +76,6 @@ def flatten(events: EventSet | EventList, band: Band, seed: int, min_per_bin: in
     --------
     >>> flat = flatten(event_set, processing.band, seed=1)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     bins = wavelength_bins(events.events["wavelength_nm"].to_numpy(), band)
     counts = np.bincount(bins[bins >= 0], minlength=band.bins)
     n_min = int(counts.min())
@@ -90,7 +90,7 @@ def flatten(events: EventSet | EventList, band: Band, seed: int, min_per_bin: in
     return events.with_events(take_rows(events.events, indices))
 
 
-def tthinning(events: EventSet | EventList, width_s: float, seed: int, min_exposure: float = 0.99) -> EventSet:
+def tthinning(events: EventList, width_s: float, seed: int, min_exposure: float = 0.99) -> EventList:
     """Cap every time bin at round(c̄) events, c̄ = mean count of the fully exposed bins.
 
     Edges are e_j = tstart − o + jΔ with the offset o = uΔ, u the first uniform of stream
@@ -112,7 +112,7 @@ def tthinning(events: EventSet | EventList, width_s: float, seed: int, min_expos
 
     Returns
     -------
-    EventSet
+    EventList
         The thinned events in the input's order.
 
     Raises
@@ -126,7 +126,6 @@ def tthinning(events: EventSet | EventList, width_s: float, seed: int, min_expos
     --------
     >>> flat_curve = tthinning(event_set, 100.0, seed=1)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     if not (math.isfinite(width_s) and width_s > 0):
         raise MetadataError(f"tthinning: field 'width_s': expected number > 0, got {width_s!r}")
     tstart, tstop = events.tstart_s, events.tstop_s
@@ -147,8 +146,8 @@ def tthinning(events: EventSet | EventList, width_s: float, seed: int, min_expos
     return events.with_events(take_rows(events.events, indices))
 
 
-def downsample(events: EventSet | EventList, seed: int, count: int | None = None,
-               fraction: float | None = None) -> EventSet:
+def downsample(events: EventList, seed: int, count: int | None = None,
+               fraction: float | None = None) -> EventList:
     """A uniform subset without replacement of ``count`` or round(fraction·n) events.
 
     Drawn from the one stream (key(seed, TASK, 4), TASK).
@@ -166,7 +165,7 @@ def downsample(events: EventSet | EventList, seed: int, count: int | None = None
 
     Returns
     -------
-    EventSet
+    EventList
         The kept events in the input's order.
 
     Raises
@@ -180,7 +179,6 @@ def downsample(events: EventSet | EventList, seed: int, count: int | None = None
     --------
     >>> half = downsample(event_set, seed=1, fraction=0.5)  # doctest: +SKIP
     """
-    events = as_event_set(events)
     if (count is None) == (fraction is None):
         raise MetadataError("downsample: exactly one of 'count' and 'fraction' is required")
     n = events.count
