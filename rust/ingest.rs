@@ -9,6 +9,8 @@
 //! the gaps they leave are closed at the end. No full-length scratch arrays. Blocks are fixed-size, so the
 //! result never depends on the thread count.
 
+use std::ops::Range;
+
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 
@@ -290,6 +292,35 @@ impl BlockWork {
     }
 }
 
+impl BlockWork {
+    /// Move the valid rows (finite wavelength) to the front of the block's pieces; `self.rows`
+    /// keeps only them. Returns how many were kept.
+    fn compact_valid(
+        &mut self,
+        block_start: usize,
+        time: &mut [f64],
+        energy: &mut [f64],
+        wavelength: &mut [f64],
+    ) -> usize {
+        let mut kept = 0;
+        for k in 0..self.rows.len() {
+            if self.wavelength[k].is_nan() {
+                continue;
+            }
+            let row = self.rows[k];
+            time[kept] = self.value[row - block_start];
+            if let Some(slot) = energy.get_mut(kept) {
+                *slot = self.energy[k];
+            }
+            wavelength[kept] = self.wavelength[k];
+            self.rows[kept] = row;
+            kept += 1;
+        }
+        self.rows.truncate(kept);
+        kept
+    }
+}
+
 /// Split `out` into consecutive pieces of the given lengths.
 fn split_by<'s, T>(mut out: &'s mut [T], lengths: &[usize]) -> Vec<&'s mut [T]> {
     let mut pieces = Vec::with_capacity(lengths.len());
@@ -316,7 +347,19 @@ pub fn ingest_table(
     gti: &[(f64, f64)],
     with_energy: bool,
 ) -> CoreResult<Ingested> {
-    table.check(&time)?;
+    check_fields(table, &time, energy, extra)?;
+    let pass = Pass::new(*table, time, timezero_s, energy, extra);
+    let plan = BlockPlan::new(&pass, gti);
+    let mut outputs = Outputs::zeroed(plan.total_candidates(), extra, with_energy);
+    let reports = pass.run(&plan, outputs.pieces(&plan.candidates));
+    first_bad_time(&reports)?;
+    let kept: Vec<usize> = reports.iter().map(|report| report.kept).collect();
+    Ok(outputs.finish(&plan, &kept))
+}
+
+/// Every column must lie inside a row before any row is read.
+fn check_fields(table: &Table<'_>, time: &Field, energy: &EnergySource, extra: &[(Field, OutKind)]) -> CoreResult<()> {
+    table.check(time)?;
     match energy {
         EnergySource::Channels { field, .. } | EnergySource::Energy { field, .. } => table.check(field)?,
         EnergySource::Wavelength { field, energy_kev } => {
@@ -329,200 +372,297 @@ pub fn ingest_table(
     for (field, _) in extra {
         table.check(field)?;
     }
-    let n = table.rows;
-    let channels = match energy {
-        EnergySource::Channels { calibration, .. } => ChannelTable::new(calibration),
-        _ => None,
-    };
-    // The block's dithering stream: one draw per raw row, valid or not, in row order.
-    let dither_stream = |block: usize| match energy {
-        EnergySource::Channels { dither_seed, dataset_key, .. } => {
-            Some(stream(*dither_seed, domain::DITHER, &[*dataset_key, block as u64]))
-        }
-        _ => None,
-    };
+    Ok(())
+}
 
-    // Each GTI is one row range of the (sorted) times, found by bisection. If the times
-    // are not sorted the ranges are meaningless, but the pass below then fails anyway.
-    let time_at = |row: usize| {
+/// What every block reads, shared by the bisection and the parallel pass.
+struct Pass<'a> {
+    table: Table<'a>,
+    time: Field,
+    timezero_s: f64,
+    energy: &'a EnergySource,
+    channels: Option<ChannelTable>,
+    extra: &'a [(Field, OutKind)],
+}
+
+impl<'a> Pass<'a> {
+    fn new(
+        table: Table<'a>,
+        time: Field,
+        timezero_s: f64,
+        energy: &'a EnergySource,
+        extra: &'a [(Field, OutKind)],
+    ) -> Self {
+        let channels = match energy {
+            EnergySource::Channels { calibration, .. } => ChannelTable::new(calibration),
+            _ => None,
+        };
+        Self { table, time, timezero_s, energy, channels, extra }
+    }
+
+    /// The time of one row [s], TIMEZERO included.
+    fn time_at(&self, row: usize) -> f64 {
         let mut value = [0.0f64];
-        decode(table.bytes, table.row_bytes, time, std::iter::once(row), &mut value);
-        value[0] + timezero_s
-    };
-    let lower_bound = |x: f64| {
-        let (mut lo, mut hi) = (0usize, n);
+        decode(self.table.bytes, self.table.row_bytes, self.time, std::iter::once(row), &mut value);
+        value[0] + self.timezero_s
+    }
+
+    /// The first row whose time is not before `x`, by bisection of the (sorted) times.
+    fn first_row_not_before(&self, x: f64) -> usize {
+        let (mut lo, mut hi) = (0usize, self.table.rows);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if time_at(mid) < x {
+            if self.time_at(mid) < x {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
         lo
-    };
-    let ranges: Vec<(usize, usize)> =
-        gti.iter().map(|&(start, stop)| (lower_bound(start), lower_bound(stop))).collect();
-    let block_count = n.div_ceil(EVENT_BLOCK);
-    let candidates_in = |block: usize, rows: Option<&mut Vec<usize>>| {
-        let (start, stop) = (block * EVENT_BLOCK, ((block + 1) * EVENT_BLOCK).min(n));
-        let mut count = 0;
-        let mut rows = rows;
-        for &(lo, hi) in &ranges {
-            let (a, b) = (lo.max(start), hi.min(stop));
-            if a < b {
-                count += b - a;
-                if let Some(list) = rows.as_deref_mut() {
-                    list.extend(a..b);
-                }
-            }
-        }
-        count
-    };
-    let candidates: Vec<usize> = (0..block_count).map(|block| candidates_in(block, None)).collect();
-    let total_candidates: usize = candidates.iter().sum();
+    }
 
-    // Outputs sized for every in-GTI row; rows with an invalid energy leave a gap at the
-    // end of their block's piece, closed afterwards (rare: invalid channels or E ≤ 0).
-    let mut time_s: Vec<f64> = zeroed(total_candidates);
-    let mut energy_kev: Vec<f64> = zeroed(if with_energy { total_candidates } else { 0 });
-    let mut wavelength_nm: Vec<f64> = zeroed(total_candidates);
-    let mut extra_out: Vec<Column> = extra
-        .iter()
-        .map(|(_, kind)| match kind {
-            OutKind::Float => Column::Float(zeroed(total_candidates)),
-            OutKind::Int => Column::Int(zeroed(total_candidates)),
-        })
-        .collect();
-    let time_pieces = split_by(&mut time_s, &candidates);
-    let energy_pieces: Vec<&mut [f64]> = if with_energy {
-        split_by(&mut energy_kev, &candidates)
-    } else {
-        (0..block_count).map(|_| <&mut [f64]>::default()).collect()
-    };
-    let wavelength_pieces = split_by(&mut wavelength_nm, &candidates);
-    let mut extra_pieces: Vec<Vec<ExtraPiece<'_>>> = (0..block_count).map(|_| Vec::new()).collect();
-    for column in extra_out.iter_mut() {
-        match column {
-            Column::Float(values) => {
-                for (block, piece) in split_by(values, &candidates).into_iter().enumerate() {
-                    extra_pieces[block].push(ExtraPiece::Float(piece));
+    /// The block's dithering stream: one draw per raw row, valid or not, in row order.
+    fn dither_stream(&self, block: usize) -> Option<Pcg64Mcg> {
+        match self.energy {
+            EnergySource::Channels { dither_seed, dataset_key, .. } => {
+                Some(stream(*dither_seed, domain::DITHER, &[*dataset_key, block as u64]))
+            }
+            _ => None,
+        }
+    }
+
+    /// Blocks are fixed-size and write disjoint pieces, so the result never depends on the thread count.
+    fn run(&self, plan: &BlockPlan, pieces: Vec<BlockPieces<'_>>) -> Vec<BlockReport> {
+        pieces
+            .into_par_iter()
+            .enumerate()
+            .map_init(BlockWork::new, |work, (block, out)| self.ingest_block(plan, work, block, out))
+            .collect()
+    }
+
+    /// One block: check all its times; if they are good, write its valid in-GTI rows into `out`.
+    fn ingest_block(&self, plan: &BlockPlan, work: &mut BlockWork, block: usize, out: BlockPieces<'_>) -> BlockReport {
+        let rows = plan.block_rows(block);
+        let mut report = self.check_times(work, rows.clone());
+        if report.bad.is_some() {
+            return report;
+        }
+        work.rows.clear();
+        plan.collect_candidates(block, &mut work.rows);
+        let mut dither = self.dither_stream(block);
+        work.energies(&self.table, self.energy, self.channels.as_ref(), rows.start, dither.as_mut());
+        let BlockPieces { time, energy, wavelength, mut extra } = out;
+        report.kept = work.compact_valid(rows.start, time, energy, wavelength);
+        self.decode_extra(&work.rows, &mut extra);
+        self.release_pages(rows);
+        report
+    }
+
+    /// Every time of the block is checked, kept or not; they stay in `work.value`, TIMEZERO included.
+    fn check_times(&self, work: &mut BlockWork, rows: Range<usize>) -> BlockReport {
+        let mut report = BlockReport::default();
+        work.value.resize(rows.len(), 0.0);
+        decode(self.table.bytes, self.table.row_bytes, self.time, rows.clone(), &mut work.value);
+        let mut previous = f64::NEG_INFINITY;
+        for (i, t) in work.value.iter_mut().enumerate() {
+            *t += self.timezero_s;
+            if report.bad.is_none() {
+                if !t.is_finite() {
+                    report.bad = Some((rows.start + i, BadTime::NonFinite));
+                } else if *t < previous {
+                    report.bad = Some((rows.start + i, BadTime::Decreasing));
                 }
             }
-            Column::Int(values) => {
-                for (block, piece) in split_by(values, &candidates).into_iter().enumerate() {
-                    extra_pieces[block].push(ExtraPiece::Int(piece));
+            previous = *t;
+        }
+        report.first_time = work.value.first().copied().unwrap_or(f64::NEG_INFINITY);
+        report.last_time = work.value.last().copied().unwrap_or(f64::NEG_INFINITY);
+        report
+    }
+
+    /// The extra columns of the kept `rows`, into the front of each piece.
+    fn decode_extra(&self, rows: &[usize], pieces: &mut [ExtraPiece<'_>]) {
+        let kept = rows.len();
+        for (piece, (field, _)) in pieces.iter_mut().zip(self.extra) {
+            let rows = rows.iter().copied();
+            match piece {
+                ExtraPiece::Float(values) => {
+                    decode(self.table.bytes, self.table.row_bytes, *field, rows, &mut values[..kept])
+                }
+                ExtraPiece::Int(values) => {
+                    decode(self.table.bytes, self.table.row_bytes, *field, rows, &mut values[..kept])
                 }
             }
         }
     }
 
-    let reports: Vec<BlockReport> = time_pieces
-        .into_par_iter()
-        .zip(energy_pieces)
-        .zip(wavelength_pieces)
-        .zip(extra_pieces)
-        .enumerate()
-        .map_init(BlockWork::new, |work, (block, (((t_out, e_out), l_out), mut x_out))| {
-            let start = block * EVENT_BLOCK;
-            let stop = (start + EVENT_BLOCK).min(n);
-            let mut report = BlockReport::default();
-            // Every time of the block is checked, kept or not.
-            work.value.resize(stop - start, 0.0);
-            decode(table.bytes, table.row_bytes, time, start..stop, &mut work.value);
-            let mut previous = f64::NEG_INFINITY;
-            for (i, t) in work.value.iter_mut().enumerate() {
-                *t += timezero_s;
-                if report.bad.is_none() {
-                    if !t.is_finite() {
-                        report.bad = Some((start + i, BadTime::NonFinite));
-                    } else if *t < previous {
-                        report.bad = Some((start + i, BadTime::Decreasing));
-                    }
-                }
-                previous = *t;
-            }
-            report.first_time = work.value.first().copied().unwrap_or(f64::NEG_INFINITY);
-            report.last_time = work.value.last().copied().unwrap_or(f64::NEG_INFINITY);
-            if report.bad.is_some() {
-                return report;
-            }
-            work.rows.clear();
-            candidates_in(block, Some(&mut work.rows));
-            let mut dither = dither_stream(block);
-            work.energies(table, energy, channels.as_ref(), start, dither.as_mut());
-            // Compact the valid rows to the front of the block's piece.
-            let mut kept = 0;
-            for k in 0..work.rows.len() {
-                if work.wavelength[k].is_nan() {
-                    continue;
-                }
-                let row = work.rows[k];
-                t_out[kept] = work.value[row - start];
-                if let Some(slot) = e_out.get_mut(kept) {
-                    *slot = work.energy[k];
-                }
-                l_out[kept] = work.wavelength[k];
-                work.rows[kept] = row;
-                kept += 1;
-            }
-            work.rows.truncate(kept);
-            for (piece, (field, _)) in x_out.iter_mut().zip(extra) {
-                let rows = work.rows.iter().copied();
-                match piece {
-                    ExtraPiece::Float(values) => {
-                        decode(table.bytes, table.row_bytes, *field, rows, &mut values[..kept])
-                    }
-                    ExtraPiece::Int(values) => decode(table.bytes, table.row_bytes, *field, rows, &mut values[..kept]),
-                }
-            }
-            report.kept = kept;
-            if table.file_backed {
-                // SAFETY: only `Table::file_backed` sets the flag, whose caller guarantees a
-                // shared file mapping; this block's pages are done with and would be re-read
-                // from the page cache if touched again.
-                unsafe { release_file_pages(&table.bytes[start * table.row_bytes..stop * table.row_bytes]) };
-            }
-            report
-        })
-        .collect();
+    /// A file-backed block's pages are done with once read; releasing them bounds the resident size.
+    fn release_pages(&self, rows: Range<usize>) {
+        if self.table.file_backed {
+            let row_bytes = self.table.row_bytes;
+            let read = &self.table.bytes[rows.start * row_bytes..rows.end * row_bytes];
+            // SAFETY: only `Table::file_backed` sets the flag, whose caller guarantees a
+            // shared file mapping; this block's pages are done with and would be re-read
+            // from the page cache if touched again.
+            unsafe { release_file_pages(read) };
+        }
+    }
+}
 
-    let mut first_bad = reports.iter().find_map(|report| report.bad);
-    if first_bad.is_none() {
+/// The in-GTI rows of each block, known before any energy is: outputs are sized from them.
+struct BlockPlan {
+    rows: usize,
+    /// Each GTI as a row range of the (sorted) times. If the times are not sorted the
+    /// ranges are meaningless, but the pass then fails anyway.
+    ranges: Vec<(usize, usize)>,
+    /// In-GTI rows per block.
+    candidates: Vec<usize>,
+}
+
+impl BlockPlan {
+    fn new(pass: &Pass<'_>, gti: &[(f64, f64)]) -> Self {
+        let ranges = gti
+            .iter()
+            .map(|&(start, stop)| (pass.first_row_not_before(start), pass.first_row_not_before(stop)))
+            .collect();
+        let mut plan = Self { rows: pass.table.rows, ranges, candidates: Vec::new() };
+        plan.candidates = (0..plan.rows.div_ceil(EVENT_BLOCK)).map(|block| plan.candidate_count(block)).collect();
+        plan
+    }
+
+    fn total_candidates(&self) -> usize {
+        self.candidates.iter().sum()
+    }
+
+    fn block_rows(&self, block: usize) -> Range<usize> {
+        let start = block * EVENT_BLOCK;
+        start..(start + EVENT_BLOCK).min(self.rows)
+    }
+
+    /// The non-empty overlaps of the block with the GTI row ranges, in GTI order.
+    fn candidate_ranges(&self, block: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+        let rows = self.block_rows(block);
+        self.ranges.iter().map(move |&(lo, hi)| lo.max(rows.start)..hi.min(rows.end)).filter(|r| r.start < r.end)
+    }
+
+    fn candidate_count(&self, block: usize) -> usize {
+        self.candidate_ranges(block).map(|r| r.len()).sum()
+    }
+
+    fn collect_candidates(&self, block: usize, rows: &mut Vec<usize>) {
+        for range in self.candidate_ranges(block) {
+            rows.extend(range);
+        }
+    }
+}
+
+/// The output columns, sized for every in-GTI row; rows with an invalid energy leave a gap
+/// at the end of their block's piece, closed afterwards (rare: invalid channels or E ≤ 0).
+struct Outputs {
+    time_s: Vec<f64>,
+    energy_kev: Vec<f64>,
+    wavelength_nm: Vec<f64>,
+    extra: Vec<Column>,
+    with_energy: bool,
+}
+
+impl Outputs {
+    fn zeroed(len: usize, extra: &[(Field, OutKind)], with_energy: bool) -> Self {
+        Self {
+            time_s: zeroed(len),
+            energy_kev: zeroed(if with_energy { len } else { 0 }),
+            wavelength_nm: zeroed(len),
+            extra: extra
+                .iter()
+                .map(|(_, kind)| match kind {
+                    OutKind::Float => Column::Float(zeroed(len)),
+                    OutKind::Int => Column::Int(zeroed(len)),
+                })
+                .collect(),
+            with_energy,
+        }
+    }
+
+    /// Each block's own piece of every column, so blocks write in parallel without scratch copies.
+    fn pieces(&mut self, sizes: &[usize]) -> Vec<BlockPieces<'_>> {
+        let time = split_by(&mut self.time_s, sizes);
+        let energy: Vec<&mut [f64]> = if self.with_energy {
+            split_by(&mut self.energy_kev, sizes)
+        } else {
+            sizes.iter().map(|_| <&mut [f64]>::default()).collect()
+        };
+        let wavelength = split_by(&mut self.wavelength_nm, sizes);
+        let mut extra: Vec<Vec<ExtraPiece<'_>>> = sizes.iter().map(|_| Vec::new()).collect();
+        for column in self.extra.iter_mut() {
+            for (block, piece) in column.pieces(sizes).into_iter().enumerate() {
+                extra[block].push(piece);
+            }
+        }
+        time.into_iter()
+            .zip(energy)
+            .zip(wavelength)
+            .zip(extra)
+            .map(|(((time, energy), wavelength), extra)| BlockPieces { time, energy, wavelength, extra })
+            .collect()
+    }
+
+    /// Close the gaps of invalid energies and count what was dropped.
+    fn finish(mut self, plan: &BlockPlan, kept: &[usize]) -> Ingested {
+        let candidates = &plan.candidates[..];
+        if kept != candidates {
+            close_gaps(&mut self.time_s, candidates, kept);
+            if self.with_energy {
+                close_gaps(&mut self.energy_kev, candidates, kept);
+            }
+            close_gaps(&mut self.wavelength_nm, candidates, kept);
+            for column in self.extra.iter_mut() {
+                column.close_gaps(candidates, kept);
+            }
+        }
+        let total_candidates = plan.total_candidates();
+        let total_kept: usize = kept.iter().sum();
+        Ingested {
+            time_s: self.time_s,
+            energy_kev: self.energy_kev,
+            wavelength_nm: self.wavelength_nm,
+            extra: self.extra,
+            dropped_outside_gti: plan.rows - total_candidates,
+            dropped_invalid_energy: total_candidates - total_kept,
+        }
+    }
+}
+
+impl Column {
+    /// Consecutive pieces of the given lengths.
+    fn pieces(&mut self, sizes: &[usize]) -> Vec<ExtraPiece<'_>> {
+        match self {
+            Column::Float(values) => split_by(values, sizes).into_iter().map(ExtraPiece::Float).collect(),
+            Column::Int(values) => split_by(values, sizes).into_iter().map(ExtraPiece::Int).collect(),
+        }
+    }
+
+    fn close_gaps(&mut self, sizes: &[usize], kept: &[usize]) {
+        match self {
+            Column::Float(values) => close_gaps(values, sizes, kept),
+            Column::Int(values) => close_gaps(values, sizes, kept),
+        }
+    }
+}
+
+/// The first bad time in row order: inside a block, else at a block boundary.
+fn first_bad_time(reports: &[BlockReport]) -> CoreResult<()> {
+    let first_bad = reports.iter().find_map(|report| report.bad).or_else(|| {
         // Block boundaries: the first time of each block against the last of the previous one.
-        first_bad = reports
+        reports
             .windows(2)
             .position(|pair| pair[1].first_time < pair[0].last_time)
-            .map(|block| ((block + 1) * EVENT_BLOCK, BadTime::Decreasing));
-    }
+            .map(|block| ((block + 1) * EVENT_BLOCK, BadTime::Decreasing))
+    });
     match first_bad {
-        Some((row, BadTime::NonFinite)) => return Err(CoreError::Data(format!("non-finite time at row {}", row + 1))),
-        Some((row, BadTime::Decreasing)) => return Err(CoreError::UnsortedTimes { row: row + 1 }),
-        None => {}
+        Some((row, BadTime::NonFinite)) => Err(CoreError::Data(format!("non-finite time at row {}", row + 1))),
+        Some((row, BadTime::Decreasing)) => Err(CoreError::UnsortedTimes { row: row + 1 }),
+        None => Ok(()),
     }
-    let kept: Vec<usize> = reports.iter().map(|r| r.kept).collect();
-    if kept != candidates {
-        close_gaps(&mut time_s, &candidates, &kept);
-        if with_energy {
-            close_gaps(&mut energy_kev, &candidates, &kept);
-        }
-        close_gaps(&mut wavelength_nm, &candidates, &kept);
-        for column in extra_out.iter_mut() {
-            match column {
-                Column::Float(values) => close_gaps(values, &candidates, &kept),
-                Column::Int(values) => close_gaps(values, &candidates, &kept),
-            }
-        }
-    }
-    let total_kept: usize = kept.iter().sum();
-    Ok(Ingested {
-        time_s,
-        energy_kev,
-        wavelength_nm,
-        extra: extra_out,
-        dropped_outside_gti: n - total_candidates,
-        dropped_invalid_energy: total_candidates - total_kept,
-    })
 }
 
 /// Move each block's `kept` leading values left so the pieces are contiguous, then truncate.
@@ -555,6 +695,14 @@ struct BlockReport {
 enum ExtraPiece<'a> {
     Float(&'a mut [f64]),
     Int(&'a mut [i64]),
+}
+
+/// One block's pieces of the outputs; `energy` is empty when energies are not wanted.
+struct BlockPieces<'a> {
+    time: &'a mut [f64],
+    energy: &'a mut [f64],
+    wavelength: &'a mut [f64],
+    extra: Vec<ExtraPiece<'a>>,
 }
 
 #[cfg(test)]
