@@ -1,198 +1,13 @@
-//! Fused ingestion of a FITS binary table (SPEC §6.1–6.3) in one parallel pass.
-//!
-//! Input is the raw big-endian row buffer of the EVENTS table (row-major, `row_bytes`
-//! per row), so no per-column conversion happens before this call. Times are sorted,
-//! so each GTI is a row range found by bisection; outputs are sized for the in-GTI rows
-//! and every block of 65 536 raw rows (one dithering stream of SPEC §1 each, one draw
-//! per raw row) checks all its times [s], assigns energies [keV] and wavelengths [nm]
-//! and writes its valid rows straight into place. Rows with an invalid energy are rare;
-//! the gaps they leave are closed at the end. No full-length scratch arrays. Blocks are fixed-size, so the
-//! result never depends on the thread count.
+//! The parallel pass of [`super::ingest_table`]: fixed-size blocks of raw rows, each decoded, checked,
+//! dithered and filtered into its own slice of the outputs.
 
 use std::ops::Range;
 
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 
-use crate::calibration::{Calibration, HC_KEV_NM};
-use crate::error::{CoreError, CoreResult};
-use crate::memory::{release_file_pages, zeroed};
-use crate::rng::{domain, stream, uniform, EVENT_BLOCK};
+use super::*;
 
-/// Storage type of one FITS column (always big-endian in the file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldType {
-    U8,
-    I16,
-    I32,
-    I64,
-    F32,
-    F64,
-}
-
-impl FieldType {
-    pub fn from_code(code: &str) -> CoreResult<Self> {
-        Ok(match code {
-            "u1" => Self::U8,
-            "i2" => Self::I16,
-            "i4" => Self::I32,
-            "i8" => Self::I64,
-            "f4" => Self::F32,
-            "f8" => Self::F64,
-            other => return Err(CoreError::Parameter(format!("unsupported FITS column type '{other}'"))),
-        })
-    }
-
-    fn width(self) -> usize {
-        match self {
-            Self::U8 => 1,
-            Self::I16 => 2,
-            Self::I32 | Self::F32 => 4,
-            Self::I64 | Self::F64 => 8,
-        }
-    }
-}
-
-/// One column: its byte offset inside a row and its type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Field {
-    pub offset: usize,
-    pub kind: FieldType,
-}
-
-/// Output value types a stored column widens into.
-trait Widen: Copy {
-    fn from_i64(value: i64) -> Self;
-    fn from_f64(value: f64) -> Self;
-}
-
-impl Widen for f64 {
-    #[inline]
-    fn from_i64(value: i64) -> Self {
-        value as f64
-    }
-    #[inline]
-    fn from_f64(value: f64) -> Self {
-        value
-    }
-}
-
-impl Widen for i64 {
-    #[inline]
-    fn from_i64(value: i64) -> Self {
-        value
-    }
-    /// Truncation: callers only pass integral floats to integer outputs.
-    #[inline]
-    fn from_f64(value: f64) -> Self {
-        value as i64
-    }
-}
-
-/// Decode `field` of the picked rows (big-endian), one tight loop per storage type.
-fn decode<T: Widen>(rows: &[u8], row_bytes: usize, field: Field, pick: impl Iterator<Item = usize>, out: &mut [T]) {
-    macro_rules! run {
-        ($width:literal, $convert:expr) => {
-            for (slot, i) in out.iter_mut().zip(pick) {
-                let at = i * row_bytes + field.offset;
-                let mut raw = [0u8; $width];
-                raw.copy_from_slice(&rows[at..at + $width]);
-                *slot = $convert(raw);
-            }
-        };
-    }
-    match field.kind {
-        FieldType::U8 => run!(1, |b: [u8; 1]| T::from_i64(i64::from(b[0]))),
-        FieldType::I16 => run!(2, |b| T::from_i64(i64::from(i16::from_be_bytes(b)))),
-        FieldType::I32 => run!(4, |b| T::from_i64(i64::from(i32::from_be_bytes(b)))),
-        FieldType::I64 => run!(8, |b| T::from_i64(i64::from_be_bytes(b))),
-        FieldType::F32 => run!(4, |b| T::from_f64(f64::from(f32::from_be_bytes(b)))),
-        FieldType::F64 => run!(8, |b| T::from_f64(f64::from_be_bytes(b))),
-    }
-}
-
-/// Where energies and wavelengths come from (SPEC §6.2).
-#[derive(Debug, Clone, Copy)]
-pub enum EnergySource {
-    /// Integer channels dithered uniformly in energy inside their interval.
-    Channels { field: Field, calibration: Calibration, dither_seed: u64, dataset_key: u64 },
-    /// A continuous ENERGY column, `per_kev` of its units making one keV (1000 for eV, 1 for keV).
-    Energy { field: Field, per_kev: f64 },
-    /// A stored WAVELENGTH column in nm, with an optional stored ENERGY_KEV column.
-    Wavelength { field: Field, energy_kev: Option<Field> },
-}
-
-/// Output type of an extra column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutKind {
-    Float,
-    Int,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Column {
-    Float(Vec<f64>),
-    Int(Vec<i64>),
-}
-
-/// The kept events, in file order, and what was dropped.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ingested {
-    pub time_s: Vec<f64>,
-    pub energy_kev: Vec<f64>,
-    pub wavelength_nm: Vec<f64>,
-    pub extra: Vec<Column>,
-    pub dropped_outside_gti: usize,
-    pub dropped_invalid_energy: usize,
-}
-
-/// A view of the raw table bytes.
-#[derive(Debug, Clone, Copy)]
-pub struct Table<'a> {
-    pub bytes: &'a [u8],
-    pub row_bytes: usize,
-    pub rows: usize,
-    /// The bytes lie in a shared file mapping, so their pages may be released once read.
-    file_backed: bool,
-}
-
-impl<'a> Table<'a> {
-    /// A table over any memory; its pages are never released.
-    pub fn new(bytes: &'a [u8], row_bytes: usize, rows: usize) -> CoreResult<Self> {
-        if row_bytes == 0 || bytes.len() < row_bytes.saturating_mul(rows) {
-            return Err(CoreError::Data(format!(
-                "table buffer of {} bytes is too short for {rows} rows of {row_bytes} bytes",
-                bytes.len()
-            )));
-        }
-        Ok(Self { bytes, row_bytes, rows, file_backed: false })
-    }
-
-    /// A table over a file mapping: [`ingest_table`] releases each block's pages once it has
-    /// read them, which keeps the resident size of a 10⁸-row file near the output size.
-    ///
-    /// # Safety
-    ///
-    /// `bytes` must satisfy the contract of [`release_file_pages`]: it lies inside a shared
-    /// file mapping (e.g. Python's `mmap.mmap(..., access=ACCESS_READ)`).
-    pub unsafe fn file_backed(bytes: &'a [u8], row_bytes: usize, rows: usize) -> CoreResult<Self> {
-        Ok(Self { file_backed: true, ..Self::new(bytes, row_bytes, rows)? })
-    }
-
-    /// Whether reading the table releases its pages.
-    pub fn is_file_backed(&self) -> bool {
-        self.file_backed
-    }
-
-    fn check(&self, field: &Field) -> CoreResult<()> {
-        if field.offset + field.kind.width() > self.row_bytes {
-            return Err(CoreError::Parameter(format!("column at byte {} lies outside the row", field.offset)));
-        }
-        Ok(())
-    }
-}
-
-/// Per-channel [lo, hi) energies, so dithering needs no division per row.
 struct ChannelTable {
     first: i64,
     bounds: Vec<(f64, f64)>,
@@ -333,50 +148,8 @@ fn split_by<'s, T>(mut out: &'s mut [T], lengths: &[usize]) -> Vec<&'s mut [T]> 
 }
 
 /// Decode, check, dither and filter an event table in one call.
-///
-/// `gti` must be sorted and merged; events are kept when start ≤ t < stop for
-/// some GTI and their energy is valid. Times must be finite and non-decreasing
-/// (the error names the 1-based row; decreasing times are [`CoreError::UnsortedTimes`]).
-/// The pages of a [`Table::file_backed`] table are released block by block.
-pub fn ingest_table(
-    table: &Table<'_>,
-    time: Field,
-    timezero_s: f64,
-    energy: &EnergySource,
-    extra: &[(Field, OutKind)],
-    gti: &[(f64, f64)],
-    with_energy: bool,
-) -> CoreResult<Ingested> {
-    check_fields(table, &time, energy, extra)?;
-    let pass = Pass::new(*table, time, timezero_s, energy, extra);
-    let plan = BlockPlan::new(&pass, gti);
-    let mut outputs = Outputs::zeroed(plan.total_candidates(), extra, with_energy);
-    let reports = pass.run(&plan, outputs.pieces(&plan.candidates));
-    first_bad_time(&reports)?;
-    let kept: Vec<usize> = reports.iter().map(|report| report.kept).collect();
-    Ok(outputs.finish(&plan, &kept))
-}
-
-/// Every column must lie inside a row before any row is read.
-fn check_fields(table: &Table<'_>, time: &Field, energy: &EnergySource, extra: &[(Field, OutKind)]) -> CoreResult<()> {
-    table.check(time)?;
-    match energy {
-        EnergySource::Channels { field, .. } | EnergySource::Energy { field, .. } => table.check(field)?,
-        EnergySource::Wavelength { field, energy_kev } => {
-            table.check(field)?;
-            if let Some(f) = energy_kev {
-                table.check(f)?;
-            }
-        }
-    }
-    for (field, _) in extra {
-        table.check(field)?;
-    }
-    Ok(())
-}
-
 /// What every block reads, shared by the bisection and the parallel pass.
-struct Pass<'a> {
+pub(super) struct Pass<'a> {
     table: Table<'a>,
     time: Field,
     timezero_s: f64,
@@ -386,7 +159,7 @@ struct Pass<'a> {
 }
 
 impl<'a> Pass<'a> {
-    fn new(
+    pub(super) fn new(
         table: Table<'a>,
         time: Field,
         timezero_s: f64,
@@ -432,7 +205,7 @@ impl<'a> Pass<'a> {
     }
 
     /// Blocks are fixed-size and write disjoint pieces, so the result never depends on the thread count.
-    fn run(&self, plan: &BlockPlan, pieces: Vec<BlockPieces<'_>>) -> Vec<BlockReport> {
+    pub(super) fn run(&self, plan: &BlockPlan, pieces: Vec<BlockPieces<'_>>) -> Vec<BlockReport> {
         pieces
             .into_par_iter()
             .enumerate()
@@ -510,17 +283,17 @@ impl<'a> Pass<'a> {
 }
 
 /// The in-GTI rows of each block, known before any energy is: outputs are sized from them.
-struct BlockPlan {
+pub(super) struct BlockPlan {
     rows: usize,
     /// Each GTI as a row range of the (sorted) times. If the times are not sorted the
     /// ranges are meaningless, but the pass then fails anyway.
     ranges: Vec<(usize, usize)>,
     /// In-GTI rows per block.
-    candidates: Vec<usize>,
+    pub(super) candidates: Vec<usize>,
 }
 
 impl BlockPlan {
-    fn new(pass: &Pass<'_>, gti: &[(f64, f64)]) -> Self {
+    pub(super) fn new(pass: &Pass<'_>, gti: &[(f64, f64)]) -> Self {
         let ranges = gti
             .iter()
             .map(|&(start, stop)| (pass.first_row_not_before(start), pass.first_row_not_before(stop)))
@@ -530,7 +303,7 @@ impl BlockPlan {
         plan
     }
 
-    fn total_candidates(&self) -> usize {
+    pub(super) fn total_candidates(&self) -> usize {
         self.candidates.iter().sum()
     }
 
@@ -558,7 +331,7 @@ impl BlockPlan {
 
 /// The output columns, sized for every in-GTI row; rows with an invalid energy leave a gap
 /// at the end of their block's piece, closed afterwards (rare: invalid channels or E ≤ 0).
-struct Outputs {
+pub(super) struct Outputs {
     time_s: Vec<f64>,
     energy_kev: Vec<f64>,
     wavelength_nm: Vec<f64>,
@@ -567,7 +340,7 @@ struct Outputs {
 }
 
 impl Outputs {
-    fn zeroed(len: usize, extra: &[(Field, OutKind)], with_energy: bool) -> Self {
+    pub(super) fn zeroed(len: usize, extra: &[(Field, OutKind)], with_energy: bool) -> Self {
         Self {
             time_s: zeroed(len),
             energy_kev: zeroed(if with_energy { len } else { 0 }),
@@ -584,7 +357,7 @@ impl Outputs {
     }
 
     /// Each block's own piece of every column, so blocks write in parallel without scratch copies.
-    fn pieces(&mut self, sizes: &[usize]) -> Vec<BlockPieces<'_>> {
+    pub(super) fn pieces(&mut self, sizes: &[usize]) -> Vec<BlockPieces<'_>> {
         let time = split_by(&mut self.time_s, sizes);
         let energy: Vec<&mut [f64]> = if self.with_energy {
             split_by(&mut self.energy_kev, sizes)
@@ -607,7 +380,7 @@ impl Outputs {
     }
 
     /// Close the gaps of invalid energies and count what was dropped.
-    fn finish(mut self, plan: &BlockPlan, kept: &[usize]) -> Ingested {
+    pub(super) fn finish(mut self, plan: &BlockPlan, kept: &[usize]) -> Ingested {
         let candidates = &plan.candidates[..];
         if kept != candidates {
             close_gaps(&mut self.time_s, candidates, kept);
@@ -650,7 +423,7 @@ impl Column {
 }
 
 /// The first bad time in row order: inside a block, else at a block boundary.
-fn first_bad_time(reports: &[BlockReport]) -> CoreResult<()> {
+pub(super) fn first_bad_time(reports: &[BlockReport]) -> CoreResult<()> {
     let first_bad = reports.iter().find_map(|report| report.bad).or_else(|| {
         // Block boundaries: the first time of each block against the last of the previous one.
         reports
@@ -684,12 +457,12 @@ enum BadTime {
 }
 
 #[derive(Default)]
-struct BlockReport {
+pub(super) struct BlockReport {
     /// The first bad row (0-based) of the block and what is wrong with it.
     bad: Option<(usize, BadTime)>,
     first_time: f64,
     last_time: f64,
-    kept: usize,
+    pub(super) kept: usize,
 }
 
 enum ExtraPiece<'a> {
@@ -698,159 +471,9 @@ enum ExtraPiece<'a> {
 }
 
 /// One block's pieces of the outputs; `energy` is empty when energies are not wanted.
-struct BlockPieces<'a> {
+pub(super) struct BlockPieces<'a> {
     time: &'a mut [f64],
     energy: &'a mut [f64],
     wavelength: &'a mut [f64],
     extra: Vec<ExtraPiece<'a>>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dither::dither_channels;
-
-    /// Rows of (TIME f8, PI i4, X f4), big-endian like FITS.
-    fn table_bytes(times: &[f64], channels: &[i32], xs: &[f32]) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        for ((t, c), x) in times.iter().zip(channels).zip(xs) {
-            bytes.extend_from_slice(&t.to_be_bytes());
-            bytes.extend_from_slice(&c.to_be_bytes());
-            bytes.extend_from_slice(&x.to_be_bytes());
-        }
-        bytes
-    }
-
-    const TIME: Field = Field { offset: 0, kind: FieldType::F64 };
-    const PI: Field = Field { offset: 8, kind: FieldType::I32 };
-    const X: Field = Field { offset: 12, kind: FieldType::F32 };
-
-    fn channels_source() -> EnergySource {
-        EnergySource::Channels { field: PI, calibration: Calibration::ChandraAcis, dither_seed: 3, dataset_key: 9 }
-    }
-
-    #[test]
-    fn matches_separate_dither_and_filter() {
-        let n = 200_000;
-        let times: Vec<f64> = (0..n).map(|i| i as f64 * 0.01).collect();
-        let channels: Vec<i32> = (0..n).map(|i| (i % 1100) as i32).collect();
-        let xs: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
-        let bytes = table_bytes(&times, &channels, &xs);
-        let table = Table::new(&bytes, 16, n).unwrap();
-        let gti = [(10.0, 500.0), (700.0, 1900.0)];
-        let out =
-            ingest_table(&table, TIME, 0.0, &channels_source(), &[(X, OutKind::Float), (PI, OutKind::Int)], &gti, true)
-                .unwrap();
-        let wide: Vec<i64> = channels.iter().map(|&c| i64::from(c)).collect();
-        let reference = dither_channels(&wide, &Calibration::ChandraAcis, 3, 9);
-        let kept: Vec<usize> = (0..n)
-            .filter(|&i| gti.iter().any(|g| g.0 <= times[i] && times[i] < g.1) && reference.energy_kev[i].is_finite())
-            .collect();
-        assert_eq!(out.time_s, kept.iter().map(|&i| times[i]).collect::<Vec<_>>());
-        assert_eq!(out.energy_kev, kept.iter().map(|&i| reference.energy_kev[i]).collect::<Vec<_>>());
-        assert_eq!(out.wavelength_nm, kept.iter().map(|&i| reference.wavelength_nm[i]).collect::<Vec<_>>());
-        assert_eq!(out.extra[0], Column::Float(kept.iter().map(|&i| f64::from(xs[i])).collect()));
-        assert_eq!(out.extra[1], Column::Int(kept.iter().map(|&i| i64::from(channels[i])).collect()));
-        let inside = (0..n).filter(|&i| gti.iter().any(|g| g.0 <= times[i] && times[i] < g.1)).count();
-        assert_eq!(out.dropped_outside_gti, n - inside);
-        assert_eq!(out.dropped_invalid_energy, inside - kept.len());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn file_backed_tables_read_the_same_and_keep_their_bytes() {
-        let n = 3 * EVENT_BLOCK + 17;
-        let times: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
-        let channels: Vec<i32> = (0..n).map(|i| (i % 1100) as i32).collect();
-        let bytes = table_bytes(&times, &channels, &vec![1.5; n]);
-        let mapping = crate::memory::TestMapping::new("ingest", &bytes);
-        // SAFETY: `mapping` is a read-only shared file mapping.
-        let mapped = unsafe { Table::file_backed(mapping.bytes(), 16, n) }.unwrap();
-        assert!(mapped.is_file_backed());
-        let in_memory = Table::new(&bytes, 16, n).unwrap();
-        assert!(!in_memory.is_file_backed());
-        let extra = [(X, OutKind::Float), (PI, OutKind::Int)];
-        let gti = [(100.0, 9e4), (1e5, 1e9)];
-        let read = |table: &Table<'_>| ingest_table(table, TIME, 0.0, &channels_source(), &extra, &gti, true).unwrap();
-        assert_eq!(read(&mapped), read(&in_memory));
-        assert_eq!(mapping.bytes(), &bytes[..]);
-    }
-
-    #[test]
-    fn xmm_channel_zero_is_always_dropped() {
-        // XMM PI = 0 lies below threshold: invalid whatever the draw (SPEC §6.2).
-        let n = 100_000;
-        let times: Vec<f64> = (0..n).map(|i| i as f64).collect();
-        let channels: Vec<i32> = (0..n).map(|i| if i % 3 == 0 { 0 } else { 500 }).collect();
-        let bytes = table_bytes(&times, &channels, &vec![0.0; n]);
-        let table = Table::new(&bytes, 16, n).unwrap();
-        for seed in 0..4 {
-            let source = EnergySource::Channels {
-                field: PI,
-                calibration: Calibration::XmmEpic,
-                dither_seed: seed,
-                dataset_key: 2,
-            };
-            let out = ingest_table(&table, TIME, 0.0, &source, &[(PI, OutKind::Int)], &[(0.0, 1e9)], true).unwrap();
-            let kept: Vec<usize> = (0..n).filter(|&i| channels[i] != 0).collect();
-            assert_eq!(out.dropped_invalid_energy, n - kept.len());
-            assert_eq!(out.time_s, kept.iter().map(|&i| times[i]).collect::<Vec<_>>());
-            assert_eq!(out.extra[0], Column::Int(kept.iter().map(|&i| i64::from(channels[i])).collect()));
-        }
-    }
-
-    #[test]
-    fn energy_column_unit_scales_to_kev() {
-        // Rows of (TIME f8, ENERGY f8): the same numbers read as eV and as keV.
-        let values = [500.0f64, 1.5, -2.0, 7000.0];
-        let mut bytes = Vec::new();
-        for (i, e) in values.iter().enumerate() {
-            bytes.extend_from_slice(&(i as f64).to_be_bytes());
-            bytes.extend_from_slice(&e.to_be_bytes());
-        }
-        let table = Table::new(&bytes, 16, values.len()).unwrap();
-        let energy = Field { offset: 8, kind: FieldType::F64 };
-        for (per_kev, expected) in [(1000.0, [0.5, 0.0015, 7.0]), (1.0, [500.0, 1.5, 7000.0])] {
-            let source = EnergySource::Energy { field: energy, per_kev };
-            let out = ingest_table(&table, TIME, 0.0, &source, &[], &[(0.0, 10.0)], true).unwrap();
-            assert_eq!(out.energy_kev, expected.to_vec());
-            assert_eq!(out.dropped_invalid_energy, 1);
-            for (e, l) in out.energy_kev.iter().zip(&out.wavelength_nm) {
-                assert_eq!(*l, HC_KEV_NM / e);
-            }
-        }
-    }
-
-    #[test]
-    fn reports_bad_times_with_rows() {
-        let bytes = table_bytes(&[1.0, f64::NAN, 3.0], &[5, 6, 7], &[0.0; 3]);
-        let table = Table::new(&bytes, 16, 3).unwrap();
-        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)], true).unwrap_err();
-        assert_eq!(err, CoreError::Data("non-finite time at row 2".into()));
-        let bytes = table_bytes(&[1.0, 3.0, 2.0], &[5, 6, 7], &[0.0; 3]);
-        let table = Table::new(&bytes, 16, 3).unwrap();
-        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 10.0)], true).unwrap_err();
-        assert_eq!(err, CoreError::UnsortedTimes { row: 3 });
-        assert_eq!(err.to_string(), "times are not non-decreasing at row 3");
-    }
-
-    #[test]
-    fn detects_disorder_across_block_boundary() {
-        let n = EVENT_BLOCK + 10;
-        let mut times: Vec<f64> = (0..n).map(|i| i as f64).collect();
-        times[EVENT_BLOCK] = 0.5;
-        let bytes = table_bytes(&times, &vec![5; n], &vec![0.0; n]);
-        let table = Table::new(&bytes, 16, n).unwrap();
-        let err = ingest_table(&table, TIME, 0.0, &channels_source(), &[], &[(0.0, 1e9)], true).unwrap_err();
-        assert_eq!(err, CoreError::UnsortedTimes { row: EVENT_BLOCK + 1 });
-    }
-
-    #[test]
-    fn rejects_short_buffers_and_fields_outside_rows() {
-        assert!(Table::new(&[0u8; 10], 16, 1).is_err());
-        let bytes = [0u8; 16];
-        let table = Table::new(&bytes, 16, 1).unwrap();
-        let bad = Field { offset: 12, kind: FieldType::F64 };
-        assert!(ingest_table(&table, bad, 0.0, &channels_source(), &[], &[(0.0, 1.0)], true).is_err());
-    }
 }
