@@ -6,6 +6,7 @@ Usage::
     python benches/bench.py simulate [--repeat 3]
     python benches/bench.py run [--events 1200000] [--repeat 3]
     python benches/bench.py bootstrap [--repeat 3]
+    python benches/bench.py baseline [--runs 20] [--repeat 3]
     python benches/bench.py search [--trials 12]
     python benches/bench.py video [--frames 240] [--memory-frames 240 2400] [--memory-size 640x360]
 
@@ -62,6 +63,10 @@ A and of B by ``Generator.integers`` index matrices in blocks of 50 resamples,
 intervals). The three are interleaved metric by metric.
 
 SPEC §20 target: bootstrap 1000 × 7 metrics × 2 datasets ≤ 5 s.
+
+``baseline`` (benches/baseline_cost.py) times ``baseline demo_lane_vs_poisson --runs R``
+on the quickstart content in a fresh workspace, per run, against reading + selecting +
+binning + chunking that pipeline's A and B alone. SPEC §20 target: ≤ 2×.
 
 ``search`` builds the quickstart demo in a temporary workspace (processing
 ``quick``, target ``demo_lane``, template ``sparse``), runs one untimed warm-up
@@ -827,6 +832,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--repeat", type=int, default=3)
     bootstrap = sub.add_parser("bootstrap", help="P1b/P1c bootstrap, 1000 × 7 metrics × 2 datasets, vs numpy")
     bootstrap.add_argument("--repeat", type=int, default=3)
+    baseline = sub.add_parser("baseline", help="one baseline run vs reading + binning + chunking its A and B")
+    baseline.add_argument("--runs", type=int, default=20)
+    baseline.add_argument("--repeat", type=int, default=3)
     search = sub.add_parser("search", help="search trials per minute at the quickstart size, --jobs 1 and 2")
     search.add_argument("--trials", type=int, default=12)
     video = sub.add_parser("video", help="video frames/s at 1280x720 (vs render only) and peak memory vs frames")
@@ -848,6 +856,10 @@ def main(argv: list[str] | None = None) -> int:
         bench_run(options.events, options.repeat)
     elif options.bench == "bootstrap":
         bench_bootstrap(options.repeat)
+    elif options.bench == "baseline":
+        from baseline_cost import bench_baseline  # benches/ is the script's folder, first on sys.path
+
+        bench_baseline(options.runs, options.repeat)
     elif options.bench == "search":
         bench_search(options.trials)
     elif options.bench == "video":
