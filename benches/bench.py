@@ -9,6 +9,7 @@ Usage::
     python benches/bench.py baseline [--runs 20] [--repeat 3]
     python benches/bench.py search [--trials 12]
     python benches/bench.py video [--frames 240] [--memory-frames 240 2400] [--memory-size 640x360]
+    python benches/bench.py imports [--repeat 11]
 
 ``ingest`` writes a Chandra-like evt2 file (TIME, PI, X, Y, CCD_ID; two GTIs),
 then times ``lightlane.read_events`` (read, GTI filter, dither, wavelength)
@@ -83,6 +84,17 @@ are only touched), giving frames/s of both and the encoding overhead. Memory:
 after loading the data, so the peak is that of rendering and streaming alone;
 flat memory means the peaks agree within allocator noise (SPEC §16: frames are
 never accumulated).
+
+``imports`` times fresh processes, interleaved round by round so all see the
+same machine state: ``python -c pass`` (the baseline: interpreter start-up),
+``python -c "import lightlane"``, ``python -m lightlane --help`` and, when
+installed next to this interpreter, the ``lightlane --help`` console script.
+Each is the median wall time of ``--repeat`` (≥ 7) runs after one untimed
+warm-up, with the median CPU time (user + system) beside it (less inflated by
+other load); the cost of lightlane is the difference to the baseline.
+
+SPEC §20 targets: ``import lightlane`` ≤ 0.4 s and ``lightlane --help`` ≤ 0.5 s
+above ``python -c pass`` (heavy imports deferred to the commands that use them).
 """
 
 from __future__ import annotations
@@ -796,6 +808,69 @@ def _frame_mb(size: str) -> float:
     return width * height * 3 / 2**20
 
 
+# --------------------------------------------------------------------------- imports
+
+#: command label → target in seconds above ``python -c pass`` (SPEC §20)
+IMPORT_TARGETS_S = {"import lightlane": 0.4, "python -m lightlane --help": 0.5, "lightlane --help": 0.5}
+MIN_IMPORT_REPEAT = 7
+
+
+def _console_script() -> str | None:
+    """The ``lightlane`` script of this interpreter's environment (one on PATH may run another installation)."""
+    beside = Path(sys.executable).with_name("lightlane")
+    return str(beside) if beside.is_file() else None
+
+
+def _wall_cpu_s(command: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one fresh process running ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bench_imports(repeat: int) -> None:
+    """Fresh-process wall time of ``import lightlane`` and ``--help`` against ``python -c pass``."""
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "import lightlane": [sys.executable, "-c", "import lightlane"],
+        "python -m lightlane --help": [sys.executable, "-m", "lightlane", "--help"],
+    }
+    script = _console_script()
+    if script is not None:
+        commands["lightlane --help"] = [script, "--help"]
+    for command in commands.values():  # warm-up: page cache, .pyc files
+        _wall_cpu_s(command)
+    load = os.getloadavg()[0]
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    cpu: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(repeat):  # interleaved round by round so every command sees the same machine state
+        for label, command in commands.items():
+            wall, used = _wall_cpu_s(command)
+            times[label].append(wall)
+            cpu[label].append(used)
+    load = (load, os.getloadavg()[0])
+    median = {label: statistics.median(values) for label, values in times.items()}
+    median_cpu = {label: statistics.median(values) for label, values in cpu.items()}
+    baseline = median["python -c pass"]
+    print(f"[imports] python: {sys.executable}" + (f"; console script: {script}" if script else
+                                                    "; no `lightlane` console script beside it"))
+    print(f"[imports] python -c pass (baseline): median {baseline * 1e3:.0f} ms, best "
+          f"{min(times['python -c pass']) * 1e3:.0f} ms, CPU {median_cpu['python -c pass'] * 1e3:.0f} ms "
+          f"({repeat} fresh processes)")
+    for label, target in IMPORT_TARGETS_S.items():
+        if label not in median:
+            continue
+        extra = median[label] - baseline
+        print(f"[imports] {label}: median {median[label] * 1e3:.0f} ms, best {min(times[label]) * 1e3:.0f} ms, "
+              f"CPU {median_cpu[label] * 1e3:.0f} ms; {extra * 1e3:+.0f} ms over the baseline = "
+              f"{median[label] / baseline:.2f}x its time; target ≤ {target * 1e3:.0f} ms over it → "
+              f"{extra / target:.2f}x the target")
+    print(f"[imports] 1-min load average {load[0]:.1f} before, {load[1]:.1f} after ({os.cpu_count()} CPUs)")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_child"]:
@@ -841,6 +916,9 @@ def main(argv: list[str] | None = None) -> int:
     video.add_argument("--frames", type=int, default=240)
     video.add_argument("--memory-frames", type=int, nargs="+", default=[240, 2400])
     video.add_argument("--memory-size", default="640x360")
+    imports = sub.add_parser("imports", help="`import lightlane` and `lightlane --help` vs `python -c pass`")
+    imports.add_argument("--repeat", type=int, default=11,
+                         help=f"fresh processes per command (≥ {MIN_IMPORT_REPEAT})")
     options = parser.parse_args(argv)
     if options.bench == "ingest":
         bench_ingest(options.events, options.repeat)
@@ -864,6 +942,10 @@ def main(argv: list[str] | None = None) -> int:
         bench_search(options.trials)
     elif options.bench == "video":
         bench_video(options.frames, options.memory_frames, options.memory_size)
+    elif options.bench == "imports":
+        if options.repeat < MIN_IMPORT_REPEAT:
+            parser.error(f"imports: --repeat must be ≥ {MIN_IMPORT_REPEAT}")
+        bench_imports(options.repeat)
     return 0
 
 

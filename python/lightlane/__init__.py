@@ -8,10 +8,14 @@ The subpackages are layers (SPEC §3 rev 2), each importing only from those belo
 (checked by the import-linter contract in ``pyproject.toml``), bottom to top:
 ``store``, ``metadata``, ``scale``, ``events``, ``lanesheet``, ``datasets``, ``analysis``,
 ``stats``, ``report``, ``pipelines``, ``search``, then ``demo``, ``clean`` and ``cli``.
+
+Importing the package is cheap: the names below and those of every subpackage are imported on
+first use (:mod:`lightlane.lazy`), and heavy libraries load inside the functions and commands that
+use them (SPEC §20).
 """
 
-from .datasets import read_dataset
-from .events import EventList, read_events
+from typing import TYPE_CHECKING
+
 from .exceptions import (
     CacheMissError,
     DataError,
@@ -22,8 +26,14 @@ from .exceptions import (
     PrerequisiteError,
     UnsortedTimesError,
 )
-from .store import Workspace
-from .version import __version__
+from .lazy import lazy_exports
+
+if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_exports), so the import stays cheap
+    from .datasets.registered import read_dataset
+    from .events.event_list import EventList
+    from .events.reading import read_events
+    from .store.workspace import Workspace
+    from .version import __version__
 
 __all__ = [
     "__version__",
@@ -40,3 +50,11 @@ __all__ = [
     "DownloadError",
     "LightlaneWarning",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".datasets.registered": ["read_dataset"],
+    ".events.event_list": ["EventList"],
+    ".events.reading": ["read_events"],
+    ".store.workspace": ["Workspace"],
+    ".version": ["__version__"],
+})

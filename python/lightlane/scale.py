@@ -17,7 +17,6 @@ flight, so the client's "running" marks stay meaningful.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -286,6 +285,8 @@ def _probe(address: str, source: str) -> None:
         raise _unreachable(address, source, error) from None
     if scheme in ("tls", "wss"):
         return  # the handshake needs the security settings only the Client is given
+    import asyncio  # here: only a scheduler probe needs it (~40 ms to import), and `run --help` imports this module
+
     try:  # something listens: is it a Dask scheduler? (a bare comm: a failed Client lingers and logs on exit)
         asyncio.run(asyncio.wait_for(_handshake(address), CONNECT_TIMEOUT_S + 1.0))
     except OSError as error:

@@ -2,11 +2,22 @@
 whole per-dataset analysis (binning, cached chunk table, apparent spectrum).
 """
 
-from .binning import TimeBinning, bin_events, width_set
-from .chunks import CHUNK_COLUMNS, METRICS, WidthCounts, chunk_table, valid_starts
-from .dataset_analysis import Analysis, analyze_dataset, analyze_events
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_exports)
+    from .binning import TimeBinning, bin_events, width_set
+    from .chunks import CHUNK_COLUMNS, METRICS, WidthCounts, chunk_table, valid_starts
+    from .dataset_analysis import Analysis, analyze_dataset, analyze_events
 
 __all__ = [
     "CHUNK_COLUMNS", "METRICS", "Analysis", "TimeBinning", "WidthCounts", "analyze_dataset", "analyze_events",
     "bin_events", "chunk_table", "valid_starts", "width_set",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".binning": ["TimeBinning", "bin_events", "width_set"],
+    ".chunks": ["CHUNK_COLUMNS", "METRICS", "WidthCounts", "chunk_table", "valid_starts"],
+    ".dataset_analysis": ["Analysis", "analyze_dataset", "analyze_events"],
+})

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import _core
+from ..lazy import keep_public_names
 from .common import EXIT_USAGE, MAX_JOBS, GlobalOptions, reset_globals, use_globals
 
 __all__ = ["main", "run", "COMMANDS"]
@@ -99,3 +100,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+keep_public_names(__name__)  # `lightlane.cli.run` stays this function once the `run` command's module has loaded

@@ -6,12 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-import numpy as np
-
-from ..analysis.dataset_analysis import analyze_dataset
 from ..exceptions import MetadataError
 from ..metadata import ProcessingParameters
-from ..report.figures import save_analysis_plots
 from ..store.atomic import atomic_path
 from .common import GlobalOptions, run_command, say
 
@@ -27,6 +23,13 @@ class Options:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    # Here, not at the top: the analysis and its figures load polars, astropy, scipy and matplotlib,
+    # which `lightlane analyze --help` does not need (SPEC §20).
+    import numpy as np
+
+    from ..analysis.dataset_analysis import analyze_dataset
+    from ..report.figures import save_analysis_plots
+
     workspace = globals_.ws
     workspace.require_initialised()
     bins = workspace.load(ProcessingParameters, options.processing).band.bins

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..pipelines.baselines import ensure_baseline
 from ..scale import Execution
 from .common import COUNT, JOBS, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
@@ -25,6 +24,8 @@ class Options:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    from ..pipelines.baselines import ensure_baseline  # here: runs load polars, astropy and scipy; --help does not
+
     workspace = globals_.ws
     workspace.require_initialised()
     execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..datasets.synthetic import generate_dataset
-from ..report.figures import save_synthetic_plots
 from .common import SEED, GlobalOptions, run_command, say
 
 
@@ -22,6 +20,11 @@ class Options:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    # Here, not at the top: generating and plotting load polars, astropy, scipy and matplotlib,
+    # which `lightlane generate --help` does not need (SPEC §20).
+    from ..datasets.synthetic import generate_dataset
+    from ..report.figures import save_synthetic_plots
+
     workspace = globals_.ws
     workspace.require_initialised()
     with workspace.lock():

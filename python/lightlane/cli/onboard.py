@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..datasets.onboard import OnboardOptions, onboard_file, parse_calibration_params
 from .common import GlobalOptions, run_command, say
 
 
@@ -36,6 +35,9 @@ class Options:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    # Here, not at the top: reading FITS loads astropy and polars, which `lightlane onboard --help` does not need.
+    from ..datasets.onboard import OnboardOptions, onboard_file, parse_calibration_params
+
     params = None if options.calibration_params is None else parse_calibration_params(options.calibration_params)
     workspace = globals_.ws
     workspace.require_initialised()

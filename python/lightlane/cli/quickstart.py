@@ -14,12 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ..demo import build_demo
-from ..pipelines.baselines import ensure_baselines
-from ..pipelines.recording import execute_runs
-from ..pipelines.runs import run_folder
-from ..report.summary import verdict_summary
-from ..report.tables.formats import write_workspace_tables
 from ..scale import Execution
 from ..store.workspace import Workspace
 from .common import JOBS, GlobalOptions, run_command, say
@@ -44,6 +38,15 @@ class Options:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    # Here, not at the top: the demo loads polars, astropy, scipy and matplotlib (and Dask with --jobs),
+    # which `lightlane quickstart --help` does not need (SPEC §20).
+    from ..demo import build_demo
+    from ..pipelines.baselines import ensure_baselines
+    from ..pipelines.recording import execute_runs
+    from ..pipelines.runs import run_folder
+    from ..report.summary import verdict_summary
+    from ..report.tables.formats import write_workspace_tables
+
     workspace = Workspace.at(Path(globals_.workspace) / options.directory)
     execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)
     progress = not globals_.quiet

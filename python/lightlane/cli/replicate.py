@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..datasets.synthetic import replicate_dataset
-from ..report.figures import save_synthetic_plots
 from .common import SEED, GlobalOptions, run_command, say
 
 
@@ -23,6 +21,11 @@ class Options:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    # Here, not at the top: fitting, generating and plotting load polars, astropy, scipy and matplotlib,
+    # which `lightlane replicate --help` does not need (SPEC §20).
+    from ..datasets.synthetic import replicate_dataset
+    from ..report.figures import save_synthetic_plots
+
     workspace = globals_.ws
     workspace.require_initialised()
     with workspace.lock():

@@ -8,10 +8,6 @@ from typing import Optional
 
 from ..exceptions import MetadataError
 from ..metadata import Pipeline
-from ..pipelines.baselines import ensure_baselines, retest_run
-from ..pipelines.recording import execute_runs
-from ..pipelines.runs import run_folder
-from ..report.summary import verdict_summary
 from ..scale import Execution
 from .common import COUNT_OR_NONE, JOBS, SEED, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
@@ -46,6 +42,13 @@ def _pipelines(options: Options, globals_: GlobalOptions) -> list[str]:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    # Here, not at the top: runs load polars, astropy, scipy and matplotlib (and Dask with --jobs),
+    # which `lightlane run --help` does not need (SPEC §20).
+    from ..pipelines.baselines import ensure_baselines, retest_run
+    from ..pipelines.recording import execute_runs
+    from ..pipelines.runs import run_folder
+    from ..report.summary import verdict_summary
+
     workspace = globals_.ws
     workspace.require_initialised()
     if options.retest and (options.ensure_baseline or options.seed is not None):

@@ -10,16 +10,6 @@ from typing import Optional
 
 from ..exceptions import MetadataError, PrerequisiteError
 from ..scale import Execution
-from ..search.study import (
-    MIN_REFINE_TRIALS,
-    best_trials,
-    materialize_trial,
-    open_study,
-    run_study,
-    save_progress_plot,
-    study_exists,
-    trial_rows,
-)
 from ..store.workspace import Workspace
 from .common import COUNT_OR_NONE, INDEX, JOBS, SEED, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
@@ -50,6 +40,8 @@ class Options:
 
 def _check_materialize(workspace: Workspace, options: Options) -> None:
     """--materialize names a trial this command runs or one already done: known before a study is written."""
+    from ..search.study import trial_rows  # here: studies load polars and astropy; --help does not
+
     index = options.materialize
     if index is None or index < options.trials:
         return
@@ -59,6 +51,18 @@ def _check_materialize(workspace: Workspace, options: Options) -> None:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    # Here, not at the top: studies load polars and astropy (optuna, matplotlib and Dask when used),
+    # which `lightlane search --help` does not need (SPEC §20).
+    from ..search.study import (
+        MIN_REFINE_TRIALS,
+        best_trials,
+        materialize_trial,
+        open_study,
+        run_study,
+        save_progress_plot,
+        study_exists,
+    )
+
     workspace = globals_.ws
     workspace.require_initialised()
     execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)

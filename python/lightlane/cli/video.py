@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ..report.video import VideoOptions, parse_size, plan_video, render_video, video_path
 from .common import SEED, GlobalOptions, run_command, say
 
 
@@ -32,6 +31,10 @@ class Options:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    # Here, not at the top: the renderer loads matplotlib, polars and astropy, which `lightlane video --help`
+    # does not need (SPEC §20).
+    from ..report.video import VideoOptions, parse_size, plan_video, render_video, video_path
+
     workspace = globals_.ws
     workspace.require_initialised()
     video = VideoOptions(

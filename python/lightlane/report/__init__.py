@@ -6,12 +6,24 @@ Modules: ``drawing`` (matplotlib in the house style: arrays in, a figure out), `
 its data; nothing computes a test.
 """
 
-from .figures import save_analysis_plots, save_run_plots, save_synthetic_plots
-from .summary import verdict_summary
-from .tables import FORMATS, write_workspace_tables
-from .video import VideoOptions, plan_video, render_video
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_exports)
+    from .figures import save_analysis_plots, save_run_plots, save_synthetic_plots
+    from .summary import verdict_summary
+    from .tables import FORMATS, write_workspace_tables
+    from .video import VideoOptions, plan_video, render_video
 
 __all__ = [
     "FORMATS", "VideoOptions", "plan_video", "render_video", "save_analysis_plots", "save_run_plots",
     "save_synthetic_plots", "verdict_summary", "write_workspace_tables",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".figures": ["save_analysis_plots", "save_run_plots", "save_synthetic_plots"],
+    ".summary": ["verdict_summary"],
+    ".tables": ["FORMATS", "write_workspace_tables"],
+    ".video": ["VideoOptions", "plan_video", "render_video"],
+})

@@ -6,52 +6,57 @@ p-values and verdicts, merged result rows), ``p1`` (P1a–P1e), ``p2`` (hardenin
 Everything here is a pure function of arrays and stored summaries; nothing draws.
 """
 
-from .null_summaries import (
-    NullSummary,
-    baseline_missing_message,
-    calibrated_columns,
-    load_baseline_set,
-    p1a_null_counts,
-    require_baseline,
-    store_null_summaries,
-    tail_length,
-    tail_values,
-    thresholds,
-)
-from .p1 import (
-    P1D_BINS,
-    bootstrap_differences,
-    clopper_pearson,
-    mann_whitney,
-    neg_pos_ratio,
-    p1a,
-    p1b_p1c,
-    p1d,
-    p1d_edges,
-    p1d_zone,
-    p1e,
-    percentile_interval,
-)
-from .p2 import P2Fit, fit_power_law, p2, p2_fit, p2_slope, top_chunks, top_counts
-from .quantiles import higher_quantile
-from .verdicts import (
-    ANOMALOUS,
-    CONFIRMED,
-    CONTRAINDICATED,
-    INCONCLUSIVE,
-    NOT_APPLICABLE,
-    NOT_SIGNIFICANT,
-    PARTIAL,
-    SIGNIFICANT,
-    SILENT,
-    STRONGLY_CONFIRMED,
-    TREND,
-    UNDEFINED,
-    VERDICTS,
-    calibrated_p,
-    calibrated_verdict,
-    merge_results,
-)
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_exports)
+    from .null_summaries import (
+        NullSummary,
+        baseline_missing_message,
+        calibrated_columns,
+        load_baseline_set,
+        p1a_null_counts,
+        require_baseline,
+        store_null_summaries,
+        tail_length,
+        tail_values,
+        thresholds,
+    )
+    from .p1 import (
+        P1D_BINS,
+        bootstrap_differences,
+        clopper_pearson,
+        mann_whitney,
+        neg_pos_ratio,
+        p1a,
+        p1b_p1c,
+        p1d,
+        p1d_edges,
+        p1d_zone,
+        p1e,
+        percentile_interval,
+    )
+    from .p2 import P2Fit, fit_power_law, p2, p2_fit, p2_slope, top_chunks, top_counts
+    from .quantiles import higher_quantile
+    from .verdicts import (
+        ANOMALOUS,
+        CONFIRMED,
+        CONTRAINDICATED,
+        INCONCLUSIVE,
+        NOT_APPLICABLE,
+        NOT_SIGNIFICANT,
+        PARTIAL,
+        SIGNIFICANT,
+        SILENT,
+        STRONGLY_CONFIRMED,
+        TREND,
+        UNDEFINED,
+        VERDICTS,
+        calibrated_p,
+        calibrated_verdict,
+        merge_results,
+    )
 
 __all__ = [
     "SIGNIFICANT", "NOT_SIGNIFICANT", "INCONCLUSIVE", "STRONGLY_CONFIRMED", "CONFIRMED", "TREND", "PARTIAL",
@@ -64,3 +69,15 @@ __all__ = [
     "NullSummary", "tail_length", "tail_values", "store_null_summaries", "load_baseline_set", "thresholds",
     "require_baseline", "baseline_missing_message", "p1a_null_counts", "calibrated_columns",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".null_summaries": ["NullSummary", "baseline_missing_message", "calibrated_columns", "load_baseline_set",
+        "p1a_null_counts", "require_baseline", "store_null_summaries", "tail_length", "tail_values", "thresholds"],
+    ".p1": ["P1D_BINS", "bootstrap_differences", "clopper_pearson", "mann_whitney", "neg_pos_ratio", "p1a",
+        "p1b_p1c", "p1d", "p1d_edges", "p1d_zone", "p1e", "percentile_interval"],
+    ".p2": ["P2Fit", "fit_power_law", "p2", "p2_fit", "p2_slope", "top_chunks", "top_counts"],
+    ".quantiles": ["higher_quantile"],
+    ".verdicts": ["ANOMALOUS", "CONFIRMED", "CONTRAINDICATED", "INCONCLUSIVE", "NOT_APPLICABLE", "NOT_SIGNIFICANT",
+        "PARTIAL", "SIGNIFICANT", "SILENT", "STRONGLY_CONFIRMED", "TREND", "UNDEFINED", "VERDICTS", "calibrated_p",
+        "calibrated_verdict", "merge_results"],
+})

@@ -19,15 +19,19 @@ Modules: ``seeds`` (task seeds, sub-stream ids), ``frames`` (row helpers),
 ``nulls`` (seeded tasks), ``generation`` (``generate``), ``chain`` (dispatch).
 """
 
-from .chain import TASK_FUNCTIONS, apply_chain, apply_task
-from ...events.event_list import KNOWN_COLUMNS, EventList
-from .context import TaskContext
+from typing import TYPE_CHECKING
 
-from .generation import generate
-from .nulls import SPECTRAL_COLUMNS, lcpreserve, poissonize
-from .seeds import task_seed
-from .shaping import chandrashift, copy, prunecolumns, select, trange, wrange
-from .thinning import downsample, flatten, tthinning
+from ...lazy import lazy_exports
+
+if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_exports)
+    from .chain import TASK_FUNCTIONS, apply_chain, apply_task
+    from ...events.event_list import KNOWN_COLUMNS, EventList
+    from .context import TaskContext
+    from .generation import generate
+    from .nulls import SPECTRAL_COLUMNS, lcpreserve, poissonize
+    from .seeds import task_seed
+    from .shaping import chandrashift, copy, prunecolumns, select, trange, wrange
+    from .thinning import downsample, flatten, tthinning
 
 __all__ = [
     "KNOWN_COLUMNS", "SPECTRAL_COLUMNS", "TASK_FUNCTIONS",
@@ -35,3 +39,14 @@ __all__ = [
     "copy", "prunecolumns", "trange", "wrange", "select", "chandrashift", "flatten", "tthinning",
     "downsample", "poissonize", "lcpreserve", "generate",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".chain": ["TASK_FUNCTIONS", "apply_chain", "apply_task"],
+    "...events.event_list": ["KNOWN_COLUMNS", "EventList"],
+    ".context": ["TaskContext"],
+    ".generation": ["generate"],
+    ".nulls": ["SPECTRAL_COLUMNS", "lcpreserve", "poissonize"],
+    ".seeds": ["task_seed"],
+    ".shaping": ["chandrashift", "copy", "prunecolumns", "select", "trange", "wrange"],
+    ".thinning": ["downsample", "flatten", "tthinning"],
+})

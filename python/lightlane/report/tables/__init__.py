@@ -1,31 +1,43 @@
 """Result tables (SPEC §15): ``test_results`` summarised per pipeline and verdict (:mod:`.content`),
 written as LaTeX, CSV and Markdown (:mod:`.formats`)."""
 
-from .content import (
-    GROUPS,
-    TABLE_COLUMNS,
-    TABLES,
-    build_tables,
-    empty_groups,
-    headline_expr,
-    headline_verdict,
-    load_results,
-)
-from .formats import (
-    FORMATS,
-    format_p,
-    format_sig3,
-    latex_escape,
-    table_to_csv,
-    table_to_latex,
-    table_to_markdown,
-    write_metric_tables,
-    write_tables,
-    write_workspace_tables,
-)
+from typing import TYPE_CHECKING
+
+from ...lazy import lazy_exports
+
+if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_exports)
+    from .content import (
+        GROUPS,
+        TABLE_COLUMNS,
+        TABLES,
+        build_tables,
+        empty_groups,
+        headline_expr,
+        headline_verdict,
+        load_results,
+    )
+    from .formats import (
+        FORMATS,
+        format_p,
+        format_sig3,
+        latex_escape,
+        table_to_csv,
+        table_to_latex,
+        table_to_markdown,
+        write_metric_tables,
+        write_tables,
+        write_workspace_tables,
+    )
 
 __all__ = [
     "GROUPS", "TABLES", "TABLE_COLUMNS", "FORMATS", "load_results", "headline_verdict", "headline_expr",
     "build_tables", "empty_groups", "write_tables", "write_metric_tables", "write_workspace_tables",
     "table_to_latex", "table_to_csv", "table_to_markdown", "latex_escape", "format_sig3", "format_p",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".content": ["GROUPS", "TABLE_COLUMNS", "TABLES", "build_tables", "empty_groups", "headline_expr",
+        "headline_verdict", "load_results"],
+    ".formats": ["FORMATS", "format_p", "format_sig3", "latex_escape", "table_to_csv", "table_to_latex",
+        "table_to_markdown", "write_metric_tables", "write_tables", "write_workspace_tables"],
+})
