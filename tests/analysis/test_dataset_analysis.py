@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -12,6 +13,7 @@ from lightlane import DataError, MetadataError
 from lightlane.analysis.dataset_analysis import analyze_dataset, analyze_events
 from lightlane.cli import main
 from lightlane.datasets.registered import read_dataset
+from lightlane.events import fit_selected_spectrum
 from lightlane.metadata import ListWidths, ProcessingParameters
 from lightlane.store import cache
 
@@ -108,3 +110,12 @@ def test_widths_longer_than_the_data_and_empty_bands(workspace, dataset) -> None
     workspace.save(empty)
     with pytest.raises(DataError, match="no events left after selection"):
         analyze_dataset(workspace, dataset, "empty")
+
+
+def test_spectrum_is_fitted_on_first_use_from_the_selected_counts(workspace, dataset) -> None:
+    analysis = analyze_dataset(workspace, dataset, "q")
+    assert "fit" not in analysis.__dict__  # a run without figures never pays for the fit
+    events = read_dataset(workspace, dataset)
+    direct = fit_selected_spectrum(events, analysis.processing)
+    assert analysis.fit is not None and analysis.fit.spectrum == direct.spectrum  # same counts, same fit
+    assert np.array_equal(analysis.selected_counts, direct.counts)

@@ -126,10 +126,17 @@ def test_full_run_writes_every_figure_with_lanecount(pair, tmp_path, monkeypatch
         assert (p_z, p_cal) == (row["p2_p_z"], row["p2_p_calibrated"]) and p_cal is not None
 
 
+def unfitted(analysis: Analysis, **changes) -> Analysis:
+    """A copy whose spectrum fit failed (the fit is computed on first use and cached; here: None)."""
+    copy = dataclasses.replace(analysis, **changes)
+    copy.__dict__["fit"] = None
+    return copy
+
+
 def test_missing_fit_calibration_and_values_do_not_raise(pair, tmp_path, monkeypatch) -> None:
     a, b = pair
     # fvar without a single finite value in A or B, A without a spectrum fit, no baselines.
-    a = dataclasses.replace(a, fit=None, chunks=a.chunks.with_columns(pl.lit(float("nan")).alias("fvar")))
+    a = unfitted(a, chunks=a.chunks.with_columns(pl.lit(float("nan")).alias("fvar")))
     b = dataclasses.replace(b, chunks=b.chunks.with_columns(pl.lit(None, dtype=pl.Float64).alias("fvar")))
     rows = rows_for(a, b, calibrated=False)
     assert all(row["p1a_threshold"] is None and row["p2_p_calibrated"] is None for row in rows)
@@ -148,7 +155,7 @@ def test_missing_fit_calibration_and_values_do_not_raise(pair, tmp_path, monkeyp
 
 def test_observed_panel_falls_back_to_counts(pair) -> None:
     a, _ = pair
-    panel = figures.observed_panel("A", dataclasses.replace(a, fit=None))
+    panel = figures.observed_panel("A", unfitted(a))
     fitted = figures.observed_panel("A", a)
     assert panel.fitted is None and fitted.fitted is not None
     # Both are y_w = k_w/(T·w) of the same selected events.

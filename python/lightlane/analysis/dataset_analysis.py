@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ import polars as pl
 
 from ..datasets.registered import read_dataset
 from ..events.event_list import EventList
-from ..events.selection import UNSELECTED, fit_selected_spectrum, selected_bins
-from ..events.spectrum_fit import SpectrumFit
+from ..events.selection import UNSELECTED, selected_bins
+from ..events.spectrum_fit import SpectrumFit, fit_binned_spectrum
 from ..exceptions import DataError, LightlaneWarning
 from ..metadata import DatasetMeta, ProcessingParameters
 from ..store import cache
@@ -45,21 +46,22 @@ class Analysis:
     chunks_key: str
     cache_hit: bool
     selected_counts: np.ndarray  # selected events per wavelength bin (int64)
-    fit: SpectrumFit | None
 
     @property
     def usable_widths(self) -> int:
         return sum(b.usable for b in self.binnings)
 
-
-def _fit(events: EventList, processing: ProcessingParameters, selected: np.ndarray, source: str) -> SpectrumFit | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LightlaneWarning)  # bound/flat notes belong to the plot legend
-            return fit_selected_spectrum(events, processing, selected)
-    except DataError as exc:
-        warnings.warn(f"{source}: apparent spectrum not fitted: {exc}", LightlaneWarning, stacklevel=3)
-        return None
+    @cached_property
+    def fit(self) -> SpectrumFit | None:
+        """The apparent spectrum (SPEC §12) of the selected events, fitted on first use (figures only),
+        or None with a warning when it cannot be fitted."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", LightlaneWarning)  # bound/flat notes belong to the plot legend
+                return fit_binned_spectrum(self.selected_counts, self.processing.band, self.exposure_s)
+        except DataError as exc:
+            warnings.warn(f"{self.dataset_id}: apparent spectrum not fitted: {exc}", LightlaneWarning, stacklevel=2)
+            return None
 
 
 def analyze_events(
@@ -109,7 +111,7 @@ def analyze_events(
     return Analysis(
         dataset_id=dataset_id, processing=processing, analysis_seed=analysis_seed, n_selected=n_selected, gti=gti,
         exposure_s=exposure, widths_s=widths, binnings=binnings, chunks=table, chunks_key=key.digest,
-        cache_hit=hit, selected_counts=selected_counts, fit=_fit(events, processing, chosen, dataset_id),
+        cache_hit=hit, selected_counts=selected_counts,
     )
 
 

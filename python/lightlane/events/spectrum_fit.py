@@ -33,7 +33,7 @@ import numpy as np
 from ..exceptions import DataError, LightlaneWarning
 from ..metadata import ApparentSpectrum, Band, Spectrum
 
-__all__ = ["PARAMETER_NAMES", "SpectrumFit", "fit_spectrum"]
+__all__ = ["PARAMETER_NAMES", "SpectrumFit", "fit_binned_spectrum", "fit_spectrum"]
 
 #: Names of the fitted parameters, in the order used by every vector and matrix here.
 PARAMETER_NAMES: tuple[str, str, str, str] = ("A", "lambda0_nm", "sigma", "C")
@@ -196,23 +196,30 @@ def fit_spectrum(
     >>> round(fit.spectrum.lambda0_nm, 2), round(fit.spectrum.sigma, 2)
     (0.38, 0.3)
     """
+    lam = np.asarray(wavelength_nm, dtype=np.float64).ravel()
+    lam = lam[np.isfinite(lam)]
+    counts, _ = np.histogram(lam, bins=band.edges_nm())
+    return fit_binned_spectrum(counts, band, exposure_s, method=method, events_in_total=lam.size)
+
+
+def fit_binned_spectrum(counts: np.ndarray, band: Band, exposure_s: float, *, method: str = "poisson",
+                        events_in_total: int | None = None) -> SpectrumFit:
+    """:func:`fit_spectrum` from the counts per band bin (what an analysis already holds).
+
+    ``events_in_total`` (events before the band cut) only completes the message of an empty band.
+    """
     if method not in ("poisson", "wls"):
         raise ValueError(f"unknown spectrum fit method {method!r}; expected 'poisson' or 'wls'")
     exposure = float(exposure_s)
     if not (math.isfinite(exposure) and exposure > 0):
         raise DataError(f"spectrum fit: exposure must be a positive number of seconds, got {exposure_s!r}")
-
-    lam = np.asarray(wavelength_nm, dtype=np.float64).ravel()
-    lam = lam[np.isfinite(lam)]
-    edges = band.edges_nm()
-    counts, _ = np.histogram(lam, bins=edges)
-    counts = counts.astype(np.int64)
+    counts = np.asarray(counts).astype(np.int64)
+    if counts.shape != (band.bins,):
+        raise ValueError(f"spectrum fit: expected {band.bins} bin counts, got shape {counts.shape}")
     n_events = int(counts.sum())
     if n_events == 0:
-        raise DataError(
-            f"spectrum fit: no events in the band [{band.min_nm:g}, {band.max_nm:g}] nm "
-            f"({lam.size} events in total)"
-        )
+        total = f" ({events_in_total} events in total)" if events_in_total is not None else ""
+        raise DataError(f"spectrum fit: no events in the band [{band.min_nm:g}, {band.max_nm:g}] nm{total}")
     bins_with_counts = int(np.count_nonzero(counts))
     if bins_with_counts < MIN_BINS_WITH_COUNTS:
         raise DataError(
