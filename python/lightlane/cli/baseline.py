@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..pipelines.baselines import ensure_baseline
+from ..report.html import workspace_page_path
 from ..scale import Execution
 from .common import COUNT, JOBS, GlobalOptions, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
@@ -19,7 +20,8 @@ class Options:
     pipeline: str = field(metadata={"args": ["pipeline"], "help": "pipeline id"})
     runs: int = field(metadata={"help": "baseline runs wanted in total", "check": COUNT})
     keep_data: bool = field(default=False, metadata={"help": "keep the event files of the baseline runs"})
-    plots: bool = field(default=False, metadata={"help": "draw the run figures of every baseline run"})
+    plots: bool = field(default=False, metadata={"help": "draw the run figures and write the HTML page of every "
+                                                         "baseline run"})
     jobs: int = field(default=1, metadata={"help": JOBS_HELP, "check": JOBS})
     scheduler: Optional[str] = field(default=None, metadata={"help": SCHEDULER_HELP})
 
@@ -32,6 +34,8 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
         new = ensure_baseline(workspace, options.pipeline, options.runs, keep_data=options.keep_data,
                               plots=options.plots, execution=execution, progress=not globals_.quiet)
     say(f"{options.pipeline}: {len(new)} new baseline run(s); {options.runs} wanted in total")
+    if options.plots and workspace_page_path(workspace).is_file():
+        say(f"report: {workspace_page_path(workspace)}")
     return 0
 
 
