@@ -161,10 +161,19 @@ def test_quickstart_detects_the_positive_control_only(quickstart: tuple[Workspac
         assert (folder / "spectrum_a_vs_b.png").is_file() and (folder / "heatmap_a.png").is_file()
         assert (folder / "p2_concentration_vesa.png").is_file() and (folder / "timescales_vea_b.png").is_file()
     assert list(folders[0].glob("lanecount_*.png")) and not list(folders[1].glob("lanecount_*.png"))
-    tables = workspace.root / "results" / "tables" / "vesa"
-    for group in ("positive_control", "negative_control"):
-        assert (tables / f"p1a_{group}.tex").is_file() and (tables / f"p1a_{group}.md").is_file()
-    assert not (tables / "p1a_test.csv").exists()  # no test pipeline: empty groups write nothing
+    tables = workspace.root / "results" / "tables"
+    assert (tables / "p1a.tex").is_file() and (tables / "p1a.md").is_file() and (tables / "p2.csv").is_file()
+    sections = (tables / "p1a.md").read_text()
+    for group in ("positive control", "negative control"):
+        assert f"## vesa · {group} pipelines" in sections
+    assert "test pipelines" not in sections  # no test pipeline: empty groups have no section
+    # the HTML report: its path is printed; the workspace page links both run pages and the tables
+    report = [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("report: ")]
+    assert report == [str(workspace.root / "results" / "index.html")]
+    page = Path(report[0]).read_text()
+    for folder in folders:
+        assert (folder / "index.html").is_file() and f"{folder.name}/index.html" in page
+    assert 'href="tables/p1a.tex"' in page
 
 
 DIGEST_FILE = Path(__file__).parent / "data" / "quickstart_digest.json"

@@ -32,7 +32,7 @@ from lightlane.store.catalog import Catalog
 
 from ..helpers import catalog_rows, snapshot
 
-TABLES = ("datasets", "runs", "test_results", "null_summaries", "studies", "trials")
+TABLES = ("datasets", "runs", "test_results", "null_summaries", "studies", "trials", "run_commands")
 DEEP = "[" * 100_000 + "]" * 100_000
 BIG = str(2**70)
 
@@ -171,6 +171,8 @@ SLIPS = [
     (["replicate", "nope", "--generation", "tiny"], 3, "meta/datasets/nope.json"),
     (["generate", "NOPE"], 3, "NOPE"),
     (["run", "p", "--all"], 3, "--all"),
+    (["report", "nope"], 3, "run 'nope': no such run"),
+    (["report", "nope", "--all"], 3, "--all"),
     (["pipeline", "default", "--source-dataset", "nope"], 3, "nope"),
     (["search", "--study", "s", "--mode", "refine", "--trials", "1"], 5, "refine needs"),
     (["pipeline", "frobnicate"], 2, "'frobnicate'"),

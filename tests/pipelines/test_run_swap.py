@@ -29,12 +29,14 @@ from lightlane.metadata import ProcessingParameters
 from lightlane.pipelines import RunPlan, execute_run, execute_runs, recording, run_folder, runs, sweep_staging
 from lightlane.pipelines.baselines import ensure_baseline
 from lightlane.report import figures
-from lightlane.store.catalog import Catalog
+from lightlane.store.catalog import Catalog, recording_command
 from lightlane.store.hashing import file_sha256
 
 from ..helpers import build_event_file, make_small_pipeline
 
 PIPELINE = "src_null"
+#: The command line every repeat records (the CLI's, without --workspace): the run page shows it.
+COMMAND = "lightlane --quiet run src_null --seed 7"
 TABLES = ("runs", "test_results", "null_summaries", "datasets")
 TIMES = ("started_at", "finished_at", "created_at")
 
@@ -111,7 +113,8 @@ def _copy(base: Path, folder: Path) -> Workspace:
 def twin(base: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     """The normalised state after an uninterrupted repeat with seed 7."""
     workspace = _copy(base, tmp_path_factory.mktemp("twin"))
-    execute_run(workspace, PIPELINE, seed=7)
+    with recording_command(COMMAND):
+        execute_run(workspace, PIPELINE, seed=7)
     assert not _leftovers(workspace.root)
     return _normalised(workspace.root)
 
@@ -185,7 +188,8 @@ AFTER_COMMIT = {"after-commit": _after_commit, "mid-file-swap": _mid_file_swap, 
 
 def _retry_matches_twin(workspace: Workspace, twin: tuple[Any, Any]) -> None:
     """A retry (as `run --all` does it: a done run with this seed is skipped unless unfinished) gives the twin."""
-    (outcome,) = execute_runs(workspace, [PIPELINE], seed=7, skip_current=True)
+    with recording_command(COMMAND):
+        (outcome,) = execute_runs(workspace, [PIPELINE], seed=7, skip_current=True)
     assert outcome.seed == 7 and outcome.plots
     assert all(Path(p).parent == run_folder(workspace, PIPELINE, outcome.run_id) for p in outcome.plots)
     assert not _leftovers(workspace.root)

@@ -160,15 +160,19 @@ def test_tables_command_after_runs(workspace: Workspace, small_pipeline, capsys)
     assert main(["--workspace", root, "--quiet", "run", "src_null", "--ensure-baseline", "2"]) == 0
     assert main(["--workspace", root, "tables", "--metrics", "vea", "--format", "tex,md"]) == 0
     out = capsys.readouterr().out
-    folder = workspace.root / "results" / "tables" / "vea"
-    assert (folder / "p1a_negative_control.tex").is_file() and (folder / "p2_negative_control.md").is_file()
-    assert not list(folder.glob("*.csv"))
-    assert "no results for group test" in out
-    tex = (folder / "p1a_negative_control.tex").read_text()
-    assert "\\toprule" in tex and "src\\_null" in tex
+    folder = workspace.root / "results" / "tables"
+    # one file per table and format, no folder per metric or file per group
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.{f}" for t in ("p1a", "p1bc", "p1d", "p1e", "p2")
+                                                             for f in ("tex", "md"))
+    assert "no results for group test (vea)" in out and "no results for group positive_control (vea)" in out
+    tex = (folder / "p1a.tex").read_text()
+    assert "\\toprule" in tex and "src\\_null" in tex and "negative control pipelines" in tex
+    # the workspace page links the tables
+    page = (workspace.root / "results" / "index.html").read_text()
+    assert 'href="tables/p1a.tex"' in page and 'href="tables/p2.md"' in page and "tables/p1a.csv" not in page
+    assert f"report: {workspace.root / 'results' / 'index.html'}" in out
     assert main(["--workspace", root, "tables", "--metrics", "bogus"]) == 3
     assert main(["--workspace", root, "tables", "--format", "pdf"]) == 3
-
 
 
 def _edit_json(workspace: Workspace, kind: str, document_id: str, **changes) -> None:

@@ -15,6 +15,9 @@ import pytest
 from lightlane.report.tables import (
     GROUPS,
     TABLE_COLUMNS,
+    TABLES,
+    TableSection,
+    build_sections,
     build_tables,
     empty_groups,
     format_p,
@@ -22,8 +25,8 @@ from lightlane.report.tables import (
     headline_verdict,
     latex_escape,
     load_results,
+    missing_sections,
     table_to_csv,
-    write_metric_tables,
     write_tables,
 )
 from lightlane.store.catalog import TEST_RESULT_COLUMNS, Catalog
@@ -347,28 +350,41 @@ def test_formatting_helpers() -> None:
     )
 
 
+def test_build_sections_orders_metric_then_group(catalog: Catalog) -> None:
+    results = load_results(catalog.connection, PIPELINES, ["vea", "vesa"], "all")
+    sections = build_sections(results, ["vesa", "vea"])
+    assert list(sections) == list(TABLES)
+    for table, found in sections.items():
+        assert [(s.metric, s.group) for s in found] == [(m, g) for m in ("vesa", "vea") for g in GROUPS]
+        for section in found:
+            assert section.frame.equals(build_tables(results, section.metric)[(table, section.group)])
+    assert missing_sections(sections, ["vesa", "vea", "ev"]) == [("ev", g) for g in GROUPS]
+    assert build_sections(results.clear(), ["vea"]) == {}
+
+
 def test_write_tables_all_formats(catalog: Catalog, tmp_path: Path) -> None:
-    results = load_results(catalog.connection, PIPELINES, ["vea"], "all")
+    results = load_results(catalog.connection, PIPELINES, ["vea", "vesa"], "all")
     root = tmp_path / "results" / "tables"
-    paths, empty = write_metric_tables(results, "vea", root)
-    assert empty == []
-    assert len(paths) == 5 * 3 * 3
-    assert all(p.parent == root / "vea" for p in paths)
-    names = sorted(p.name for p in (root / "vea").iterdir())
-    assert names == sorted(p.name for p in paths)  # no temporary files left behind
-    assert not any(".tmp-" in n for n in names)
-    assert (root / "vea" / "p1a_positive_control.tex") in paths
+    sections = build_sections(results, ["vea", "vesa"])
+    paths = write_tables(sections, root)
+    # ONE file per table and format, every metric and group inside
+    assert [p.name for p in paths] == [f"{t}.{f}" for t in TABLES for f in ("tex", "csv", "md")]
+    assert sorted(p.name for p in root.iterdir()) == sorted(p.name for p in paths)  # no temporary files left behind
+    assert all(p.parent == root for p in paths)
 
-    tables = build_tables(results, "vea")
-    p1a = tables[("p1a", "positive_control")]
+    p1a = build_tables(results, "vea")[("p1a", "positive_control")]
 
-    tex = (root / "vea" / "p1a_positive_control.tex").read_text()
+    tex = (root / "p1a.tex").read_text()
     assert tex.startswith(r"\begin{table}")
     assert tex.rstrip().endswith(r"\end{table}")
+    assert tex.count(r"\begin{table}") == 1 and tex.count(r"\begin{tabular}") == 1
     for marker in (r"\toprule", r"\midrule", r"\bottomrule", r"\caption{", r"\begin{tabular}"):
         assert marker in tex
     assert tex.index(r"\toprule") < tex.index(r"\midrule") < tex.index(r"\bottomrule")
-    assert r"\label{tab:vea-p1a-positive_control}" in tex
+    assert r"\label{tab:p1a}" in tex
+    headings = re.findall(r"\\multicolumn\{10\}\{l\}\{\\emph\{metric \\texttt\{(\w+)\}, ([a-z ]+) pipelines\}\}", tex)
+    assert headings == [(m, g.replace("_", " ")) for m in ("vea", "vesa") for g in GROUPS]
+    assert tex.count(r"\midrule") == len(headings)
     assert r"demo\_lane\_vs\_poisson" in tex
     assert "demo_lane_vs_poisson" not in tex
     assert r"NOT\_SIGNIFICANT" in tex
@@ -379,61 +395,76 @@ def test_write_tables_all_formats(catalog: Catalog, tmp_path: Path) -> None:
     assert re.search(r"& 4 & \d\.\d\de-\d\d & \d\.\d\de-\d\d & \d\.\d\d & ", tex)
     assert "2.3034" not in tex  # no full precision in LaTeX
 
-    p2_tex = (root / "vea" / "p2_test.tex").read_text()
-    assert r"$\pm$" in p2_tex and r"\label{tab:vea-p2-test}" in p2_tex
+    p2_tex = (root / "p2.tex").read_text()
+    assert r"$\pm$" in p2_tex and r"\label{tab:p2}" in p2_tex
     assert r"demo\_vs\_poisson" in p2_tex
 
-    # CSV round-trips at full precision.
-    with open(root / "vea" / "p1a_positive_control.csv", newline="") as handle:
+    # CSV round-trips at full precision: one table, with the metric and group of each row
+    with open(root / "p1a.csv", newline="") as handle:
         records = list(csv.DictReader(handle))
-    assert list(records[0]) == list(TABLE_COLUMNS["p1a"])
-    for record, want in zip(records, p1a.iter_rows(named=True)):
+    assert list(records[0]) == ["metric", "group", *TABLE_COLUMNS["p1a"]]
+    expected = [(s.metric, s.group, r) for s in sections["p1a"] for r in s.frame.iter_rows(named=True)]
+    assert len(records) == len(expected)
+    for record, (metric, group, want) in zip(records, expected):
+        assert (record["metric"], record["group"]) == (metric, group)
         assert record["pipeline"] == want["pipeline"]
         assert int(record["runs"]) == want["runs"]
         for name in ("median p_cal", "median p_binom", "median threshold q̄", "median enrichment"):
             assert float(record[name]) == want[name]  # exact
         assert record["verdict (calibrated)"] == want["verdict (calibrated)"]
-    with open(root / "vea" / "p1bc_test.csv", newline="") as handle:
-        records = list(csv.DictReader(handle))
-    p1bc = tables[("p1bc", "test")]
+    with open(root / "p1bc.csv", newline="") as handle:
+        records = [r for r in csv.DictReader(handle) if r["metric"] == "vea" and r["group"] == "test"]
+    p1bc = build_tables(results, "vea")[("p1bc", "test")]
+    assert len(records) == p1bc.height
     for record, want in zip(records, p1bc.iter_rows(named=True)):
         low, high = (float(x) for x in record["Δ_mean interval"].strip("[]").split(", "))
         assert [low, high] == want["Δ_mean interval"]
         assert float(record["MW p"]) == want["MW p"]
     # Also readable by polars with the float columns intact.
-    back = pl.read_csv(root / "vea" / "p1e_test.csv")
-    assert back.columns == list(TABLE_COLUMNS["p1e"])
-    assert back["neg/pos A"].to_list() == tables[("p1e", "test")]["neg/pos A"].to_list()
+    back = pl.read_csv(root / "p1e.csv")
+    assert back.columns == ["metric", "group", *TABLE_COLUMNS["p1e"]]
+    want = pl.concat([s.frame for s in sections["p1e"]])
+    assert back["neg/pos A"].to_list() == want["neg/pos A"].to_list()
 
-    # Markdown pipe table.
-    md = (root / "vea" / "p1d_negative_control.md").read_text().splitlines()
-    assert md[0] == "| " + " | ".join(TABLE_COLUMNS["p1d"]) + " |"
-    assert re.fullmatch(r"\|(-{3,}:?\|)+", md[1])
-    assert len(md) == 2 + tables[("p1d", "negative_control")].height
-    assert all(line.startswith("| ") and line.endswith(" |") for line in md[2:])
-    assert NULL in md[2]
-    assert all(line.count("|") == md[0].count("|") for line in md)
+    # Markdown: a title, then a heading and a pipe table per section
+    md = (root / "p1d.md").read_text().splitlines()
+    assert md[0] == "# P1d shifted peaks"
+    titles = [line for line in md if line.startswith("## ")]
+    assert titles == [f"## {m} · {g.replace('_', ' ')} pipelines" for m in ("vea", "vesa") for g in GROUPS]
+    header = "| " + " | ".join(TABLE_COLUMNS["p1d"]) + " |"
+    assert md.count(header) == len(titles)
+    at = md.index("## vea · negative control pipelines")
+    table = md[at + 2:at + 4 + build_tables(results, "vea")[("p1d", "negative_control")].height]
+    assert table[0] == header and re.fullmatch(r"\|(-{3,}:?\|)+", table[1])
+    assert all(line.startswith("| ") and line.endswith(" |") for line in table[2:])
+    assert NULL in table[2]
+    assert all(line.count("|") == header.count("|") for line in md if line.startswith("|"))
 
 
-def test_empty_groups_write_nothing(catalog: Catalog, tmp_path: Path) -> None:
+def test_empty_groups_write_no_section(catalog: Catalog, tmp_path: Path) -> None:
     subset = {LANE: PIPELINES[LANE], TEST: PIPELINES[TEST]}
     results = load_results(catalog.connection, subset, ["vea"], "main")
     tables = build_tables(results, "vea")
     assert {g for _t, g in tables} == {"positive_control", "test"}
     assert empty_groups(tables) == ["negative_control"]
-    folder = tmp_path / "results" / "tables" / "vea"
-    paths = write_tables(tables, folder, ("csv", "tex"))
-    assert len(paths) == 5 * 2 * 2
-    assert not list(folder.glob("*negative_control*"))
+    sections = build_sections(results, ["vea", "missing"])
+    assert missing_sections(sections, ["vea", "missing"]) == [("vea", "negative_control"),
+                                                               *(("missing", g) for g in GROUPS)]
+    folder = tmp_path / "results" / "tables"
+    paths = write_tables(sections, folder, ("csv", "tex"))
+    assert len(paths) == 5 * 2
     assert not list(folder.glob("*.md"))
     assert sorted(folder.iterdir()) == sorted(paths)
-    # Label comes from the folder's name by default.
-    assert r"\label{tab:vea-p1e-test}" in (folder / "p1e_test.tex").read_text()
+    for path in paths:
+        text = path.read_text()
+        assert "negative_control" not in text and "negative control" not in text and "missing" not in text
+    with open(folder / "p1e.csv", newline="") as handle:
+        assert {(r["metric"], r["group"]) for r in csv.DictReader(handle)} == {("vea", "positive_control"),
+                                                                                ("vea", "test")}
 
-    # A metric with no rows at all: nothing is written, every group is reported.
-    paths, empty = write_metric_tables(results, "missing", tmp_path / "results" / "tables")
-    assert paths == [] and empty == list(GROUPS)
-    assert not (tmp_path / "results" / "tables" / "missing").exists()
+    # No results at all: nothing is written.
+    assert write_tables(build_sections(results, ["missing"]), tmp_path / "none") == []
+    assert not (tmp_path / "none").exists()
 
     # Single-run groups are fine (medians of one value), only main runs are counted.
     p1a = tables[("p1a", "positive_control")]
@@ -442,10 +473,12 @@ def test_empty_groups_write_nothing(catalog: Catalog, tmp_path: Path) -> None:
 
 
 def test_write_rejects_unknown_format(catalog: Catalog, tmp_path: Path) -> None:
-    tables = build_tables(load_results(catalog.connection, PIPELINES, ["vea"], "all"), "vea")
+    sections = build_sections(load_results(catalog.connection, PIPELINES, ["vea"], "all"), ["vea"])
     with pytest.raises(ValueError):
-        write_tables(tables, tmp_path / "vea", ("pdf",))
-    assert not (tmp_path / "vea").exists()
-    # CSV of a frame with the wrong columns is refused.
+        write_tables(sections, tmp_path / "tables", ("pdf",))
+    assert not (tmp_path / "tables").exists()
+    # A section whose frame has the wrong columns is refused.
     with pytest.raises(ValueError):
-        table_to_csv(pl.DataFrame({"x": [1]}), "p1a")
+        table_to_csv("p1a", [TableSection("vea", "test", pl.DataFrame({"x": [1]}))])
+    with pytest.raises(ValueError):
+        table_to_csv("p9", [])

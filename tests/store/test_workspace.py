@@ -22,11 +22,11 @@ def test_init_creates_layout_catalog_and_defaults(workspace: Workspace) -> None:
         assert (workspace.root / folder).is_dir(), folder
     assert workspace.ids(ProcessingParameters) == ["default"]
     with sqlite3.connect(workspace.catalog_path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         columns = {row[1] for row in connection.execute("PRAGMA table_info(test_results)")}
-    assert tables == {"datasets", "runs", "test_results", "null_summaries", "studies", "trials"}
+    assert tables == {"datasets", "runs", "test_results", "null_summaries", "studies", "trials", "run_commands"}
     assert {name for name, _ in TEST_RESULT_COLUMNS} <= columns and len(TEST_RESULT_COLUMNS) == 56  # SPEC §11.7
 
 
@@ -37,6 +37,32 @@ def test_init_keeps_edits_unless_forced(workspace: Workspace) -> None:
     assert workspace.load(ProcessingParameters, "default").seed == 5
     workspace.init(force=True)
     assert workspace.load(ProcessingParameters, "default").seed == 0
+
+
+def test_an_old_catalog_is_migrated_keeping_every_value(tmp_path) -> None:
+    """Migration 2 (``run_commands``) only adds: a version-1 catalog keeps its rows, its runs have no command."""
+    from lightlane.store.catalog import MIGRATIONS, command_line, recording_command
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+        connection.execute("INSERT INTO runs (run_id, kind, pipeline_id, status, started_at, code_version) "
+                           "VALUES ('r1', 'pipeline', 'p', 'done', '2024-01-01T00:00:00Z', '0.0.1')")
+        before = {t: connection.execute(f"SELECT * FROM {t}").fetchall() for t in ("runs", "datasets")}
+    with Catalog.open(path) as catalog:
+        assert catalog.user_version == 2
+        assert catalog.run_command_line("r1") is None
+        assert [r["run_id"] for r in catalog.latest_main_runs()] == ["r1"]
+        with catalog.transaction() as cursor:
+            catalog.record_run_command(cursor, "r1", "lightlane run p")
+            catalog.record_run_command(cursor, "r1", "lightlane run p --seed 2")  # a repeat replaces it
+        assert catalog.run_command_line("r1") == "lightlane run p --seed 2"
+    with sqlite3.connect(path) as connection:
+        assert {t: connection.execute(f"SELECT * FROM {t}").fetchall() for t in ("runs", "datasets")} == before
+    assert command_line() is None
+    with recording_command("lightlane run p"):
+        assert command_line() == "lightlane run p"
+    assert command_line() is None
 
 
 def test_catalog_refuses_newer_schema(workspace: Workspace) -> None:

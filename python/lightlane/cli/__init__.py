@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import shlex
 import sys
 import warnings
 from collections.abc import Sequence
@@ -16,9 +17,10 @@ from typing import NoReturn
 
 from .. import _core
 from ..lazy import keep_public_names
+from ..store.catalog import recording_command
 from .common import EXIT_USAGE, MAX_JOBS, GlobalOptions, reset_globals, use_globals
 
-__all__ = ["main", "run", "COMMANDS"]
+__all__ = ["main", "run", "recorded_command", "COMMANDS"]
 
 #: subcommand → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -36,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "clean": ("lightlane.cli.clean", "remove recomputable files (cache, generated data, results); never raw data"),
     "quickstart": ("lightlane.cli.quickstart", "self-contained demo on the embedded defaults"),
     "video": ("lightlane.cli.video", "render a lanesheet video: scrolling lattice, photon flashes, light curve"),
+    "report": ("lightlane.cli.report", "write the HTML pages of runs and the workspace from the catalog"),
 }
 
 
@@ -79,6 +82,27 @@ def _one_line_warning(message: Warning | str, category: type[Warning], *_: objec
     return f"lightlane: warning: {message}\n"
 
 
+def recorded_command(parsed: argparse.Namespace) -> str:
+    """The command line recorded with the runs a command makes: as run inside the workspace.
+
+    ``--workspace`` is left out (the catalog that records it *is* the workspace, and a copied
+    workspace keeps its provenance); the other global options are kept as given.
+
+    Examples
+    --------
+    >>> recorded_command(_parser().parse_args(["--workspace", "/data/obs", "--threads", "2", "run", "m82 x"]))
+    "lightlane --threads 2 run 'm82 x'"
+    """
+    words = ["lightlane"]
+    if parsed.threads is not None:
+        words += ["--threads", str(parsed.threads)]
+    if parsed.log_level != "WARNING":
+        words += ["--log-level", parsed.log_level]
+    if parsed.quiet:
+        words.append("--quiet")
+    return shlex.join([*words, parsed.command, *parsed.arguments])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lightlane [global options] COMMAND [options]``; return the exit code."""
     try:
@@ -92,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = use_globals(options)
     try:
         module = importlib.import_module(COMMANDS[parsed.command][0])
-        return int(module.main(parsed.arguments))
+        with recording_command(recorded_command(parsed)):
+            return int(module.main(parsed.arguments))
     finally:
         reset_globals(token)
 

@@ -18,13 +18,15 @@ class Options:
     pipeline: str = field(metadata={"args": ["pipeline"], "help": "pipeline id"})
     runs: int = field(metadata={"help": "baseline runs wanted in total", "check": COUNT})
     keep_data: bool = field(default=False, metadata={"help": "keep the event files of the baseline runs"})
-    plots: bool = field(default=False, metadata={"help": "draw the run figures of every baseline run"})
+    plots: bool = field(default=False, metadata={"help": "draw the run figures and write the HTML page of every "
+                                                         "baseline run"})
     jobs: int = field(default=1, metadata={"help": JOBS_HELP, "check": JOBS})
     scheduler: Optional[str] = field(default=None, metadata={"help": SCHEDULER_HELP})
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
     from ..pipelines.baselines import ensure_baseline  # here: runs load polars, astropy and scipy; --help does not
+    from ..report.html import workspace_page_path
 
     workspace = globals_.ws
     workspace.require_initialised()
@@ -33,6 +35,8 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
         new = ensure_baseline(workspace, options.pipeline, options.runs, keep_data=options.keep_data,
                               plots=options.plots, execution=execution, progress=not globals_.quiet)
     say(f"{options.pipeline}: {len(new)} new baseline run(s); {options.runs} wanted in total")
+    if options.plots and workspace_page_path(workspace).is_file():
+        say(f"report: {workspace_page_path(workspace)}")
     return 0
 
 

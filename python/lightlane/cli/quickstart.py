@@ -3,8 +3,8 @@
 No network and no user data: a workspace with processing ``quick``, a real-like
 dataset (``demo_real``, homogeneous Poisson with a GTI gap) and a lanesheet
 dataset (``demo_lane``); a positive and a negative control, each calibrated on
-20 baseline runs; their plots, the tables and a verdict summary. Re-running it
-resumes: finished baseline and main runs are kept.
+20 baseline runs; their plots, the tables, the HTML report (its path is printed)
+and a verdict summary. Re-running it resumes: finished baseline and main runs are kept.
 """
 
 # No `from __future__ import annotations`: argparse-dataclass reads field types at runtime.
@@ -28,7 +28,8 @@ SUMMARY_METRICS = ("vea", "vesa")
 @dataclass(frozen=True)
 class Options:
     """Build a demo workspace in DIR (default ./lightlane-quickstart): a lanesheet positive control and a
-    Poisson negative control, calibrated on 20 baseline runs each, with plots, tables and a verdict summary."""
+    Poisson negative control, calibrated on 20 baseline runs each, with plots, tables, the HTML report
+    (results/index.html) and a verdict summary."""
 
     directory: str = field(
         default="lightlane-quickstart", metadata={"args": ["directory"], "nargs": "?", "type": str, "metavar": "DIR"}
@@ -44,6 +45,7 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
     from ..pipelines.baselines import ensure_baselines
     from ..pipelines.recording import execute_runs
     from ..pipelines.runs import run_folder
+    from ..report.html import write_report
     from ..report.summary import verdict_summary
     from ..report.tables.formats import write_workspace_tables
 
@@ -57,17 +59,20 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
         ensure_baselines(workspace, pipelines, QUICKSTART_BASELINE_RUNS, execution, progress=progress)
         outcomes = execute_runs(workspace, pipelines, execution, skip_current=True, progress=progress)
         tables = write_workspace_tables(workspace, formats=("tex", "csv", "md"))
+        pages = write_report(workspace, [o.run_id for o in outcomes])  # after the tables: the page links them
     say(f"workspace: {workspace.root}")
     for dataset in demo.datasets:
         say(f"  dataset {dataset}: {workspace.root / 'meta' / 'datasets' / (dataset + '.json')}")
     for pipeline_id, outcome in zip(pipelines, outcomes):
         say(f"  plots of {pipeline_id}: {run_folder(workspace, pipeline_id, outcome.run_id)}")
-    say(f"  tables: {workspace.root / 'results' / 'tables'} ({sum(len(w) for w, _ in tables.values())} files)")
+    say(f"  tables: {workspace.root / 'results' / 'tables'} ({len(tables.paths)} files)")
     say("")
     say(verdict_summary(((p, o.run_id, o.rows) for p, o in zip(pipelines, outcomes)), metrics=SUMMARY_METRICS))
     say("")
     say(f"{demo.positive_pipeline} is the positive control (lanesheet photons vs a Poissonized copy: expect "
         f"SIGNIFICANT); {demo.negative_pipeline} the negative control (Poisson photons: expect no detection).")
+    say("")
+    say(f"report: {pages[-1]}")
     return 0
 
 

@@ -47,6 +47,7 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
     from ..pipelines.baselines import ensure_baselines, retest_run
     from ..pipelines.recording import execute_runs
     from ..pipelines.runs import run_folder
+    from ..report.html import PAGE_NAME, workspace_page_path
     from ..report.summary import verdict_summary
 
     workspace = globals_.ws
@@ -65,13 +66,21 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
             outcomes = execute_runs(workspace, pipeline_ids, execution, seed=options.seed,
                                     plots=not options.no_plots, skip_current=options.all,
                                     progress=not globals_.quiet)
+    pages = False
     for pipeline_id, outcome in zip(pipeline_ids, outcomes):
         say(f"{pipeline_id}: run {outcome.run_id} (seed {outcome.seed}), A = {outcome.a_dataset}, "
             f"B = {outcome.b_dataset}")
+        page = run_folder(workspace, pipeline_id, outcome.run_id) / PAGE_NAME
         if outcome.plots:
-            say(f"  plots: {run_folder(workspace, pipeline_id, outcome.run_id)}")
+            say(f"  plots: {page.parent}")
+        if page.is_file():  # written with the figures, or again by --retest
+            say(f"  page: {page}")
+            pages = True
     say("")
     say(verdict_summary((p, o.run_id, o.rows) for p, o in zip(pipeline_ids, outcomes)))
+    if pages and workspace_page_path(workspace).is_file():
+        say("")
+        say(f"report: {workspace_page_path(workspace)}")
     return 0
 
 

@@ -1,4 +1,8 @@
-"""``lightlane tables [--metrics vea,vesa] [--format tex,csv,md] [--runs all|main|baseline]`` (SPEC §15)."""
+"""``lightlane tables [--metrics vea,vesa] [--format tex,csv,md] [--runs all|main|baseline]`` (SPEC §15).
+
+One file per table and format, ``results/tables/<table>.<format>``, with a section per metric and
+pipeline group; ``results/index.html`` is written again so that it links them (SPEC §14.1).
+"""
 
 # No `from __future__ import annotations`: argparse-dataclass reads field types at runtime.
 
@@ -8,6 +12,7 @@ from typing import Literal, Optional
 
 from ..exceptions import MetadataError
 from ..metadata import METRICS
+from ..report.html import write_workspace_page
 from ..report.tables.formats import FORMATS, write_workspace_tables
 from .common import GlobalOptions, run_command, say
 
@@ -36,11 +41,17 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
             raise MetadataError(f"--metrics: unknown metric(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METRICS)}")
     with workspace.lock():
         tables = write_workspace_tables(workspace, metrics, formats, options.runs)
-    for metric, (written, empty) in tables.items():
-        for path in written:
-            say(f"wrote {workspace.relative(path)}")
-        for group in empty:
-            say(f"{metric}: no results for group {group}; no table written")
+        page = write_workspace_page(workspace)
+    for path in tables.paths:
+        say(f"wrote {workspace.relative(path)}")
+    missing: dict[str, list[str]] = {}
+    for metric, group in tables.missing:
+        missing.setdefault(group, []).append(metric)
+    for group, metrics_without in missing.items():
+        say(f"no results for group {group} ({', '.join(metrics_without)}); no section for it")
+    if not tables.paths:
+        say(f"no results for {', '.join(tables.metrics) or 'any metric'}; no table written")
+    say(f"report: {page}")
     return 0
 
 

@@ -23,7 +23,7 @@ from ..store.catalog import Catalog
 from ..store.workspace import Workspace
 from ..version import CODE_VERSION
 from .definitions import load_pipeline
-from .recording import run_plans, stored_outcome, unfinished_attempt
+from .recording import run_plans, stored_outcome, unfinished_attempt, write_pages
 from .results import result_rows
 from .runs import RunOutcome, plan_run
 
@@ -107,7 +107,10 @@ def retest_run(workspace: Workspace, pipeline_id: str) -> RunOutcome:
             raise PrerequisiteError(f"pipeline '{pipeline_id}' has no finished main run for processing "
                                     f"'{processing.id}' to retest; run `lightlane run {pipeline_id}` first")
         _retest(catalog, workspace, processing, run, plan.summaries)
-        return stored_outcome(catalog, plan.run_id)
+        outcome = stored_outcome(catalog, plan.run_id)
+    if workspace.run_folder(plan.pipeline_id, plan.run_id).is_dir():
+        write_pages(workspace, [plan.run_id])  # the page shows the new verdicts
+    return outcome
 
 
 def _check_random_b(workspace: Workspace, pipeline_id: str, processing_hash: str) -> None:
@@ -167,7 +170,17 @@ def ensure_baselines(
     for pipeline_id in pipeline_ids:
         if _loo_stale(workspace, pipeline_id, hashes[pipeline_id]):
             recompute_baseline_tests(workspace, pipeline_id)
+    if plots:
+        _rewrite_baseline_pages(workspace, pipeline_ids, hashes)
     return outcomes
+
+
+def _rewrite_baseline_pages(workspace: Workspace, pipeline_ids: Sequence[str], hashes: Mapping[str, str]) -> None:
+    """The pages of every baseline run with a run folder: their tests changed with the leave-one-out pass."""
+    with Catalog.open(workspace.catalog_path) as catalog:
+        run_ids = [str(r["run_id"]) for p in pipeline_ids for r in catalog.baseline_runs(p, hashes[p], CODE_VERSION)
+                   if workspace.run_folder(p, str(r["run_id"])).is_dir()]
+    write_pages(workspace, run_ids)
 
 
 def _loo_stale(workspace: Workspace, pipeline_id: str, processing_hash: str) -> bool:

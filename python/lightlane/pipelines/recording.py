@@ -8,6 +8,11 @@ set to ``failed``. :func:`execute_run` and :func:`execute_runs` plan runs
 (:mod:`.runs`), compute them inline or on Dask (:mod:`lightlane.scale`) and record
 them. See :mod:`.runs` for run ids, plans and staging names. The caller holds the
 workspace lock.
+
+The recording transaction also stores the command line being run (``run_commands``,
+when the CLI set one with :func:`lightlane.store.catalog.recording_command`). A run
+that drew its figures gets its HTML page once its folder is in place, and the
+workspace page is written again (SPEC §14.1, :func:`write_pages`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from ..metadata import Pipeline, save_document
 from ..metadata.pipeline import Outputs
 from ..scale import Execution, run_units
 from ..stats.null_summaries import store_null_summaries
-from ..store.catalog import Catalog, utc_now
+from ..store.catalog import Catalog, command_line, utc_now
 from ..store.workspace import Workspace
 from .definitions import load_pipeline
 from .outputs import (
@@ -35,7 +40,8 @@ from .outputs import (
 )
 from .runs import ComputedRun, RunOutcome, RunPlan, compute_run, plan_run, run_folder
 
-__all__ = ["execute_run", "execute_runs", "stored_outcome", "sweep_staging", "unfinished_attempt", "run_plans"]
+__all__ = ["execute_run", "execute_runs", "stored_outcome", "sweep_staging", "unfinished_attempt", "run_plans",
+           "write_pages"]
 
 
 class _Recorder:
@@ -45,6 +51,7 @@ class _Recorder:
         self.workspace = workspace
         self._processing_ids: dict[str, str] = {}
         self._started: dict[str, str] = {}
+        self.command = command_line()  # read in the caller's context: recording may run in another thread
 
     def _processing_id(self, pipeline_id: str) -> str:
         if pipeline_id not in self._processing_ids:
@@ -94,6 +101,8 @@ class _Recorder:
                 record_task_output(catalog, cursor, output)
             catalog.clear_results(cursor, plan.run_id)
             catalog.replace_run(cursor, row)
+            if self.command is not None:
+                catalog.record_run_command(cursor, plan.run_id, self.command)
             for result in computed.outcome.rows:
                 catalog.insert_test_result(cursor, result)
             if computed.outcome.null_summaries:
@@ -163,12 +172,27 @@ def run_plans(workspace: Workspace, plans: Sequence[RunPlan], execution: Executi
 
     def record(plan: RunPlan, computed: ComputedRun) -> None:
         recorder.done(plan, computed)
+        if computed.figures is not None:
+            write_pages(workspace, [plan.run_id])
         if after is not None:
             after(plan)
 
     computed = run_units(plans, compute_run, record, execution, start=recorder.start, fail=recorder.fail,
                          progress=progress)
     return [c.outcome for c in computed]
+
+
+def write_pages(workspace: Workspace, run_ids: Sequence[str]) -> list[Path]:
+    """The HTML pages of these recorded runs, then the workspace page (SPEC §14.1); nothing is recomputed.
+
+    Returns
+    -------
+    list of Path
+        The pages written, ``results/index.html`` last.
+    """
+    from ..report.html import write_report  # jinja2 (and the report package) load only when pages are written
+
+    return write_report(workspace, run_ids)
 
 
 def execute_run(

@@ -367,7 +367,7 @@ def compute_run(plan: RunPlan) -> ComputedRun:
 
 def run_folder(workspace: Workspace, pipeline_id: str, run_id: str) -> Path:
     """``results/pipelines/<pipeline>/run-<run_id>/`` (SPEC §14)."""
-    return workspace.root / "results" / "pipelines" / pipeline_id / f"run-{run_id}"
+    return workspace.run_folder(pipeline_id, run_id)
 
 
 def _staging_folder(workspace: Workspace, plan: RunPlan) -> Path:

@@ -2,10 +2,18 @@
 
 Schema changes are numbered migrations applied in order inside one
 transaction each; ``PRAGMA user_version`` records the last one applied.
+Migrations only add: an older workspace opens, is migrated, and keeps every
+row and value it had.
+
+Migration 2 adds ``run_commands (run_id PK, command_line)``: the command line
+that computed a run (SPEC §14.1 provenance), recorded in the run's recording
+transaction. A separate table rather than a ``runs`` column, so no existing
+row changes; runs recorded before it (or outside the CLI) simply have no row.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import errno
 import os
@@ -18,7 +26,8 @@ from typing import Any
 from ..exceptions import MetadataError
 from ..version import CODE_VERSION
 
-__all__ = ["Catalog", "utc_now", "storage_error", "SCHEMA_VERSION", "TEST_RESULT_COLUMNS"]
+__all__ = ["Catalog", "utc_now", "storage_error", "SCHEMA_VERSION", "TEST_RESULT_COLUMNS", "command_line",
+           "recording_command"]
 
 TEST_RESULT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
     (name, kind)
@@ -82,7 +91,13 @@ CREATE TABLE trials (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1,)
+_MIGRATION_2 = """
+CREATE TABLE run_commands (
+    run_id TEXT PRIMARY KEY REFERENCES runs (run_id), command_line TEXT NOT NULL, code_version TEXT NOT NULL
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -134,6 +149,33 @@ def storage_error(error: BaseException, path: str | os.PathLike[str] | None) -> 
 def utc_now() -> str:
     """ISO-8601 UTC timestamp with seconds."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+_COMMAND_LINE: contextvars.ContextVar[str | None] = contextvars.ContextVar("lightlane_command_line", default=None)
+
+
+def command_line() -> str | None:
+    """The command line being run (set by the CLI with :func:`recording_command`), or None.
+
+    Examples
+    --------
+    >>> command_line() is None
+    True
+    >>> with recording_command("lightlane run m82_vs_poisson"):
+    ...     command_line()
+    'lightlane run m82_vs_poisson'
+    """
+    return _COMMAND_LINE.get()
+
+
+@contextmanager
+def recording_command(line: str | None) -> Iterator[None]:
+    """Within the block, runs are recorded with ``line`` as their command line (``run_commands``)."""
+    token = _COMMAND_LINE.set(line)
+    try:
+        yield
+    finally:
+        _COMMAND_LINE.reset(token)
 
 
 class Catalog:
@@ -252,6 +294,10 @@ class Catalog:
         for dataset_id in dataset_ids:
             cursor.execute("UPDATE datasets SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", (now, dataset_id))
 
+    def live_dataset_rows(self) -> list[sqlite3.Row]:
+        """Every dataset not removed by ``clean`` (no ``deleted_at``), by id (the workspace report)."""
+        return self.connection.execute("SELECT * FROM datasets WHERE deleted_at IS NULL ORDER BY id").fetchall()
+
     # ------------------------------------------------------------------------------- runs
 
     def run_row(self, run_id: str) -> sqlite3.Row | None:
@@ -278,6 +324,23 @@ class Catalog:
         cursor.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? "
                        "WHERE run_id = ? AND status != 'done'", (error, finished_at, run_id))
 
+    def latest_main_runs(self) -> list[sqlite3.Row]:
+        """Each pipeline's most recently finished done main run (kind ``pipeline``), by pipeline id.
+
+        Ties of ``finished_at`` (stamped to the second) go to the larger ``run_id``.
+        """
+        return self.connection.execute(
+            "SELECT * FROM runs AS r WHERE r.kind = 'pipeline' AND r.status = 'done' AND NOT EXISTS ("
+            "SELECT 1 FROM runs AS o WHERE o.kind = 'pipeline' AND o.status = 'done' "
+            "AND o.pipeline_id = r.pipeline_id AND (o.finished_at > r.finished_at "
+            "OR (o.finished_at = r.finished_at AND o.run_id > r.run_id))) ORDER BY r.pipeline_id").fetchall()
+
+    def done_pipeline_runs(self) -> list[sqlite3.Row]:
+        """``(run_id, pipeline_id, kind)`` of every done main and baseline run, by pipeline, index and id."""
+        return self.connection.execute(
+            "SELECT run_id, pipeline_id, kind FROM runs WHERE status = 'done' AND kind IN ('pipeline', 'baseline') "
+            "ORDER BY pipeline_id, run_index, run_id").fetchall()
+
     def baseline_runs(self, pipeline_id: str, processing_hash: str,
                       code_version: str = CODE_VERSION) -> list[sqlite3.Row]:
         """The baseline set (SPEC §11.1): done baseline runs of this pipeline, processing hash and
@@ -296,6 +359,18 @@ class Catalog:
             "SELECT processing_hash, COUNT(*) FROM runs WHERE kind = 'baseline' AND status = 'done' "
             "AND pipeline_id = ? AND processing_hash != ? GROUP BY processing_hash ORDER BY 2 DESC",
             (pipeline_id, processing_hash)).fetchone()
+
+    # ------------------------------------------------------------------------------- run_commands
+
+    def record_run_command(self, cursor: sqlite3.Cursor, run_id: str, line: str) -> None:
+        """Store the command line that computed the run (inside its recording transaction),
+        replacing the one of an earlier attempt."""
+        self.insert(cursor, "run_commands", {"run_id": run_id, "command_line": line}, replace=True)
+
+    def run_command_line(self, run_id: str) -> str | None:
+        """The recorded command line of the run, or None (recorded before migration 2, or not by the CLI)."""
+        row = self.connection.execute("SELECT command_line FROM run_commands WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else str(row[0])
 
     # ------------------------------------------------------------------------------- test_results
 
@@ -395,6 +470,14 @@ class Catalog:
     def insert_study(self, cursor: sqlite3.Cursor, row: Mapping[str, Any]) -> None:
         """Create the study's row (once: it fixes target, space and seed for every resume)."""
         self.insert(cursor, "studies", row)
+
+    def study_summaries(self) -> list[sqlite3.Row]:
+        """Every study with ``done_trials`` (count) and ``best_objective`` (lowest J of its done
+        trials, or NULL), by study id."""
+        return self.connection.execute(
+            "SELECT s.*, COUNT(t.trial_index) AS done_trials, MIN(t.objective) AS best_objective "
+            "FROM studies AS s LEFT JOIN trials AS t ON t.study_id = s.study_id AND t.status = 'done' "
+            "GROUP BY s.study_id ORDER BY s.study_id").fetchall()
 
     # ------------------------------------------------------------------------------- trials
 

@@ -105,6 +105,10 @@ class Workspace:
     def raw_dir(self, dataset_id: str) -> Path:
         return self.root / "data" / "raw" / dataset_id
 
+    def run_folder(self, pipeline_id: str, run_id: str) -> Path:
+        """``results/pipelines/<pipeline>/run-<run_id>/``: a run's figures and page (SPEC §14, §14.1)."""
+        return self.root / "results" / "pipelines" / pipeline_id / f"run-{run_id}"
+
     @property
     def is_initialised(self) -> bool:
         return self.catalog_path.is_file() and (self.root / "meta").is_dir()

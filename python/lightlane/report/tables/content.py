@@ -2,10 +2,12 @@
 
 The stored per-run test results (§11.7) are joined with their runs (§4.4),
 restricted to one package version and to each pipeline's current processing
-hash, and summarised in five tables (p1a, p1bc, p1d, p1e, p2) per pipeline
-role group (positive_control, negative_control, test). Within a group, the
-rows of a table are the (pipeline, headline verdict) groups: each gives the
-medians of its runs' values and ``runs``, the number of runs.
+hash, and summarised in five tables (p1a, p1bc, p1d, p1e, p2). Each table
+has one section per metric and pipeline role group (positive_control,
+negative_control, test; :class:`TableSection`); within a section, the rows
+are the (pipeline, headline verdict) groups: each gives the medians of its
+runs' values and ``runs``, the number of runs. One file per table and format
+holds every section (:mod:`.formats`).
 
 The table frames hold numbers at full precision; composite cells (an
 interval, an ``A/B`` pair, a value ``± se``) are ``List(Float64)`` cells of
@@ -35,7 +37,8 @@ alphabetically first).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
@@ -55,6 +58,9 @@ __all__ = [
     "headline_expr",
     "build_tables",
     "empty_groups",
+    "TableSection",
+    "build_sections",
+    "missing_sections",
 ]
 
 GROUPS: tuple[str, ...] = ("positive_control", "negative_control", "test")
@@ -417,3 +423,45 @@ def empty_groups(tables: Mapping[tuple[str, str], pl.DataFrame]) -> list[str]:
     return [group for group in GROUPS if group not in present]
 
 
+
+
+@dataclass(frozen=True)
+class TableSection:
+    """The rows of one table for one metric and one role group (a section of the table's file)."""
+
+    metric: str
+    group: str
+    frame: pl.DataFrame
+
+
+def build_sections(results: pl.DataFrame, metrics: Sequence[str]) -> dict[str, tuple[TableSection, ...]]:
+    """Every table's sections: one per metric (in ``metrics`` order) and role group (:data:`GROUPS` order).
+
+    Parameters
+    ----------
+    results
+        A frame from :func:`load_results`.
+    metrics
+        The metrics to summarise.
+
+    Returns
+    -------
+    dict
+        table (in :data:`TABLES` order) → its non-empty sections; a table without any
+        section has no entry.
+    """
+    found: dict[str, list[TableSection]] = {table: [] for table in TABLES}
+    for metric in metrics:
+        tables = build_tables(results, metric)
+        for group in GROUPS:
+            for table in TABLES:
+                frame = tables.get((table, group))
+                if frame is not None and frame.height > 0:
+                    found[table].append(TableSection(metric, group, frame))
+    return {table: tuple(sections) for table, sections in found.items() if sections}
+
+
+def missing_sections(sections: Mapping[str, Sequence[TableSection]], metrics: Sequence[str]) -> list[tuple[str, str]]:
+    """(metric, group) pairs without results (no section in any table), in metric then group order."""
+    present = {(s.metric, s.group) for table in sections.values() for s in table}
+    return [(metric, group) for metric in metrics for group in GROUPS if (metric, group) not in present]

@@ -1,8 +1,12 @@
 """Result tables as text and files (SPEC §15): LaTeX, CSV and Markdown, written atomically.
 
-LaTeX and Markdown show numbers with 3 significant digits (p-values ``%.2e``); CSV
-keeps full precision (shortest round-trip ``repr`` of each float). What the tables
-hold is built in :mod:`.content`.
+One file per table and format, ``results/tables/<table>.{tex,csv,md}``, holds every
+section (metric × role group) of that table: LaTeX as one booktabs table with a
+heading row per section, Markdown as one pipe table per section under a heading, CSV
+as one table with leading ``metric`` and ``group`` columns. LaTeX and Markdown show
+numbers with 3 significant digits (p-values ``%.2e``); CSV keeps full precision
+(shortest round-trip ``repr`` of each float). What the tables hold is built in
+:mod:`.content`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import io
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,12 +25,22 @@ import polars as pl
 from ...metadata import Pipeline, ProcessingParameters
 from ...store.atomic import write_text
 from ...store.catalog import Catalog
-from .content import COLUMN_KINDS, GROUPS, TABLE_COLUMNS, TABLES, CellKind, build_tables, empty_groups, load_results
+from .content import (
+    COLUMN_KINDS,
+    TABLE_COLUMNS,
+    TABLES,
+    CellKind,
+    TableSection,
+    build_sections,
+    load_results,
+    missing_sections,
+)
 
 __all__ = [
     "FORMATS",
+    "TABLE_TITLES",
+    "WrittenTables",
     "write_tables",
-    "write_metric_tables",
     "write_workspace_tables",
     "table_to_latex",
     "table_to_csv",
@@ -54,13 +69,14 @@ _TEX_HEADERS: dict[str, str] = {
     "slope B ± se": r"slope B $\pm$ se",
 }
 
-_TITLES: dict[str, str] = {
+TABLE_TITLES: dict[str, str] = {
     "p1a": "P1a tail exceedance",
     "p1bc": "P1b/P1c mean and median",
     "p1d": "P1d shifted peaks",
     "p1e": "P1e negative/positive mass ratio",
     "p2": "P2 hardening",
 }
+"""What each table shows (captions, headings, the workspace page)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,157 +181,148 @@ def _kinds_of(frame: pl.DataFrame, table: str) -> list[CellKind]:
     return [kinds[name] for name in frame.columns]
 
 
-def table_to_latex(frame: pl.DataFrame, table: str, group: str, metric: str) -> str:
-    """A standalone booktabs ``table`` fragment with caption and label.
+def _group_words(group: str) -> str:
+    return group.replace("_", " ")
 
-    The label is ``tab:<metric>-<table>-<group>``; numbers have 3 significant
-    digits, p-values ``%.2e``, text cells (pipeline ids, verdicts) are
-    escaped, and missing values show as ``--``.
+
+def _check_sections(table: str, sections: Sequence[TableSection]) -> list[CellKind]:
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r} (expected one of {', '.join(TABLES)})")
+    kinds = [COLUMN_KINDS[table][name] for name in TABLE_COLUMNS[table]]
+    for section in sections:
+        _kinds_of(section.frame, table)
+    return kinds
+
+
+def table_to_latex(table: str, sections: Sequence[TableSection]) -> str:
+    """One standalone booktabs ``table`` fragment holding every section, with caption and label.
+
+    The label is ``tab:<table>``; each section opens with a heading row naming its metric and
+    group. Numbers have 3 significant digits, p-values ``%.2e``, text cells (pipeline ids,
+    verdicts) are escaped, and missing values show as ``--``.
     """
-    kinds = _kinds_of(frame, table)
+    kinds = _check_sections(table, sections)
+    columns = TABLE_COLUMNS[table]
     align = "".join("l" if kind == "text" else "r" for kind in kinds)
-    header = " & ".join(_TEX_HEADERS.get(name, latex_escape(name)) for name in frame.columns)
+    header = " & ".join(_TEX_HEADERS.get(name, latex_escape(name)) for name in columns)
     lines = [
         r"\begin{table}[htbp]",
         r"\centering",
-        rf"\caption{{{_TITLES[table]}: metric \texttt{{{latex_escape(metric)}}}, "
-        rf"{latex_escape(group.replace('_', ' '))} pipelines.}}",
-        rf"\label{{tab:{metric}-{table}-{group}}}",
+        rf"\caption{{{TABLE_TITLES[table]}, per metric and pipeline group.}}",
+        rf"\label{{tab:{table}}}",
         rf"\begin{{tabular}}{{{align}}}",
         r"\toprule",
         header + r" \\",
-        r"\midrule",
     ]
-    for row in frame.iter_rows():
-        cells = []
-        for value, kind in zip(row, kinds):
-            text = _display(value, kind)
-            if not text:
-                cells.append("--")
-                continue
-            text = latex_escape(text)
-            text = text.replace("±", r"$\pm$").replace("—", "--")
-            cells.append(text)
-        lines.append(" & ".join(cells) + r" \\")
+    for section in sections:
+        lines.append(r"\midrule")
+        lines.append(rf"\multicolumn{{{len(columns)}}}{{l}}{{\emph{{metric \texttt{{{latex_escape(section.metric)}}}, "
+                     rf"{latex_escape(_group_words(section.group))} pipelines}}}} \\")
+        for row in section.frame.iter_rows():
+            cells = []
+            for value, kind in zip(row, kinds):
+                text = _display(value, kind)
+                if not text:
+                    cells.append("--")
+                    continue
+                text = latex_escape(text)
+                text = text.replace("±", r"$\pm$").replace("—", "--")
+                cells.append(text)
+            lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(lines)
 
 
-def table_to_csv(frame: pl.DataFrame, table: str) -> str:
-    """CSV text at full precision, with the exact column names as header."""
-    kinds = _kinds_of(frame, table)
+def table_to_csv(table: str, sections: Sequence[TableSection]) -> str:
+    """CSV text at full precision: ``metric``, ``group``, then the table's exact column names."""
+    kinds = _check_sections(table, sections)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.iter_rows():
-        writer.writerow([_csv_cell(value, kind) for value, kind in zip(row, kinds)])
+    writer.writerow(["metric", "group", *TABLE_COLUMNS[table]])
+    for section in sections:
+        for row in section.frame.iter_rows():
+            writer.writerow([section.metric, section.group,
+                             *(_csv_cell(value, kind) for value, kind in zip(row, kinds))])
     return buffer.getvalue()
 
 
-def table_to_markdown(frame: pl.DataFrame, table: str) -> str:
-    """A Markdown pipe table (numbers as in LaTeX, missing values ``—``)."""
-    kinds = _kinds_of(frame, table)
+def table_to_markdown(table: str, sections: Sequence[TableSection]) -> str:
+    """A title, then per section a ``## <metric> · <group>`` heading and a pipe table
+    (numbers as in LaTeX, missing values ``—``)."""
+    kinds = _check_sections(table, sections)
 
     def cell(text: str) -> str:
         return text.replace("|", r"\|")
 
-    lines = [
-        "| " + " | ".join(cell(name) for name in frame.columns) + " |",
-        "|" + "|".join("---" if kind == "text" else "---:" for kind in kinds) + "|",
-    ]
-    for row in frame.iter_rows():
-        lines.append("| " + " | ".join(cell(_display(v, k) or "—") for v, k in zip(row, kinds)) + " |")
+    lines = [f"# {TABLE_TITLES[table]}"]
+    for section in sections:
+        lines += [
+            "",
+            f"## {section.metric} · {_group_words(section.group)} pipelines",
+            "",
+            "| " + " | ".join(cell(name) for name in TABLE_COLUMNS[table]) + " |",
+            "|" + "|".join("---" if kind == "text" else "---:" for kind in kinds) + "|",
+        ]
+        for row in section.frame.iter_rows():
+            lines.append("| " + " | ".join(cell(_display(v, k) or "—") for v, k in zip(row, kinds)) + " |")
     return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------------------------
 # Writing
 
+_WRITERS = {"tex": table_to_latex, "csv": table_to_csv, "md": table_to_markdown}
+
 
 def write_tables(
-    tables: Mapping[tuple[str, str], pl.DataFrame],
+    sections: Mapping[str, Sequence[TableSection]],
     folder: str | os.PathLike[str],
     formats: Sequence[str] = FORMATS,
-    *,
-    metric: str | None = None,
 ) -> list[Path]:
-    """Write each table as ``<folder>/<table>_<group>.{tex,csv,md}``, atomically.
+    """Write each table as ``<folder>/<table>.{tex,csv,md}``, every section in one file, atomically.
 
     Parameters
     ----------
-    tables
-        ``(table, group)`` → frame, as from :func:`build_tables`.
+    sections
+        table → its sections, as from :func:`~lightlane.report.tables.content.build_sections`.
     folder
-        The metric's table folder, ``results/tables/<metric>``.
-    formats
-        Any of ``"tex"``, ``"csv"``, ``"md"``.
-    metric
-        Metric name for the LaTeX caption and label; defaults to
-        ``folder``'s name.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The written files, in table then format order. Empty frames are
-        skipped (no file); use :func:`empty_groups` to report empty groups.
-
-    Raises
-    ------
-    ValueError
-        On an unknown format, table or group.
-    """
-    folder = Path(folder)
-    metric = folder.name if metric is None else metric
-    unknown = [fmt for fmt in formats if fmt not in FORMATS]
-    if unknown:
-        raise ValueError(f"unknown table format(s) {', '.join(map(repr, unknown))} (expected tex, csv, md)")
-    written: list[Path] = []
-    for (table, group), frame in tables.items():
-        if table not in TABLES or group not in GROUPS:
-            raise ValueError(f"unknown table/group {(table, group)!r}")
-        if frame.height == 0:
-            continue
-        for fmt in dict.fromkeys(formats):
-            if fmt == "tex":
-                text = table_to_latex(frame, table, group, metric)
-            elif fmt == "csv":
-                text = table_to_csv(frame, table)
-            else:
-                text = table_to_markdown(frame, table)
-            target = folder / f"{table}_{group}.{fmt}"
-            write_text(target, text)
-            written.append(target)
-    return written
-
-
-def write_metric_tables(
-    results: pl.DataFrame,
-    metric: str,
-    tables_root: str | os.PathLike[str],
-    formats: Sequence[str] = FORMATS,
-) -> tuple[list[Path], list[str]]:
-    """Build and write one metric's tables under ``<tables_root>/<metric>/``.
-
-    Parameters
-    ----------
-    results
-        A frame from :func:`load_results`.
-    metric
-        The metric to tabulate.
-    tables_root
         ``results/tables`` of the workspace.
     formats
         Any of ``"tex"``, ``"csv"``, ``"md"``.
 
     Returns
     -------
-    tuple
-        ``(written paths, empty groups)``: the groups without any result
-        rows, for which no file was written.
+    list of pathlib.Path
+        The written files, in table then format order. A table without a section
+        writes no file.
+
+    Raises
+    ------
+    ValueError
+        On an unknown format or table (nothing is written).
     """
-    tables = build_tables(results, metric)
-    paths = write_tables(tables, Path(tables_root) / metric, formats, metric=metric)
-    return paths, empty_groups(tables)
+    folder = Path(folder)
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown table format(s) {', '.join(map(repr, unknown))} (expected tex, csv, md)")
+    texts = []
+    for table, table_sections in sections.items():
+        if not table_sections:
+            continue
+        for fmt in dict.fromkeys(formats):
+            texts.append((folder / f"{table}.{fmt}", _WRITERS[fmt](table, table_sections)))
+    for target, text in texts:
+        write_text(target, text)
+    return [target for target, _ in texts]
+
+
+@dataclass(frozen=True)
+class WrittenTables:
+    """What :func:`write_workspace_tables` wrote: the files, and the (metric, group) pairs without results."""
+
+    paths: tuple[Path, ...]
+    missing: tuple[tuple[str, str], ...]
+    metrics: tuple[str, ...]
 
 
 def write_workspace_tables(
@@ -323,8 +330,8 @@ def write_workspace_tables(
     metrics: Sequence[str] | None = None,
     formats: Sequence[str] = FORMATS,
     runs: Literal["all", "main", "baseline"] = "all",
-) -> dict[str, tuple[list[Path], list[str]]]:
-    """Every pipeline's tables under ``results/tables/`` (the ``tables`` command; caller holds the lock).
+) -> WrittenTables:
+    """Every pipeline's tables as ``results/tables/<table>.<format>`` (the ``tables`` command; caller holds the lock).
 
     Parameters
     ----------
@@ -332,13 +339,14 @@ def write_workspace_tables(
         A :class:`lightlane.store.workspace.Workspace`.
     metrics
         The metrics to tabulate (default: every pipeline's test metrics).
-    formats, runs
-        As :func:`write_metric_tables` / :func:`load_results`.
+    formats
+        Any of ``"tex"``, ``"csv"``, ``"md"``.
+    runs
+        As :func:`~lightlane.report.tables.content.load_results`.
 
     Returns
     -------
-    dict
-        metric → (written paths, empty groups).
+    WrittenTables
     """
     pipelines, wanted = {}, set()
     for pipeline_id in workspace.ids(Pipeline):
@@ -349,5 +357,6 @@ def write_workspace_tables(
     chosen = sorted(wanted if metrics is None else set(metrics))
     with Catalog.open(workspace.catalog_path) as catalog:
         results = load_results(catalog, pipelines, chosen, runs)
-    root = workspace.root / "results" / "tables"
-    return {metric: write_metric_tables(results, metric, root, formats) for metric in chosen}
+    sections = build_sections(results, chosen)
+    paths = write_tables(sections, workspace.root / "results" / "tables", formats)
+    return WrittenTables(tuple(paths), tuple(missing_sections(sections, chosen)), tuple(chosen))
