@@ -123,7 +123,7 @@ def test_failed_run_is_recorded_and_reraised(workspace: Workspace, small_pipelin
     def broken(*args, **kwargs):
         raise DataError("boom")
 
-    monkeypatch.setattr(runs, "result_rows", broken)
+    monkeypatch.setattr(runs, "null_summaries", broken)
     with pytest.raises(DataError, match="boom"):
         execute_run(workspace, "src_null", run_index=1, kind="baseline")
     (run,) = _rows(workspace, "SELECT * FROM runs")

@@ -21,7 +21,7 @@ from ..metadata import ProcessingParameters
 from ..stats.null_summaries import NullSummary
 from ..store.catalog import TEST_RESULT_COLUMNS
 
-__all__ = ["SIGNED_METRICS", "result_rows", "null_summaries"]
+__all__ = ["SIGNED_METRICS", "result_rows", "pending_rows", "null_summaries"]
 
 #: Metrics whose sign carries meaning (SPEC §10.5): P1d and P1e apply to them only.
 SIGNED_METRICS: frozenset[str] = frozenset({"ev", "evs", "fel", "feg", "vea", "vesa", "nxs"})
@@ -116,6 +116,21 @@ def result_rows(
         out["n_a"] = None if n_a is None else int(n_a)
         out["n_b"] = None if n_b is None else int(n_b)
         rows.append({k: _plain(v) for k, v in out.items()})
+    return rows
+
+
+def pending_rows(run_id: str, processing: ProcessingParameters, *, n_a: int, n_b: int) -> list[dict[str, Any]]:
+    """The ``test_results`` rows of a baseline run before its tests exist: the metrics and event counts only.
+
+    A baseline run's tests use the baseline set without the run itself (SPEC §9), so they are
+    computed once the set is complete (:func:`lightlane.pipelines.baselines.recompute_baseline_tests`),
+    which reads ``n_a``/``n_b`` back from these rows.
+    """
+    rows = []
+    for metric in processing.test_metrics:
+        row: dict[str, Any] = {"run_id": run_id, "metric": metric, **dict.fromkeys(_COLUMN_NAMES)}
+        row.update(n_a=int(n_a), n_b=int(n_b))
+        rows.append(row)
     return rows
 
 

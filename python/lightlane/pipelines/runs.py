@@ -81,7 +81,7 @@ from .outputs import (
     stage_task_output,
     staged_name,
 )
-from .results import null_summaries, result_rows
+from .results import null_summaries, pending_rows, result_rows
 from .tasks import apply_chain
 
 __all__ = [
@@ -331,8 +331,12 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                           workspace, a_hash)
     b_analysis = _analyse(b_events, processing, plan.seed, b_id or f"{pipeline.id}_b_r{plan.run_index}",
                           workspace, b_hash)
-    rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.seed, plan.summaries,
-                       n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
+    if plan.kind == "baseline" and not plan.plots:
+        # Its tests need the complete baseline set (leave-one-out), so recompute_baseline_tests computes them.
+        rows = pending_rows(plan.run_id, processing, n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
+    else:
+        rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.seed,
+                           plan.summaries, n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
     nulls = null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
     figures = _staging_folder(workspace, plan) if plan.plots else None
     plots: tuple[str, ...] = ()

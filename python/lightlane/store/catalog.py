@@ -199,6 +199,9 @@ class Catalog:
             connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode = WAL")
+            # WAL with NORMAL: a commit is atomic and the file never corrupts; only a power cut may roll the
+            # last commits back (every command is retryable), and a commit costs no fsync (SPEC §20).
+            connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
             catalog = cls(connection, path)
             catalog._migrate()
