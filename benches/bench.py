@@ -66,8 +66,9 @@ intervals). The three are interleaved metric by metric.
 SPEC §20 target: bootstrap 1000 × 7 metrics × 2 datasets ≤ 5 s.
 
 ``baseline`` (benches/baseline_cost.py) times ``baseline demo_lane_vs_poisson --runs R``
-on the quickstart content in a fresh workspace, per run, against reading + selecting +
-binning + chunking that pipeline's A and B alone. SPEC §20 target: ≤ 2×.
+on the quickstart content in a fresh workspace, per run, against reading that pipeline's
+A and B (the source file and the tasks that build them) + selecting, binning and chunking
+both alone. SPEC §20 target: ≤ 2×.
 
 ``search`` builds the quickstart demo in a temporary workspace (processing
 ``quick``, target ``demo_lane``, template ``sparse``), runs one untimed warm-up

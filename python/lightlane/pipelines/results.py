@@ -90,9 +90,9 @@ def result_rows(
                 if name.endswith("verdict") or name.endswith("verdict_calibrated"):
                     row.setdefault(name, stats.UNDEFINED)
         else:
-            own = NullSummary.from_values(metric, b, p0)
+            head: dict[str, Any] = {"notes": notes}
             parts: list[Mapping[str, Any]] = [
-                {"notes": notes, "p1a_q_run": own.q},
+                head,
                 stats.p1b_p1c(a, b, alpha, processing.bootstrap_resamples, analysis_seed, METRICS.index(metric)),
                 stats.p1d(a, b, signed),
                 stats.p1e(a, b, signed),
@@ -101,6 +101,7 @@ def result_rows(
             merged_p2 = stats.merge_results(parts[-1])
             reference = NullSummary.from_values(
                 metric, b, p0, (merged_p2.get("p2_slope_b"), merged_p2.get("p2_se_b")))
+            head["p1a_q_run"] = reference.q  # B's own tail quantile
             baseline_set = list(summaries.get(metric, ()))
             if baseline_set:
                 calibrated = stats.calibrated_columns(
