@@ -331,7 +331,7 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                           workspace, a_hash)
     b_analysis = _analyse(b_events, processing, plan.seed, b_id or f"{pipeline.id}_b_r{plan.run_index}",
                           workspace, b_hash)
-    rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.seed, plan.summaries,
+    rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.summaries,
                        n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
     nulls = null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
     figures = _staging_folder(workspace, plan) if plan.plots else None

@@ -20,7 +20,9 @@ from .null_summaries import (
 )
 from .p1 import (
     P1D_BINS,
-    bootstrap_differences,
+    BootstrapIntervals,
+    bootstrap_intervals,
+    bootstrap_quantiles,
     clopper_pearson,
     mann_whitney,
     neg_pos_ratio,
@@ -30,7 +32,6 @@ from .p1 import (
     p1d_edges,
     p1d_zone,
     p1e,
-    percentile_interval,
 )
 from .p2 import P2Fit, fit_power_law, p2, p2_fit, p2_slope, top_chunks, top_counts
 from .quantiles import higher_quantile
@@ -57,7 +58,8 @@ __all__ = [
     "SIGNIFICANT", "NOT_SIGNIFICANT", "INCONCLUSIVE", "STRONGLY_CONFIRMED", "CONFIRMED", "TREND", "PARTIAL",
     "SILENT", "CONTRAINDICATED", "ANOMALOUS", "NOT_APPLICABLE", "UNDEFINED", "VERDICTS",
     "higher_quantile",
-    "p1a", "clopper_pearson", "bootstrap_differences", "percentile_interval", "mann_whitney", "p1b_p1c",
+    "p1a", "clopper_pearson", "BootstrapIntervals", "bootstrap_quantiles", "bootstrap_intervals", "mann_whitney",
+    "p1b_p1c",
     "P1D_BINS", "p1d_edges", "p1d", "p1d_zone", "p1e", "neg_pos_ratio",
     "fit_power_law", "top_chunks", "top_counts", "P2Fit", "p2_fit", "p2_slope", "p2",
     "calibrated_p", "calibrated_verdict", "merge_results",
