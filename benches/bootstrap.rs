@@ -1,42 +1,49 @@
-//! Percentile bootstrap of Δ_mean and Δ_med (SPEC §11.3; §20 target: 1000 resamples × 7 metrics ×
-//! 2 datasets ≤ 5 s, i.e. one metric ≤ 0.7 s), against the same kernel confined to one thread
-//! (the serial baseline of the same run).
+//! P1b + P1c bootstrap (SPEC §11.3 rev 2; §20 target: 7 metrics × 2 datasets × 100 000 values
+//! ≤ 50 ms and ≥ 50× the rev-1 1000-resample kernel), both measured in the same run:
+//! * `exact_7_metrics`: the exact kernel, `bootstrap_quantiles_per_metric` over 7 metrics
+//!   (rayon over metrics), percentiles at α/2 and 1 − α/2;
+//! * `monte_carlo_1000_per_metric`: the rev-1 Monte-Carlo kernel, 1000 resamples of one
+//!   metric (×7 gives the 7-metric baseline; a single metric keeps the run short);
+//! * `exact_per_metric`: the exact kernel on one metric, for the same comparison per metric.
 //!
-//! Input: one metric's chunk values, m = n = 10 000 and 100 000 (the default chunk_count) per
-//! dataset, skewed like a variance-excess metric: A = −ln u + 0.01, B = −ln u; 1000 resamples.
-//! Throughput counts resampled values, resamples·(m + n).
+//! Input per metric: m = n = 100 000 values skewed like a variance-excess metric,
+//! A = −ln u + 0.01·(metric + 1), B = −ln u, and a tied (integer-valued) metric among them.
 
-use _core::bootstrap::bootstrap_differences;
+use _core::bootstrap::{bootstrap_quantiles, bootstrap_quantiles_per_metric};
+use _core::monte_carlo_bootstrap::bootstrap_differences;
 use _core::rng::{domain, uniforms};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
 
+const N: usize = 100_000;
+const METRICS: u64 = 7;
 const RESAMPLES: usize = 1000;
+const PROBABILITIES: [f64; 2] = [0.005, 0.995];
 
-fn values(n: usize, index: u64, shift: f64) -> Vec<f64> {
-    uniforms(11, domain::CHUNKS, &[index], n).into_iter().map(|u| shift - (1.0 - u).ln()).collect()
+fn values(index: u64, shift: f64) -> Vec<f64> {
+    let tied = index % 7 == 6;
+    uniforms(11, domain::CHUNKS, &[index], N)
+        .into_iter()
+        .map(|u| if tied { (8.0 * u).floor() + shift } else { shift - (1.0 - u).ln() })
+        .collect()
 }
 
 fn bench_bootstrap(c: &mut Criterion) {
-    let serial = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("thread pool");
+    let data: Vec<(Vec<f64>, Vec<f64>)> =
+        (0..METRICS).map(|i| (values(2 * i, 0.01 * (i + 1) as f64), values(2 * i + 1, 0.0))).collect();
+    let pairs: Vec<(&[f64], &[f64])> = data.iter().map(|(a, b)| (&a[..], &b[..])).collect();
     let mut group = c.benchmark_group("bootstrap");
     group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
-    for &n in &[10_000usize, 100_000] {
-        let a = values(n, 0, 0.01);
-        let b = values(n, 1, 0.0);
-        group.throughput(Throughput::Elements((RESAMPLES * 2 * n) as u64));
-        group.bench_with_input(BenchmarkId::new("bootstrap_differences", n), &n, |bench, _| {
-            bench.iter(|| bootstrap_differences(black_box(&a), black_box(&b), RESAMPLES, 5, 4).expect("valid input"))
-        });
-        group.bench_with_input(BenchmarkId::new("serial_baseline", n), &n, |bench, _| {
-            bench.iter(|| {
-                serial.install(|| {
-                    bootstrap_differences(black_box(&a), black_box(&b), RESAMPLES, 5, 4).expect("valid input")
-                })
-            })
-        });
-    }
+    group.bench_function("exact_7_metrics", |bench| {
+        bench.iter(|| bootstrap_quantiles_per_metric(black_box(&pairs), &PROBABILITIES).expect("valid input"))
+    });
+    group.bench_function("exact_per_metric", |bench| {
+        bench.iter(|| bootstrap_quantiles(black_box(pairs[0].0), black_box(pairs[0].1), &PROBABILITIES))
+    });
+    group.bench_function("monte_carlo_1000_per_metric", |bench| {
+        bench.iter(|| bootstrap_differences(black_box(pairs[0].0), black_box(pairs[0].1), RESAMPLES, 5, 0))
+    });
     group.finish();
 }
 

@@ -15,6 +15,7 @@ pub mod event_ops;
 pub mod ingest;
 pub mod lattice;
 pub mod memory;
+pub mod monte_carlo_bootstrap;
 pub mod objective;
 pub mod path;
 pub mod rng;

@@ -50,7 +50,8 @@ __all__ = [
     "window_permutation",
     "wasserstein_1",
     "binned_distances",
-    "bootstrap_differences",
+    "exact_bootstrap_quantiles",
+    "monte_carlo_bootstrap_differences",
 ]
 
 HC_KEV_NM: float
@@ -283,7 +284,10 @@ def sample_chunks(
     w_data: npt.NDArray[np.uint16],
     draws: ChunkDraws,
 ) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.uint16] | npt.NDArray[np.uint32]]: ...
-def bootstrap_differences(
+def exact_bootstrap_quantiles(
+    samples: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]], probabilities: list[float]
+) -> list[tuple[list[float], list[float]]]: ...
+def monte_carlo_bootstrap_differences(
     a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], resamples: int, analysis_seed: int, metric_index: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def wasserstein_1(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float: ...

@@ -4,8 +4,9 @@ The demo must show a real detection and an honest non-detection on a 2-core
 machine in minutes, with no network and no user data. Hence:
 
 * processing ``quick`` is the embedded ``default`` made small enough (20 000
-  chunks, 10 widths, 200 bootstrap resamples) and with α = 0.05, so that 20
-  baseline runs can already reach a calibrated SIGNIFICANT (1/21 < 0.05);
+  chunks, 10 widths; its bootstrap_resamples 200 is ignored since the bootstrap
+  became exact, and kept so the processing hash is unchanged) and with α = 0.05,
+  so that 20 baseline runs can already reach a calibrated SIGNIFICANT (1/21 < 0.05);
 * ``demo_real`` plays the real observation: homogeneous Poisson photons
   (embedded ``isotropic``) with a gap between two GTIs, which exercises the
   exposure bookkeeping (SPEC §10.2) exactly as real data would;
@@ -129,8 +130,8 @@ def quick_processing() -> ProcessingParameters:
     -------
     ProcessingParameters
         ``default`` with chunk_count 20 000, 10 random widths in 20–300 s (the
-        default's width distribution), bootstrap_resamples 200 and
-        significance_level 0.05.
+        default's width distribution), bootstrap_resamples 200 (ignored: the
+        bootstrap is exact) and significance_level 0.05.
 
     Examples
     --------

@@ -68,7 +68,7 @@ def rows_for(a: Analysis, b: Analysis, calibrated: bool) -> list[dict[str, Any]]
         rng = np.random.default_rng(3)
         summaries = {m: [NullSummary.from_values(m, rng.normal(size=500), PROCESSING.tail_fraction, (-0.1, 0.2))
                          for _ in range(5)] for m in METRICS}
-    return result_rows(RUN_ID, PROCESSING, a.chunks, b.chunks, 7, summaries, n_a=a.n_selected, n_b=b.n_selected)
+    return result_rows(RUN_ID, PROCESSING, a.chunks, b.chunks, summaries, n_a=a.n_selected, n_b=b.n_selected)
 
 
 def sparse_generation() -> GenerationParameters:

@@ -1,4 +1,4 @@
-"""Statistical tests of SPEC §11 (validation property 18, and property 2 for the bootstrap)."""
+"""Statistical tests of SPEC §11 (validation property 18; the bootstrap of P1b/P1c is in test_bootstrap.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sst
 
-from lightlane import _core, stats
+from lightlane import stats
 from lightlane.stats import (
     ANOMALOUS,
     CONFIRMED,
@@ -95,50 +95,6 @@ def test_higher_quantile_examples():
 # ------------------------------------------------------------ P1b/P1c
 
 
-def test_bootstrap_is_thread_invariant_and_seeded():
-    rng = np.random.default_rng(1)
-    a, b = rng.normal(0.2, 1.0, 3001), rng.normal(0.0, 1.5, 2000)
-    try:
-        runs = []
-        for threads in (1, 2, 8):
-            _core.set_threads(threads)
-            runs.append(stats.bootstrap_differences(a, b, 400, seed=11, metric_index=3))
-    finally:
-        _core.set_threads(None)
-    for mean_d, median_d in runs[1:]:
-        assert mean_d.tobytes() == runs[0][0].tobytes()
-        assert median_d.tobytes() == runs[0][1].tobytes()
-    other_seed = stats.bootstrap_differences(a, b, 400, seed=12, metric_index=3)
-    other_metric = stats.bootstrap_differences(a, b, 400, seed=11, metric_index=4)
-    assert not np.array_equal(other_seed[0], runs[0][0])
-    assert not np.array_equal(other_metric[1], runs[0][1])
-
-
-def test_bootstrap_resample_follows_the_stream_contract():
-    a = np.array([0.5, 3.0, -1.0, 7.0, 2.0])
-    b = np.array([1.0, 4.0, -2.0, 0.0])
-    mean_d, median_d = stats.bootstrap_differences(a, b, 3, seed=99, metric_index=2)
-    for r in range(3):
-        u = _core.uniforms(99, 7, [2, r], a.size + b.size)
-        ra = a[np.floor(u[: a.size] * a.size).astype(int)]
-        rb = b[np.floor(u[a.size :] * b.size).astype(int)]
-        assert mean_d[r] == pytest.approx(ra.mean() - rb.mean(), rel=1e-14, abs=1e-14)
-        assert median_d[r] == np.median(ra) - np.median(rb)
-
-
-def test_bootstrap_interval_covers_the_true_difference_at_about_the_nominal_rate():
-    rng = np.random.default_rng(2024)
-    replicates, level, truth = 200, 0.9, 0.3
-    covered = 0
-    for rep in range(replicates):
-        a, b = rng.normal(truth, 1.0, 300), rng.normal(0.0, 2.0, 250)
-        mean_d, _ = stats.bootstrap_differences(a, b, 500, seed=rep, metric_index=0)
-        low, high = stats.percentile_interval(mean_d, level)
-        covered += low <= truth <= high
-    tolerance = 3 * math.sqrt(level * (1 - level) / replicates)
-    assert abs(covered / replicates - level) <= tolerance
-
-
 def test_mann_whitney_equals_scipy_with_ties():
     rng = np.random.default_rng(3)
     a, b = rng.poisson(3.3, 400).astype(float), rng.poisson(3.0, 300).astype(float)
@@ -152,20 +108,27 @@ def test_mann_whitney_equals_scipy_with_ties():
 def test_p1b_p1c_verdicts():
     rng = np.random.default_rng(4)
     base = rng.normal(0.0, 1.0, 2000)
-    up = stats.p1b_p1c(base + 0.5, base[::-1].copy(), alpha=0.01, resamples=300, seed=1, metric_index=0)
+    up = stats.p1b_p1c(base + 0.5, base[::-1].copy(), alpha=0.01)
     _keys_are_columns(up)
     assert up["p1b_verdict"] == CONFIRMED and up["p1c_verdict"] == CONFIRMED
     assert up["p1b_ci_low"] > 0 and up["p1c_ci_low"] > 0
     assert up["p1b_mean_a"] - up["p1b_mean_b"] == pytest.approx(0.5)
-    down = stats.p1b_p1c(base - 0.5, base, alpha=0.01, resamples=300, seed=1, metric_index=0)
+    down = stats.p1b_p1c(base - 0.5, base, alpha=0.01)
     assert down["p1b_verdict"] == CONTRAINDICATED and down["p1c_verdict"] == CONTRAINDICATED
     assert down["p1c_p_mw_less"] < 0.01 < down["p1c_p_mw_greater"]
-    same = stats.p1b_p1c(base, rng.permutation(base), alpha=0.01, resamples=300, seed=1, metric_index=0)
+    same = stats.p1b_p1c(base, rng.permutation(base), alpha=0.01)
     assert same["p1b_verdict"] == NOT_SIGNIFICANT and same["p1c_verdict"] == NOT_SIGNIFICANT
-    # the bootstrap intervals are the percentile intervals at level 1 − α
-    mean_d, median_d = stats.bootstrap_differences(base + 0.5, base[::-1].copy(), 300, 1, 0)
-    assert (up["p1b_ci_low"], up["p1b_ci_high"]) == tuple(np.quantile(mean_d, [0.005, 0.995]))
-    assert (up["p1c_ci_low"], up["p1c_ci_high"]) == tuple(np.quantile(median_d, [0.005, 0.995]))
+    # the intervals are the exact bootstrap percentile intervals at level 1 − α, however obtained
+    [interval] = stats.bootstrap_intervals([(base + 0.5, base[::-1].copy())], 0.99)
+    tail = (1.0 - 0.99) / 2.0
+    [(mean_q, median_q)] = stats.bootstrap_quantiles([(base + 0.5, base[::-1].copy())], [tail, 1.0 - tail])
+    assert (up["p1b_ci_low"], up["p1b_ci_high"]) == (interval.mean_low, interval.mean_high) == tuple(mean_q)
+    assert (up["p1c_ci_low"], up["p1c_ci_high"]) == (interval.median_low, interval.median_high) == tuple(median_q)
+    assert stats.p1b_p1c(base + 0.5, base[::-1].copy(), alpha=0.01, intervals=interval) == up
+    # P1b follows the interval it is given: entirely above, entirely below, straddling 0
+    for low, high, verdict in ((0.1, 0.2, CONFIRMED), (-0.2, -0.1, CONTRAINDICATED), (-0.1, 0.1, NOT_SIGNIFICANT)):
+        given = stats.BootstrapIntervals(low, high, low, high)
+        assert stats.p1b_p1c(base, base, alpha=0.01, intervals=given)["p1b_verdict"] == verdict
 
 
 # ----------------------------------------------------------------- P1d

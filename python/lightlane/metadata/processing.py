@@ -70,7 +70,13 @@ def _unique_non_empty(values: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True)
 class ProcessingParameters(Document):
-    """Every analysis choice; its hash (without ``id``) keys caches and baselines."""
+    """Every analysis choice; its hash (without ``id``) keys caches and baselines.
+
+    ``bootstrap_resamples`` is kept for compatibility and ignored: P1b/P1c use the
+    exact (ideal) bootstrap of SPEC §11.3 rev 2, which draws no resamples. Files
+    still carry it, it is still validated (100–100 000) and it still counts in
+    the hash, so existing processing ids and cache keys are unchanged.
+    """
 
     FOLDER: ClassVar[str] = "processing"
 
@@ -84,7 +90,7 @@ class ProcessingParameters(Document):
     top_fraction: float = spec(0.01, check=between(0, 0.5, open_low=True))
     significance_level: float = spec(0.01, check=between(0, 0.5, open_low=True, open_high=True))
     ci_level: float = spec(0.95, check=between(0.5, 1, open_low=True, open_high=True))
-    bootstrap_resamples: int = spec(1000, check=between(100, 100_000))
+    bootstrap_resamples: int = spec(1000, check=between(100, 100_000))  # ignored (exact bootstrap), see above
     primary_metric: Metric = "vesa"
     test_metrics: tuple[Metric, ...] = spec(DEFAULT_TEST_METRICS, check=Check(_unique_non_empty, "non-empty, no repeats"))
     crop: Crop | None = None

@@ -51,7 +51,7 @@ def _retest(catalog: Catalog, workspace: Workspace, processing: ProcessingParame
     b_table = _cached_table(run["b_chunks_key"], workspace, f"run {run_id} B")
     old = catalog.test_result_sizes(run_id)
     n_a, n_b = (old[0], old[1]) if old is not None else (None, None)
-    rows = result_rows(run_id, processing, a_table, b_table, int(run["seed"]), summaries, n_a=n_a, n_b=n_b)
+    rows = result_rows(run_id, processing, a_table, b_table, summaries, n_a=n_a, n_b=n_b)
     with catalog.transaction() as cursor:
         catalog.delete_test_results(cursor, run_id)
         for row in rows:

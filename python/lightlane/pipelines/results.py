@@ -15,7 +15,6 @@ import numpy as np
 import polars as pl
 
 from .. import stats
-from ..analysis.chunks import METRICS
 from ..exceptions import DataError
 from ..metadata import ProcessingParameters
 from ..stats.null_summaries import NullSummary
@@ -42,7 +41,6 @@ def result_rows(
     processing: ProcessingParameters,
     a_table: pl.DataFrame,
     b_table: pl.DataFrame,
-    analysis_seed: int,
     summaries: Mapping[str, Sequence[NullSummary]],
     *,
     n_a: int | None,
@@ -55,11 +53,10 @@ def result_rows(
     run_id
         The run.
     processing
-        The processing (test metrics, p0, α, ci_level, bootstrap_resamples, top_fraction, band).
+        The processing (test metrics, p0, α, ci_level, top_fraction, band; bootstrap_resamples
+        is ignored, the bootstrap being exact).
     a_table, b_table
         A's and B's chunk tables.
-    analysis_seed
-        The analysis seed (bootstrap stream).
     summaries
         metric → the baseline set's null summaries (excluding this run). An empty
         set leaves P1a and the calibrated columns NULL, with a note.
@@ -75,11 +72,15 @@ def result_rows(
     p0 = processing.tail_fraction
     alpha = processing.significance_level
     centres = processing.band.centres_nm()
+    columns = {metric: (_column(a_table, metric), _column(b_table, metric)) for metric in processing.test_metrics}
+    finite = {metric: (_finite(a_all), _finite(b_all)) for metric, (a_all, b_all) in columns.items()}
+    testable = [metric for metric, (a, b) in finite.items() if a.size and b.size]
+    # every metric's exact bootstrap in one call, parallel over metrics
+    intervals = dict(zip(testable, stats.bootstrap_intervals([finite[m] for m in testable], 1.0 - alpha)))
     rows = []
     for metric in processing.test_metrics:
         signed = metric in SIGNED_METRICS
-        a_all, b_all = _column(a_table, metric), _column(b_table, metric)
-        a, b = _finite(a_all), _finite(b_all)
+        (a_all, b_all), (a, b) = columns[metric], finite[metric]
         notes: list[str] = []
         if a.size < a_all.size or b.size < b_all.size:
             notes.append(f"{a_all.size - a.size} A and {b_all.size - b.size} B chunks with non-finite "
@@ -93,7 +94,7 @@ def result_rows(
             head: dict[str, Any] = {"notes": notes}
             parts: list[Mapping[str, Any]] = [
                 head,
-                stats.p1b_p1c(a, b, alpha, processing.bootstrap_resamples, analysis_seed, METRICS.index(metric)),
+                stats.p1b_p1c(a, b, alpha, intervals[metric]),
                 stats.p1d(a, b, signed),
                 stats.p1e(a, b, signed),
                 stats.p2(a_table, b_table, metric, processing.top_fraction, centres, alpha),

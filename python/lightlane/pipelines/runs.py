@@ -335,8 +335,8 @@ def compute_run(plan: RunPlan) -> ComputedRun:
         # Its tests need the complete baseline set (leave-one-out), so recompute_baseline_tests computes them.
         rows = pending_rows(plan.run_id, processing, n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
     else:
-        rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.seed,
-                           plan.summaries, n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
+        rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.summaries,
+                           n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
     nulls = null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
     figures = _staging_folder(workspace, plan) if plan.plots else None
     plots: tuple[str, ...] = ()

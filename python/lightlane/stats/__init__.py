@@ -25,7 +25,9 @@ if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_export
     )
     from .p1 import (
         P1D_BINS,
-        bootstrap_differences,
+        BootstrapIntervals,
+        bootstrap_intervals,
+        bootstrap_quantiles,
         clopper_pearson,
         mann_whitney,
         neg_pos_ratio,
@@ -35,7 +37,6 @@ if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_export
         p1d_edges,
         p1d_zone,
         p1e,
-        percentile_interval,
     )
     from .p2 import P2Fit, fit_power_law, p2, p2_fit, p2_slope, top_chunks, top_counts
     from .quantiles import higher_quantile
@@ -62,7 +63,8 @@ __all__ = [
     "SIGNIFICANT", "NOT_SIGNIFICANT", "INCONCLUSIVE", "STRONGLY_CONFIRMED", "CONFIRMED", "TREND", "PARTIAL",
     "SILENT", "CONTRAINDICATED", "ANOMALOUS", "NOT_APPLICABLE", "UNDEFINED", "VERDICTS",
     "higher_quantile",
-    "p1a", "clopper_pearson", "bootstrap_differences", "percentile_interval", "mann_whitney", "p1b_p1c",
+    "p1a", "clopper_pearson", "BootstrapIntervals", "bootstrap_quantiles", "bootstrap_intervals", "mann_whitney",
+    "p1b_p1c",
     "P1D_BINS", "p1d_edges", "p1d", "p1d_zone", "p1e", "neg_pos_ratio",
     "fit_power_law", "top_chunks", "top_counts", "P2Fit", "p2_fit", "p2_slope", "p2",
     "calibrated_p", "calibrated_verdict", "merge_results",
@@ -73,8 +75,8 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(__name__, {
     ".null_summaries": ["NullSummary", "baseline_missing_message", "calibrated_columns", "load_baseline_set",
         "p1a_null_counts", "require_baseline", "store_null_summaries", "tail_length", "tail_values", "thresholds"],
-    ".p1": ["P1D_BINS", "bootstrap_differences", "clopper_pearson", "mann_whitney", "neg_pos_ratio", "p1a",
-        "p1b_p1c", "p1d", "p1d_edges", "p1d_zone", "p1e", "percentile_interval"],
+    ".p1": ["P1D_BINS", "BootstrapIntervals", "bootstrap_intervals", "bootstrap_quantiles", "clopper_pearson",
+        "mann_whitney", "neg_pos_ratio", "p1a", "p1b_p1c", "p1d", "p1d_edges", "p1d_zone", "p1e"],
     ".p2": ["P2Fit", "fit_power_law", "p2", "p2_fit", "p2_slope", "top_chunks", "top_counts"],
     ".quantiles": ["higher_quantile"],
     ".verdicts": ["ANOMALOUS", "CONFIRMED", "CONTRAINDICATED", "INCONCLUSIVE", "NOT_APPLICABLE", "NOT_SIGNIFICANT",

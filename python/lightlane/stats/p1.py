@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,8 +39,9 @@ from .verdicts import (
 __all__ = [
     "p1a",
     "clopper_pearson",
-    "bootstrap_differences",
-    "percentile_interval",
+    "BootstrapIntervals",
+    "bootstrap_quantiles",
+    "bootstrap_intervals",
     "mann_whitney",
     "p1b_p1c",
     "P1D_BINS",
@@ -134,34 +136,100 @@ def p1a(test_values: Any, threshold: float, p0: float, alpha: float, ci_level: f
 # ----------------------------------------------------------------------- P1b/P1c
 
 
-def bootstrap_differences(
-    a: Any, b: Any, resamples: int, seed: int, metric_index: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bootstrap distributions of mean(A*) − mean(B*) and median(A*) − median(B*).
+@dataclass(frozen=True)
+class BootstrapIntervals:
+    """Exact bootstrap percentile intervals of Δ_mean and Δ_med (SPEC §11.3 rev 2)."""
 
-    Resample r draws from ``stream(seed, BOOTSTRAP, [metric_index, r])`` (SPEC §1,
-    §11.3), first len(a) indices into A, then len(b) into B, with replacement.
-    Computed in Rust, in parallel, identical for any thread count.
+    mean_low: float
+    mean_high: float
+    median_low: float
+    median_high: float
+
+
+def bootstrap_quantiles(
+    samples: Sequence[tuple[Any, Any]], probabilities: Sequence[float]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Exact (ideal) bootstrap percentiles of mean(A*) − mean(B*) and median(A*) − median(B*).
+
+    The ideal bootstrap resamples A and B independently with replacement,
+    infinitely often; its percentiles are computed without random draws (SPEC
+    §11.3 rev 2), in Rust, in parallel over the pairs, identical for any thread
+    count and independent of any seed.
+
+    * Median: the bootstrap median of a sample of size n is discrete on the
+      sample's values (odd n) or on the means of pairs of values (even n), with
+      masses from binomial tails; Δ_med is the difference of A's and B's
+      independent distributions (atoms of mass ≤ 1e-15 dropped). Its percentile
+      at p is the lower quantile inf{t : P(Δ_med ≤ t) ≥ p}, which is what
+      ``numpy.quantile`` of Monte-Carlo resamples converges to.
+    * Mean: a Cornish–Fisher percentile from Δ_mean's exact cumulants (mean
+      difference; variance m₂/n from the plug-in (1/n) variance; third and
+      fourth cumulants of each sample scaled by 1/n² and 1/n³), kept inside
+      [min A − max B, max A − min B].
+
+    Parameters
+    ----------
+    samples
+        (A, B) pairs of 1-D arrays of finite values (one pair per metric).
+    probabilities
+        Percentile levels, each in (0, 1).
 
     Returns
     -------
-    (mean_diffs, median_diffs)
-        Two float64 arrays of length ``resamples``, in resample order.
+    list of (mean_quantiles, median_quantiles)
+        Per pair, two float64 arrays aligned with ``probabilities``.
+
+    Raises
+    ------
+    ValueError
+        When a sample is empty or holds a non-finite value.
+    MetadataError
+        When a probability lies outside (0, 1).
+
+    Examples
+    --------
+    >>> (mean_q, median_q), = bootstrap_quantiles([([1.0, 2.0, 3.0], [0.0, 1.0])], [0.025, 0.975])
+    >>> float(median_q[0]), float(median_q[1])
+    (0.0, 3.0)
     """
-    a = np.ascontiguousarray(finite_values(a, "a"))
-    b = np.ascontiguousarray(finite_values(b, "b"))
-    return _core.bootstrap_differences(a, b, int(resamples), int(seed), int(metric_index))
+    arrays = [
+        (np.ascontiguousarray(finite_values(a, "a")), np.ascontiguousarray(finite_values(b, "b")))
+        for a, b in samples
+    ]
+    out = _core.exact_bootstrap_quantiles(arrays, [float(p) for p in probabilities])
+    return [(np.asarray(mean), np.asarray(median)) for mean, median in out]
 
 
-def percentile_interval(samples: np.ndarray, level: float) -> tuple[float, float]:
-    """Percentile interval of a bootstrap distribution.
+def bootstrap_intervals(samples: Sequence[tuple[Any, Any]], level: float) -> list[BootstrapIntervals]:
+    """Exact bootstrap percentile intervals at ``level`` for each (A, B) pair.
 
-    The interval is ``numpy.quantile(samples, [(1 − level)/2, (1 + level)/2])``
-    with numpy's default ("linear", type 7) interpolation.
+    The interval runs from the (1 − level)/2 to the (1 + level)/2 percentile of
+    :func:`bootstrap_quantiles` (the lower quantile for medians, Cornish–Fisher
+    for means).
+
+    Parameters
+    ----------
+    samples
+        (A, B) pairs of 1-D arrays of finite values.
+    level
+        Interval level in (0, 1); P1b/P1c use 1 − significance_level.
+
+    Returns
+    -------
+    list of BootstrapIntervals
+        One per pair, in order.
+
+    Examples
+    --------
+    >>> [interval] = bootstrap_intervals([([1.0, 2.0, 3.0], [0.0, 1.0])], 0.95)
+    >>> interval.median_low, interval.median_high
+    (0.0, 3.0)
     """
     tail = (1.0 - level) / 2.0
-    low, high = np.quantile(np.asarray(samples, dtype=np.float64), [tail, 1.0 - tail])
-    return float(low), float(high)
+    return [
+        BootstrapIntervals(float(mean[0]), float(mean[1]), float(median[0]), float(median[1]))
+        for mean, median in bootstrap_quantiles(samples, [tail, 1.0 - tail])
+    ]
 
 
 def mann_whitney(a: Any, b: Any) -> tuple[float, float]:
@@ -191,7 +259,7 @@ def mann_whitney(a: Any, b: Any) -> tuple[float, float]:
     return float(norm.sf(z)), float(norm.cdf(z))
 
 
-def p1b_p1c(a: Any, b: Any, alpha: float, resamples: int, seed: int, metric_index: int) -> dict[str, Any]:
+def p1b_p1c(a: Any, b: Any, alpha: float, intervals: BootstrapIntervals | None = None) -> dict[str, Any]:
     """P1b (mean) and P1c (median), naive part (SPEC §11.3).
 
     Parameters
@@ -200,12 +268,10 @@ def p1b_p1c(a: Any, b: Any, alpha: float, resamples: int, seed: int, metric_inde
         A's values T and B's null values (finite).
     alpha
         significance_level; the bootstrap percentile intervals have level 1 − α.
-    resamples
-        bootstrap_resamples.
-    seed
-        The analysis seed.
-    metric_index
-        The metric's index (part of the bootstrap stream key).
+    intervals
+        The exact bootstrap intervals of (a, b) at level 1 − α, when already
+        computed (:func:`bootstrap_intervals` does all metrics of a run in one
+        parallel call); computed here otherwise.
 
     Returns
     -------
@@ -218,12 +284,19 @@ def p1b_p1c(a: Any, b: Any, alpha: float, resamples: int, seed: int, metric_inde
         CONTRAINDICATED iff entirely below, else NOT_SIGNIFICANT. P1c is
         CONFIRMED iff Δ_med > 0 and p(greater) < α, CONTRAINDICATED iff
         Δ_med < 0 and p(less) < α, else NOT_SIGNIFICANT.
+
+    Examples
+    --------
+    >>> row = p1b_p1c(np.arange(100.0) + 60.0, np.arange(100.0), alpha=0.01)
+    >>> row["p1b_verdict"], row["p1c_verdict"]
+    ('CONFIRMED', 'CONFIRMED')
     """
     a = finite_values(a, "a")
     b = finite_values(b, "b")
-    mean_diffs, median_diffs = bootstrap_differences(a, b, resamples, seed, metric_index)
-    mean_low, mean_high = percentile_interval(mean_diffs, 1.0 - alpha)
-    med_low, med_high = percentile_interval(median_diffs, 1.0 - alpha)
+    if intervals is None:
+        [intervals] = bootstrap_intervals([(a, b)], 1.0 - alpha)
+    mean_low, mean_high = intervals.mean_low, intervals.mean_high
+    med_low, med_high = intervals.median_low, intervals.median_high
     p_greater, p_less = mann_whitney(a, b)
     median_a, median_b = float(np.median(a)), float(np.median(b))
     delta_median = median_a - median_b
