@@ -45,19 +45,22 @@ def _named(error: OSError, target: Path, tmp: Path) -> OSError:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike[str], *, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path; on success it replaces ``target`` atomically.
 
     Use for writers that want a file name (astropy, matplotlib, shutil). On any
     exception the temporary file is removed and ``target`` is untouched; an
     ``OSError`` (disk full, read-only folder) is re-raised naming ``target``.
+    ``durable=False`` skips the fsyncs: only for files that are checked when read and
+    recomputed when damaged (the cache), where a power cut may cost a recomputation.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(target)
     try:
         yield tmp
-        _fsync_file(tmp)
+        if durable:
+            _fsync_file(tmp)
         os.replace(tmp, target)
     except BaseException as error:
         with contextlib.suppress(OSError):
@@ -65,7 +68,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         if isinstance(error, OSError) and (named := _named(error, target, tmp)) is not error:
             raise named from error
         raise
-    _fsync_dir(target.parent)
+    if durable:
+        _fsync_dir(target.parent)
 
 
 def write_all(files: Sequence[tuple[Path, bytes]]) -> None:

@@ -81,6 +81,6 @@ def store(key: CacheKey, table: pl.DataFrame, cache_root: Path) -> Path:
     """Write the table atomically with its key and inputs in the parquet metadata."""
     path = key.path(cache_root)
     metadata = {_KEY_FIELD: key.digest, _INPUTS_FIELD: json.dumps(key.inputs, sort_keys=True)}
-    with atomic_path(path) as tmp:
+    with atomic_path(path, durable=False) as tmp:  # a damaged or missing cache file is a miss (see load)
         table.write_parquet(tmp, metadata=metadata)
     return path
