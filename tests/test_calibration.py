@@ -159,7 +159,7 @@ def test_quickstart_detects_the_positive_control_only(quickstart: tuple[Workspac
     assert len(folders) == 2
     for folder in folders:
         assert (folder / "spectrum_a_vs_b.png").is_file() and (folder / "heatmap_a.png").is_file()
-        assert (folder / "p2_concentration_vesa.png").is_file() and (folder / "timescales_vea_b.png").is_file()
+        assert (folder / "p2_concentration.png").is_file() and (folder / "timescales_b.png").is_file()
     assert list(folders[0].glob("lanecount_*.png")) and not list(folders[1].glob("lanecount_*.png"))
     tables = workspace.root / "results" / "tables"
     assert (tables / "p1a.tex").is_file() and (tables / "p1a.md").is_file() and (tables / "p2.csv").is_file()

@@ -39,7 +39,7 @@ def test_analyze_writes_plots_summary_and_export(workspace, dataset, capsys) -> 
     assert re.search(r"vesa\s+-?\d", out)
     folder = workspace.root / "results" / "analyze" / f"{dataset}__q"
     names = {p.name for p in folder.iterdir()}
-    assert {"spectrum.png", "heatmap.png", "metric_hist_vesa.png", f"quicklook_{dataset}_w40.png",
+    assert {"spectrum.png", "heatmap.png", "metric_hist.png", f"quicklook_{dataset}_w40.png",
             f"chunks_{dataset}.parquet", f"chunks_{dataset}.csv"} <= names
     exported = pl.read_parquet(folder / f"chunks_{dataset}.parquet")
     assert exported.height == 2000 and exported.columns[:4] == ["chunk", "width_index", "width_s", "wbin"]

@@ -14,8 +14,10 @@ from matplotlib.figure import Figure
 from lightlane.report.drawing import (
     COLOR_A,
     COLOR_B,
+    HeatmapFigure,
+    MetricHistogram,
     plot_heatmap,
-    plot_metric_histogram,
+    plot_metric_histograms,
     plot_quicklook,
     save_figure,
     title_for,
@@ -159,6 +161,20 @@ def test_heatmap_all_invalid_and_all_zero(tmp_path: Path, heatmap_inputs: dict) 
     _save_and_check(plot_heatmap(**none, title="none"), tmp_path / "none.png", 10.0, 5.0)
 
 
+def test_heatmap_figure_reused_for_b_draws_what_a_new_one_would(heatmap_inputs: dict, tmp_path: Path) -> None:
+    """One figure object per kind (SPEC §14 rev 2): B drawn into A's figure gives B's PNG byte for byte."""
+    other = dict(heatmap_inputs, counts=heatmap_inputs["counts"] * 40, valid=np.ones(J, dtype=bool),
+                 time_edges_s=heatmap_inputs["time_edges_s"] * 3)
+    reused = HeatmapFigure()
+    first = plot_heatmap(**heatmap_inputs, title="A: " + TITLE, reuse=reused)
+    save_figure(first, tmp_path / "heatmap_a.png")
+    second = plot_heatmap(**other, title="B: " + TITLE, reuse=reused)
+    assert second is first and len(second.axes[0].collections) == 1
+    save_figure(second, tmp_path / "heatmap_b.png")
+    save_figure(plot_heatmap(**other, title="B: " + TITLE), tmp_path / "heatmap_b_new.png")
+    assert (tmp_path / "heatmap_b.png").read_bytes() == (tmp_path / "heatmap_b_new.png").read_bytes()
+
+
 def test_heatmap_validates_shapes(heatmap_inputs: dict) -> None:
     with pytest.raises(ValueError):
         plot_heatmap(**dict(heatmap_inputs, time_edges_s=heatmap_inputs["time_edges_s"][:-1]), title="t")
@@ -220,48 +236,106 @@ def metric_values() -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(0.2, 1.0, 4000), rng.normal(0.0, 1.0, 4000)
 
 
+def _dashed(ax) -> list:
+    return [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+
+
+def _steps(ax) -> list:
+    """The step histograms of a panel: solid lines (see ``stairs_line``)."""
+    return [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+
+
+def _edges_and_values(line) -> tuple[np.ndarray, np.ndarray]:
+    """(edges, values) of a step outline drawn by ``stairs_line``."""
+    x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+    assert y[0] == 0 and y[-1] == 0  # down to the baseline at both ends, as ax.stairs draws
+    return x[::2], y[1:-1:2]
+
+
 def test_metric_histogram_figure(metric_values, tmp_path: Path) -> None:
     a, b = metric_values
-    fig = plot_metric_histogram(a, b, metric="vesa", labels=("A: real-1", "B: mimic-1"), threshold=1.234, title=TITLE)
-    _save_and_check(fig, tmp_path / "metric_hist_vesa.png", 7.0, 4.5)
-    (ax,) = fig.get_axes()
-    assert ax.get_xlabel() == "vesa" and ax.get_ylabel() == "chunks"
-    assert ax.get_yscale() == "log"
+    panels = [MetricHistogram("vesa", a, b, 1.234), MetricHistogram("fvar", b, a, None)]
+    fig = plot_metric_histograms(panels, labels=("A: real-1", "B: mimic-1"), title=TITLE)
+    _save_and_check(fig, tmp_path / "metric_hist.png", 7.0, fig.get_figheight())
+    vesa, fvar = fig.get_axes()
+    assert vesa.get_xlabel() == "vesa" and vesa.get_ylabel() == "chunks"
+    assert fvar.get_xlabel() == "fvar" and fvar.get_ylabel() == ""  # y label in the first column only
+    assert vesa.get_title() == "vesa · q̄ = 1.234" and fvar.get_title() == "fvar"
+    assert vesa.get_yscale() == "log" and fvar.get_yscale() == "log"
     assert all(part in fig.get_suptitle() for part in TITLE_PARTS)
-    legend = "\n".join(_legend_texts(fig))
-    assert "A: real-1" in legend and "B: mimic-1" in legend and "q̄ = 1.234" in legend
+    legend = _legend_texts(fig)
+    assert legend == ["A: real-1 (n = 4,000)", "B: mimic-1 (n = 4,000)", "q̄: calibrated P1a threshold"]
     # A black, B orange, both on the P1d edges with the histogram counts.
-    steps = ax.patches
-    assert [to_hex(p.get_edgecolor()) for p in steps] == [to_hex(COLOR_A), to_hex(COLOR_B)]
+    steps = _steps(vesa)
+    assert [to_hex(line.get_color()) for line in steps] == [to_hex(COLOR_A), to_hex(COLOR_B)]
     edges = p1d_edges(a, b)
     for step, values in zip(steps, (a, b)):
-        np.testing.assert_array_equal(step.get_data().edges, edges)
-        np.testing.assert_array_equal(step.get_data().values, np.histogram(values, bins=edges)[0])
-    # The threshold is a vertical dashed line at q̄.
-    (line,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+        step_edges, step_values = _edges_and_values(step)
+        np.testing.assert_array_equal(step_edges, edges)
+        np.testing.assert_array_equal(step_values, np.histogram(values, bins=edges)[0])
+    # The threshold is a vertical dashed line at q̄; a panel without q̄ has none.
+    (line,) = _dashed(vesa)
     assert np.all(np.asarray(line.get_xdata()) == 1.234)
+    assert _dashed(fvar) == []
+
+
+def test_metric_histograms_grid_and_layout(metric_values, tmp_path: Path) -> None:
+    """Seven metrics: 2 rows of 4 panels, every panel and text inside the figure, no panels overlapping."""
+    a, b = metric_values
+    metrics = ("ev", "evs", "fel", "feg", "vea", "vesa", "oec")
+    fig = plot_metric_histograms([MetricHistogram(m, a * (i + 1), b, 0.5) for i, m in enumerate(metrics)],
+                                 labels=("A: real-1", "B: mimic-1"), title=TITLE)
+    axes = fig.get_axes()
+    assert len(axes) == 7 and fig.get_figwidth() == 14.0 and fig.get_figheight() % 0.5 == 0
+    boxes = [ax.get_position() for ax in axes]
+    assert len({round(box.y0, 6) for box in boxes}) == 2 and len({round(box.x0, 6) for box in boxes}) == 4
+    _save_and_check(fig, tmp_path / "metric_hist.png", fig.get_figwidth(), fig.get_figheight())
+    renderer = fig.canvas.get_renderer()
+    figure_box = fig.bbox
+    extents = [ax.get_tightbbox(renderer) for ax in axes]
+    for box in extents:
+        assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1
+        assert figure_box.y0 <= box.y0 <= box.y1 <= figure_box.y1
+    for i, first in enumerate(extents):
+        for second in extents[i + 1:]:
+            assert not first.overlaps(second)
+    legend = fig.legends[0].get_window_extent(renderer)
+    title = [t for t in fig.texts if t.get_text() == fig.get_suptitle()][0].get_window_extent(renderer)
+    assert all(legend.y1 <= box.y0 for box in extents) and all(box.y1 <= title.y0 for box in extents)
 
 
 @pytest.mark.parametrize("missing", [None, np.array([])])
 def test_metric_histogram_single_dataset(metric_values, missing, tmp_path: Path) -> None:
     a, _ = metric_values
-    fig = plot_metric_histogram(a, missing, metric="ev", labels=("A: real-1", "B"), threshold=None, title="real-1")
-    _save_and_check(fig, tmp_path / "metric_hist_ev.png", 7.0, 4.5)
+    fig = plot_metric_histograms([MetricHistogram("ev", a, missing)], labels=("A: real-1", "B"), title="real-1")
+    _save_and_check(fig, tmp_path / "metric_hist.png", 7.0, fig.get_figheight())
     (ax,) = fig.get_axes()
-    assert len(ax.patches) == 1 and to_hex(ax.patches[0].get_edgecolor()) == to_hex(COLOR_A)
-    assert not [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [to_hex(line.get_color()) for line in _steps(ax)] == [to_hex(COLOR_A)]
+    assert not _dashed(ax)
     legend = _legend_texts(fig)
-    assert len(legend) == 1 and legend[0].startswith("A: real-1")
+    assert legend == ["A: real-1 (n = 4,000)"]
     # B alone works too (drawn in B's orange).
-    fig_b = plot_metric_histogram(None, a, metric="ev", labels=("A", "B: mimic-1"), threshold=0.5, title="mimic-1")
-    assert [to_hex(p.get_edgecolor()) for p in fig_b.get_axes()[0].patches] == [to_hex(COLOR_B)]
+    fig_b = plot_metric_histograms([MetricHistogram("ev", None, a, 0.5)], labels=("A", "B: mimic-1"), title="mimic-1")
+    assert [to_hex(line.get_color()) for line in _steps(fig_b.get_axes()[0])] == [to_hex(COLOR_B)]
 
 
-def test_metric_histogram_rejects_no_data() -> None:
-    with pytest.raises(ValueError):
-        plot_metric_histogram(None, None, metric="ev", labels=("A", "B"), threshold=None, title="t")
-    with pytest.raises(ValueError):
-        plot_metric_histogram(np.ones(3), None, metric="ev", labels=("A", "B"), threshold=float("nan"), title="t")
+def test_metric_histogram_panel_without_values_says_so(metric_values, tmp_path: Path) -> None:
+    a, b = metric_values
+    fig = plot_metric_histograms([MetricHistogram("vesa", a, b), MetricHistogram("fvar", np.full(3, np.nan), None)],
+                                 labels=("A: real-1", "B: mimic-1"), title=TITLE)
+    _, empty = fig.get_axes()
+    assert [t.get_text() for t in empty.texts] == ["no finite fvar values"] and not empty.get_lines()
+    assert _legend_texts(fig)[:2] == ["A: real-1 (n = 4,000)", "B: mimic-1 (n = 4,000)"]
+    _save_and_check(fig, tmp_path / "metric_hist.png", 7.0, fig.get_figheight())
+
+
+def test_metric_histogram_rejects_bad_inputs() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        plot_metric_histograms([], labels=("A", "B"), title="t")
+    with pytest.raises(ValueError, match="threshold"):
+        MetricHistogram("ev", np.ones(3), None, float("nan"))
+    with pytest.raises(ValueError, match="labels"):
+        plot_metric_histograms([MetricHistogram("ev", np.ones(3), None)], labels=("A",), title="t")
 
 
 # --- quicklook ----------------------------------------------------------------------------------------------
@@ -310,8 +384,8 @@ def test_quicklook_figure(quicklook_inputs: dict, tmp_path: Path) -> None:
     assert lc.get_xlim() == pytest.approx((-5.0, -5.0 + 120 * 30.0))
 
     # (2) The histogram holds exactly the valid bins, and the model is N·pmf at their mean.
-    (bars,) = hist.patches
-    assert bars.get_data().values.sum() == valid.sum()
+    (bars,) = _steps(hist)
+    assert _edges_and_values(bars)[1].sum() == valid.sum()
     (model,) = [line for line in hist.get_lines() if line.get_linestyle() == "--"]
     from scipy.stats import poisson
 
@@ -339,7 +413,7 @@ def test_quicklook_edge_cases(quicklook_inputs: dict, tmp_path: Path) -> None:
     bright = dict(quicklook_inputs, counts=np.random.default_rng(1).poisson(5000.0, 120))
     fig = plot_quicklook(**bright, title="bright")
     hist = fig.get_axes()[1]
-    assert len(hist.patches[0].get_data().values) <= 61
+    assert len(_edges_and_values(_steps(hist)[0])[1]) <= 61
     (model,) = [line for line in hist.get_lines() if line.get_linestyle() == "--"]
     assert model.get_ydata().sum() == pytest.approx(bright["valid"].sum(), rel=0.01)
 

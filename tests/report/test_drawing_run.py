@@ -10,11 +10,17 @@ import numpy as np
 import pytest
 from matplotlib.colors import LogNorm, to_hex
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation
 
 from lightlane.report.drawing import (
     COLOR_A,
     COLOR_B,
+    MetricHistogram,
+    P2Panel,
+    PanelFigure,
+    TimescalesPanel,
     plot_counts_per_bin,
+    plot_metric_histograms,
     plot_p2_concentration,
     plot_timescales,
     save_figure,
@@ -83,8 +89,13 @@ def test_counts_per_bin_saves_with_steps_and_labels(centres: np.ndarray, tmp_pat
     assert ax.get_ylabel() == "counts per bin"
     for part in ("real-1", "proc-a", "run-0007"):
         assert part in _title(fig)
-    steps = [p for p in ax.patches if p.get_label().startswith(("A:", "B:"))]
-    assert [to_hex(p.get_edgecolor()) for p in steps] == [to_hex(COLOR_A), to_hex(COLOR_B)]
+    steps = [line for line in ax.get_lines() if line.get_label().startswith(("A:", "B:"))]
+    assert [to_hex(line.get_color()) for line in steps] == [to_hex(COLOR_A), to_hex(COLOR_B)]
+    # Step outlines (stairs drawn as lines): every edge twice, each count twice, zero at both ends.
+    edges = bin_edges_from_centres(centres)
+    for line, counts in zip(steps, (a, b)):
+        np.testing.assert_allclose(line.get_xdata(), np.repeat(edges, 2))
+        np.testing.assert_array_equal(line.get_ydata(), np.concatenate([[0], np.repeat(counts, 2), [0]]))
     texts = _legend_texts(fig)
     assert texts[0] == f"A: real-1 ({a.sum():,} events)"
     assert texts[1] == f"B: mimic-1 ({b.sum():,} events)"
@@ -127,32 +138,34 @@ def p2_inputs(centres: np.ndarray) -> dict:
     return {"centres_nm": centres, "counts_a": a, "counts_b": b, "lambda_ref_nm": ref}
 
 
-def _fit_lines(fig: Figure) -> list:
-    return [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "--"]
+def _fit_lines(ax) -> list:
+    return [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+
+
+def _header(ax) -> list[tuple[str, str]]:
+    """The texts above a P2 panel, top to bottom, with their colours."""
+    notes = sorted((t for t in ax.texts if isinstance(t, Annotation)), key=lambda t: -t.xyann[1])
+    return [(t.get_text(), to_hex(t.get_color())) for t in notes]
+
+
+def _p2(p2_inputs: dict, metric: str = "vesa", **fields) -> P2Panel:
+    return P2Panel(metric, p2_inputs["counts_a"], p2_inputs["counts_b"], **fields)
 
 
 def test_p2_concentration_lines_are_the_power_laws(p2_inputs: dict, tmp_path: Path) -> None:
     fit_a, fit_b = (12.1, -0.81, 0.05), (10.2, 0.19, 0.06)
+    ref = p2_inputs["lambda_ref_nm"]
     fig = plot_p2_concentration(
         p2_inputs["centres_nm"],
-        p2_inputs["counts_a"],
-        p2_inputs["counts_b"],
-        fit_a,
-        fit_b,
-        p2_inputs["lambda_ref_nm"],
-        3.1e-9,
-        0.004,
-        metric="vesa",
+        [_p2(p2_inputs, fit_a=fit_a, fit_b=fit_b, lambda_ref_nm=ref, p_z=3.1e-9, p_cal=0.004)],
         labels=LABELS,
         title=TITLE,
     )
-    ax = fig.axes[0]
+    (ax,) = fig.axes
     assert ax.get_xlabel() == "λ (nm)"
     assert ax.get_ylabel() == "top-chunk count"
-    assert "vesa" in ax.get_title()
-    lines = _fit_lines(fig)
+    lines = _fit_lines(ax)
     assert [to_hex(line.get_color()) for line in lines] == [to_hex(COLOR_A), to_hex(COLOR_B)]
-    ref = p2_inputs["lambda_ref_nm"]
     for line, (a, b, _), counts in zip(lines, (fit_a, fit_b), (p2_inputs["counts_a"], p2_inputs["counts_b"])):
         x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
         np.testing.assert_allclose(y, a * (x / ref) ** b, rtol=1e-12)
@@ -168,108 +181,102 @@ def test_p2_concentration_lines_are_the_power_laws(p2_inputs: dict, tmp_path: Pa
     np.testing.assert_array_equal(points[1].get_ydata(), p2_inputs["counts_b"])
     assert [to_hex(line.get_color()) for line in points] == [to_hex(COLOR_A), to_hex(COLOR_B)]
 
-    texts = _legend_texts(fig)
-    joined = "\n".join(texts)
-    assert "fit: b = -0.81 ± 0.05" in texts
-    assert "fit: b = 0.19 ± 0.06" in texts
-    assert "p_z = 3.10e-09" in joined
-    assert "p_cal = 4.00e-03" in joined
     k_a = int(np.nansum(p2_inputs["counts_a"]))
     k_b = int(np.sum(p2_inputs["counts_b"]))
-    # Two columns filled column by column: A's entries and p_z left, B's and p_cal right.
-    assert texts == [
-        f"A: real-1 (k = {k_a:,})",
-        "fit: b = -0.81 ± 0.05",
-        "p_z = 3.10e-09",
-        f"B: mimic-1 (k = {k_b:,})",
-        "fit: b = 0.19 ± 0.06",
-        "p_cal = 4.00e-03",
+    # Above the panel: the metric, A's and B's fitted index in their colours, then the p-values.
+    assert _header(ax) == [
+        ("vesa", to_hex(COLOR_A)),
+        (f"A: b = -0.81 ± 0.05 (k = {k_a:,})", to_hex(COLOR_A)),
+        (f"B: b = 0.19 ± 0.06 (k = {k_b:,})", to_hex(COLOR_B)),
+        ("p_z = 3.10e-09, p_cal = 4.00e-03", to_hex(COLOR_A)),
     ]
-    _save_and_check(fig, tmp_path / "p2_concentration_vesa.png")
-    save_figure(fig, PREVIEW / "test_p2_concentration_vesa.png")
+    # One legend below: A's points and fit in the first column, B's in the second.
+    assert _legend_texts(fig) == [
+        "A: real-1 (top chunks per bin)",
+        "fit to A: c = a·(λ/λ_ref)^b",
+        "B: mimic-1 (top chunks per bin)",
+        "fit to B: c = a·(λ/λ_ref)^b",
+    ]
+    _save_and_check(fig, tmp_path / "p2_concentration.png", 7.0, fig.get_figheight())
+    save_figure(fig, PREVIEW / "test_p2_concentration.png")
 
 
 def test_p2_concentration_separate_references(p2_inputs: dict) -> None:
     fig = plot_p2_concentration(
-        p2_inputs["centres_nm"], p2_inputs["counts_a"], p2_inputs["counts_b"],
-        (5.0, -1.0, 0.1), (6.0, 0.5, 0.1), (0.4, 0.6), None, None,
-        metric="ev", labels=LABELS, title=TITLE,
+        p2_inputs["centres_nm"], [_p2(p2_inputs, "ev", fit_a=(5.0, -1.0, 0.1), fit_b=(6.0, 0.5, 0.1),
+                                      lambda_ref_nm=(0.4, 0.6))],
+        labels=LABELS, title=TITLE,
     )
-    for line, (a, b, ref) in zip(_fit_lines(fig), ((5.0, -1.0, 0.4), (6.0, 0.5, 0.6))):
+    for line, (a, b, ref) in zip(_fit_lines(fig.axes[0]), ((5.0, -1.0, 0.4), (6.0, 0.5, 0.6))):
         x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
         np.testing.assert_allclose(y, a * (x / ref) ** b, rtol=1e-12)
 
 
 def test_p2_concentration_missing_fits_and_p_values(p2_inputs: dict, tmp_path: Path) -> None:
-    fig = plot_p2_concentration(
-        p2_inputs["centres_nm"],
-        p2_inputs["counts_a"],
-        p2_inputs["counts_b"],
-        None,
-        (10.2, 0.19, 0.06),
-        p2_inputs["lambda_ref_nm"],
-        None,
-        None,
-        metric="vesa",
-        labels=LABELS,
-        title=TITLE,
-    )
-    lines = _fit_lines(fig)
-    assert [to_hex(line.get_color()) for line in lines] == [to_hex(COLOR_B)]
-    texts = _legend_texts(fig)
-    joined = "\n".join(texts)
-    assert "fit: b = n/a" in texts
-    assert "p_z = n/a" in joined and "p_cal = n/a" in joined
-    _save_and_check(fig, tmp_path / "p2_na.png")
-
-    # No fits at all: no λ_ref needed, no curves.
-    fig = plot_p2_concentration(
-        p2_inputs["centres_nm"], p2_inputs["counts_a"], p2_inputs["counts_b"], None, None, None, None, None,
-        metric="vesa", labels=LABELS, title=TITLE,
-    )
-    assert _fit_lines(fig) == []
-    assert sum(text == "fit: b = n/a" for text in _legend_texts(fig)) == 2
-    _save_and_check(fig, tmp_path / "p2_nofit.png")
+    panels = [
+        _p2(p2_inputs, fit_b=(10.2, 0.19, 0.06), lambda_ref_nm=p2_inputs["lambda_ref_nm"]),
+        # No fits at all: no λ_ref needed, no curves.
+        _p2(p2_inputs, "ev"),
+    ]
+    fig = plot_p2_concentration(p2_inputs["centres_nm"], panels, labels=LABELS, title=TITLE)
+    one_fit, no_fit = fig.axes
+    assert [to_hex(line.get_color()) for line in _fit_lines(one_fit)] == [to_hex(COLOR_B)]
+    texts = [text for text, _ in _header(one_fit)]
+    assert texts[1].startswith("A: b = n/a") and texts[2].startswith("B: b = 0.19 ± 0.06")
+    assert texts[3] == "p_z = n/a, p_cal = n/a"
+    assert _fit_lines(no_fit) == []
+    assert [text.split(" (")[0] for text, _ in _header(no_fit)[1:3]] == ["A: b = n/a", "B: b = n/a"]
+    assert no_fit.get_ylabel() == ""  # the y label only in the first column
+    _save_and_check(fig, tmp_path / "p2_na.png", 7.0, fig.get_figheight())
 
 
-def test_p2_concentration_long_labels_fall_back_to_one_column(p2_inputs: dict, tmp_path: Path) -> None:
-    long = ("A: " + "real-observation-" * 4, "B: " + "mimic-generation-" * 4)
-    fig = plot_p2_concentration(
-        p2_inputs["centres_nm"], p2_inputs["counts_a"], p2_inputs["counts_b"],
-        (12.1, -0.81, 0.05), (10.2, 0.19, 0.06), p2_inputs["lambda_ref_nm"], 0.0123, 0.5,
-        metric="vesa", labels=long, title=TITLE,
-    )
-    texts = _legend_texts(fig)
-    assert texts[-1] == "p_z = 1.23e-02, p_cal = 5.00e-01"
-    assert texts[0].startswith("A: ") and texts[2].startswith("B: ")
-    _save_and_check(fig, tmp_path / "p2_long.png")
+def test_p2_concentration_grid_has_room_for_headers(p2_inputs: dict, tmp_path: Path) -> None:
+    """Seven panels, 2 × 4: each header sits between its axes and the row (or title) above, clear of the others."""
+    ref = p2_inputs["lambda_ref_nm"]
+    panels = [_p2(p2_inputs, f"m{i}", fit_a=(12.1, -0.81, 0.05), fit_b=(10.2, 0.19, 0.06), lambda_ref_nm=ref,
+                  p_z=1e-3, p_cal=0.05) for i in range(7)]
+    fig = plot_p2_concentration(p2_inputs["centres_nm"], panels, labels=LABELS, title=TITLE)
+    _save_and_check(fig, tmp_path / "p2_grid.png", 14.0, fig.get_figheight())
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]  # includes the header annotations
+    for i, first in enumerate(boxes):
+        assert fig.bbox.x0 <= first.x0 and first.x1 <= fig.bbox.x1 and fig.bbox.y0 <= first.y0
+        for second in boxes[i + 1:]:
+            assert not first.overlaps(second)
+    title = [t for t in fig.texts if t.get_text() == fig.get_suptitle()][0].get_window_extent(renderer)
+    assert all(box.y1 <= title.y0 for box in boxes)
 
 
 def test_p2_concentration_rejects_bad_inputs(p2_inputs: dict) -> None:
     centres, a, b = p2_inputs["centres_nm"], p2_inputs["counts_a"], p2_inputs["counts_b"]
-    common = {"metric": "vesa", "labels": LABELS, "title": TITLE}
+    common = {"labels": LABELS, "title": TITLE}
     with pytest.raises(ValueError, match="at least one wavelength bin"):
-        plot_p2_concentration(np.array([]), np.array([]), np.array([]), None, None, None, None, None, **common)
+        plot_p2_concentration(np.array([]), [P2Panel("vesa", np.array([]), np.array([]))], **common)
+    with pytest.raises(ValueError, match="at least one metric panel"):
+        plot_p2_concentration(centres, [], **common)
     with pytest.raises(ValueError, match="lambda_ref_nm is required"):
-        plot_p2_concentration(centres, a, b, (1.0, 0.0, 0.1), None, None, None, None, **common)
+        plot_p2_concentration(centres, [P2Panel("vesa", a, b, (1.0, 0.0, 0.1))], **common)
     with pytest.raises(ValueError, match="lambda_ref_nm"):
-        plot_p2_concentration(centres, a, b, (1.0, 0.0, 0.1), None, -1.0, None, None, **common)
+        plot_p2_concentration(centres, [P2Panel("vesa", a, b, (1.0, 0.0, 0.1), lambda_ref_nm=-1.0)], **common)
     with pytest.raises(ValueError, match="fit_a"):
-        plot_p2_concentration(centres, a, b, (0.0, 0.0, 0.1), None, 0.5, None, None, **common)
+        plot_p2_concentration(centres, [P2Panel("vesa", a, b, (0.0, 0.0, 0.1), lambda_ref_nm=0.5)], **common)
     with pytest.raises(ValueError, match="fit_b"):
-        plot_p2_concentration(centres, a, b, None, (1.0, 0.0), 0.5, None, None, **common)
+        plot_p2_concentration(centres, [P2Panel("vesa", a, b, None, (1.0, 0.0), lambda_ref_nm=0.5)], **common)
     with pytest.raises(ValueError, match="100 entries"):
-        plot_p2_concentration(centres, a[:10], b, None, None, None, None, None, **common)
+        plot_p2_concentration(centres, [P2Panel("vesa", a[:10], b)], **common)
 
 
 def test_p2_concentration_all_bins_unused(centres: np.ndarray, tmp_path: Path) -> None:
     nan = np.full(100, np.nan)
-    fig = plot_p2_concentration(
-        centres, nan, nan, (1.0, 0.0, 0.1), None, 0.5, None, None, metric="vesa", labels=LABELS, title=TITLE
-    )
-    assert _fit_lines(fig) == []
-    assert "A: real-1 (k = 0)" in _legend_texts(fig)
-    _save_and_check(fig, tmp_path / "p2_empty.png")
+    fig = plot_p2_concentration(centres, [P2Panel("vesa", nan, nan, (1.0, 0.0, 0.1), None, 0.5)], labels=LABELS,
+                                title=TITLE)
+    (ax,) = fig.axes
+    assert _fit_lines(ax) == []
+    assert _header(ax)[1][0] == "A: b = 0 ± 0.1 (k = 0)"  # fitted, yet nothing to draw
+    assert "no finite vesa values" in [t.get_text() for t in ax.texts]
+    edges = bin_edges_from_centres(centres)
+    assert ax.get_xlim() == pytest.approx((edges[0], edges[-1]))
+    _save_and_check(fig, tmp_path / "p2_empty.png", 7.0, fig.get_figheight())
 
 
 # --- timescales ----------------------------------------------------------------------------------------
@@ -286,10 +293,11 @@ def _chunks(n: int, widths: np.ndarray, seed: int = 2) -> tuple[np.ndarray, np.n
 def test_timescales_hexbin(tmp_path: Path) -> None:
     widths = np.sort(np.random.default_rng(5).uniform(20, 300, 30))
     x, y = _chunks(1000, widths)
-    fig = plot_timescales(x, y, title=TITLE)
-    ax = fig.axes[0]
-    assert ax.get_xlabel() == "λ centre (nm)"
-    assert ax.get_ylabel() == "time-bin width (s)"
+    x2, y2 = _chunks(300, widths, seed=3)
+    fig = plot_timescales([TimescalesPanel("vesa", x, y), TimescalesPanel("fvar", x2, y2)], title=TITLE)
+    ax, ax2, colorbar_ax = fig.axes
+    assert ax.get_xlabel() == "λ centre (nm)" and ax2.get_xlabel() == "λ centre (nm)"
+    assert ax.get_ylabel() == "time-bin width (s)" and ax2.get_ylabel() == ""
     assert ax.get_yscale() == "linear"
     (cells,) = ax.collections
     counts = np.asarray(cells.get_array())
@@ -298,46 +306,84 @@ def test_timescales_hexbin(tmp_path: Path) -> None:
     assert counts.sum() == 1000
     assert isinstance(cells.norm, LogNorm) and cells.norm.vmin == 1
     assert cells.get_cmap().name == "magma"
-    colorbar_axes = [other for other in fig.axes if other is not ax]
-    assert len(colorbar_axes) == 1 and colorbar_axes[0].get_ylabel() == "chunks"
-    assert "1,000 top chunks" == ax.get_title()
+    # One colour scale for every panel, shown once.
+    assert ax2.collections[0].norm is cells.norm and cells.norm.vmax >= counts.max()
+    assert colorbar_ax.get_ylabel() == "chunks per hexagon"
+    assert ax.get_title() == "vesa: 1,000 top chunks" and ax2.get_title() == "fvar: 300 top chunks"
     for part in ("real-1", "proc-a", "run-0007"):
         assert part in _title(fig)
-    _save_and_check(fig, tmp_path / "timescales_vesa_a.png")
-    save_figure(fig, PREVIEW / "test_timescales_vesa_a.png")
+    _save_and_check(fig, tmp_path / "timescales_a.png", 7.0, fig.get_figheight())
+    save_figure(fig, PREVIEW / "test_timescales_a.png")
 
 
 def test_timescales_gridsize_and_log_widths(tmp_path: Path) -> None:
     widths = np.geomspace(1.0, 1000.0, 30)
     x, y = _chunks(500, widths)
-    coarse = plot_timescales(x, y, gridsize=10, title=TITLE)
-    fine = plot_timescales(x, y, title=TITLE)
+    coarse = plot_timescales([TimescalesPanel("vesa", x, y)], gridsize=10, title=TITLE)
+    fine = plot_timescales([TimescalesPanel("vesa", x, y)], title=TITLE)
     assert fine.axes[0].get_yscale() == "log"
     n_coarse = len(coarse.axes[0].collections[0].get_array())
     n_fine = len(fine.axes[0].collections[0].get_array())
     assert n_coarse < n_fine
     assert np.asarray(fine.axes[0].collections[0].get_array()).sum() == 500
-    _save_and_check(fine, tmp_path / "timescales_log.png")
+    _save_and_check(fine, tmp_path / "timescales_log.png", 7.0, fine.get_figheight())
 
 
 def test_timescales_empty_and_single(tmp_path: Path) -> None:
-    fig = plot_timescales(np.array([]), np.array([]), title=TITLE)
+    fig = plot_timescales([TimescalesPanel("vesa", np.array([]), np.array([]))], title=TITLE)
     assert [t.get_text() for t in fig.axes[0].texts] == ["no top chunks"]
     assert len(fig.axes) == 1  # no colorbar without counts
-    _save_and_check(fig, tmp_path / "timescales_empty.png")
+    _save_and_check(fig, tmp_path / "timescales_empty.png", 7.0, fig.get_figheight())
 
-    fig = plot_timescales(np.array([0.5]), np.array([100.0]), title=TITLE)
+    fig = plot_timescales([TimescalesPanel("vesa", np.array([0.5]), np.array([100.0])),
+                           TimescalesPanel("fvar", np.array([]), np.array([]))], title=TITLE)
     assert np.asarray(fig.axes[0].collections[0].get_array()).tolist() == [1]
-    assert fig.axes[0].get_title() == "1 top chunk"
-    _save_and_check(fig, tmp_path / "timescales_one.png")
+    assert fig.axes[0].get_title() == "vesa: 1 top chunk" and fig.axes[1].get_title() == "fvar: 0 top chunks"
+    assert len(fig.axes) == 3  # a colorbar for the panel that has chunks
+    _save_and_check(fig, tmp_path / "timescales_one.png", 7.0, fig.get_figheight())
 
 
 def test_timescales_rejects_bad_inputs() -> None:
     with pytest.raises(ValueError, match="equal lengths"):
-        plot_timescales(np.ones(3), np.ones(2), title=TITLE)
+        TimescalesPanel("vesa", np.ones(3), np.ones(2))
     with pytest.raises(ValueError, match="positive"):
-        plot_timescales(np.ones(3), np.array([1.0, 0.0, 2.0]), title=TITLE)
+        TimescalesPanel("vesa", np.ones(3), np.array([1.0, 0.0, 2.0]))
     with pytest.raises(ValueError, match="positive"):
-        plot_timescales(np.array([1.0, np.nan]), np.ones(2), title=TITLE)
+        TimescalesPanel("vesa", np.array([1.0, np.nan]), np.ones(2))
     with pytest.raises(ValueError, match="gridsize"):
-        plot_timescales(np.ones(3), np.ones(3), gridsize=0, title=TITLE)
+        plot_timescales([TimescalesPanel("vesa", np.ones(3), np.ones(3))], gridsize=0, title=TITLE)
+    with pytest.raises(ValueError, match="at least one metric panel"):
+        plot_timescales([], title=TITLE)
+
+
+def test_panel_figure_reused_by_every_metric_figure_draws_what_new_ones_would(p2_inputs: dict, tmp_path: Path
+                                                                               ) -> None:
+    """One small-multiple figure object for the run's metric figures (SPEC §14 rev 2): histograms (log y), P2,
+    then the timescales of A (a log and an empty panel) and of B, each the same PNG bytes as in a new figure."""
+    ref = p2_inputs["lambda_ref_nm"]
+    p2 = [_p2(p2_inputs, "vesa", fit_a=(12.1, -0.81, 0.05), lambda_ref_nm=ref, p_z=0.01),
+          _p2(p2_inputs, "fvar", fit_b=(10.2, 0.19, 0.06), lambda_ref_nm=ref)]
+    log_widths, linear_widths = np.geomspace(1.0, 1000.0, 30), np.linspace(100.0, 300.0, 30)
+    a = [TimescalesPanel("vesa", *_chunks(400, log_widths)), TimescalesPanel("fvar", np.array([]), np.array([]))]
+    b = [TimescalesPanel("vesa", *_chunks(200, linear_widths, seed=4)),
+         TimescalesPanel("fvar", *_chunks(50, log_widths, seed=5))]
+    rng = np.random.default_rng(8)
+    histograms = [MetricHistogram("vesa", rng.normal(size=500), rng.normal(size=400), 1.5),
+                  MetricHistogram("fvar", rng.gamma(2.0, size=300), None)]
+    drawings = [
+        ("hist", lambda reuse: plot_metric_histograms(histograms, labels=LABELS, title=TITLE, reuse=reuse)),
+        ("p2", lambda reuse: plot_p2_concentration(p2_inputs["centres_nm"], p2, labels=LABELS, title=TITLE,
+                                                   reuse=reuse)),
+        ("a", lambda reuse: plot_timescales(a, title="A: " + TITLE, reuse=reuse)),
+        ("b", lambda reuse: plot_timescales(b, title="B: " + TITLE, reuse=reuse)),
+    ]
+    shared = PanelFigure()
+    figures = []
+    for name, draw in drawings:
+        figures.append(draw(shared))
+        save_figure(figures[-1], tmp_path / f"{name}_reused.png")
+        save_figure(draw(None), tmp_path / f"{name}_new.png")
+        assert (tmp_path / f"{name}_reused.png").read_bytes() == (tmp_path / f"{name}_new.png").read_bytes(), name
+    assert all(figure is figures[0] for figure in figures) and len(figures[-1].axes) == 3  # two panels, a colorbar
+    assert [ax.get_yscale() for ax in figures[-1].axes[:2]] == ["linear", "log"]
+    assert not figures[-1].legends and not figures[-1].axes[1].texts  # P2's legend and texts are gone

@@ -77,10 +77,10 @@ def sparse_generation() -> GenerationParameters:
     return dataclasses.replace(generation, time=GenerationTime(tstart_s=0.0, tstop_s=300.0))
 
 
-def expected_names(metrics: tuple[str, ...] = METRICS) -> list[str]:
-    return (["spectrum_a_vs_b.png", "counts_hist_wavelength.png", "heatmap_a.png", "heatmap_b.png"]
-            + [f"metric_hist_{m}.png" for m in metrics] + [f"p2_concentration_{m}.png" for m in metrics]
-            + [f"timescales_{m}_{s}.png" for m in metrics for s in "ab"])
+def expected_names() -> list[str]:
+    """One PNG per kind: the metric figures are small multiples with a panel per metric (SPEC §14 rev 2)."""
+    return ["spectrum_a_vs_b.png", "counts_hist_wavelength.png", "heatmap_a.png", "heatmap_b.png",
+            "metric_hist.png", "p2_concentration.png", "timescales_a.png", "timescales_b.png"]
 
 
 def assert_pngs(paths: list[Path], folder: Path) -> None:
@@ -108,22 +108,36 @@ class Spy:
 def test_full_run_writes_every_figure_with_lanecount(pair, tmp_path, monkeypatch) -> None:
     a, b = pair
     rows = rows_for(a, b, calibrated=True)
-    hist = Spy(monkeypatch, "plot_metric_histogram")
+    hist = Spy(monkeypatch, "plot_metric_histograms")
     conc = Spy(monkeypatch, "plot_p2_concentration")
+    times = Spy(monkeypatch, "plot_timescales")
     folder = tmp_path / "run-x"
+    # Drawn in this process only, so the spies see every call.
     paths = save_run_plots(folder, run_id=RUN_ID, a=a, b=b, rows=rows,
-                           synthetic=[("gen-sparse", sparse_generation())], dpi=DPI)
+                           synthetic=[("gen-sparse", sparse_generation()), ("gen-sparse", sparse_generation())],
+                           dpi=DPI, parallel=False)
     assert [p.name for p in paths] == expected_names() + ["lanecount_gen-sparse.png"]
+    assert list(figures.RUN_FIGURES) == expected_names()
     assert_pngs(paths, folder)
-    for row, (_, kwargs) in zip(rows, hist.calls):
-        assert kwargs["threshold"] == row["p1a_threshold"] and math.isfinite(kwargs["threshold"])
-        assert RUN_ID in kwargs["title"] and "ds-a vs ds-b" in kwargs["title"] and "processing rf" in kwargs["title"]
+    # One figure per kind, one panel per metric in row order.
+    ((hist_panels,), hist_kwargs) = hist.calls[0]
+    assert len(hist.calls) == 1 and [p.metric for p in hist_panels] == list(METRICS)
+    for row, panel in zip(rows, hist_panels):
+        assert panel.threshold == row["p1a_threshold"] and math.isfinite(panel.threshold)
+    title = hist_kwargs["title"]
+    assert RUN_ID in title and "ds-a vs ds-b" in title and "processing rf" in title
     # The drawn P2 fits are the test's own: same slopes, same p-values.
-    for row, (args, kwargs) in zip(rows, conc.calls):
-        fit_a, fit_b, p_z, p_cal = args[3], args[4], args[6], args[7]
-        assert fit_a[1] == pytest.approx(row["p2_slope_a"], rel=1e-12)
-        assert fit_b[2] == pytest.approx(row["p2_se_b"], rel=1e-12)
-        assert (p_z, p_cal) == (row["p2_p_z"], row["p2_p_calibrated"]) and p_cal is not None
+    ((_, p2_panels), _) = conc.calls[0]
+    assert len(conc.calls) == 1 and [p.metric for p in p2_panels] == list(METRICS)
+    for row, panel in zip(rows, p2_panels):
+        assert panel.fit_a[1] == pytest.approx(row["p2_slope_a"], rel=1e-12)
+        assert panel.fit_b[2] == pytest.approx(row["p2_se_b"], rel=1e-12)
+        assert (panel.p_z, panel.p_cal) == (row["p2_p_z"], row["p2_p_calibrated"]) and panel.p_cal is not None
+    # Timescales: A then B, each with a panel per metric holding that metric's top chunks.
+    assert len(times.calls) == 2
+    for ((panels,), kwargs), side in zip(times.calls, ("A: ds-a", "B: ds-b")):
+        assert [p.metric for p in panels] == list(METRICS) and side in kwargs["title"] and RUN_ID in kwargs["title"]
+        assert all(p.centres_nm.size == p.widths_s.size > 0 for p in panels)
 
 
 def unfitted(analysis: Analysis, **changes) -> Analysis:
@@ -140,17 +154,77 @@ def test_missing_fit_calibration_and_values_do_not_raise(pair, tmp_path, monkeyp
     b = dataclasses.replace(b, chunks=b.chunks.with_columns(pl.lit(None, dtype=pl.Float64).alias("fvar")))
     rows = rows_for(a, b, calibrated=False)
     assert all(row["p1a_threshold"] is None and row["p2_p_calibrated"] is None for row in rows)
-    hist = Spy(monkeypatch, "plot_metric_histogram")
+    hist = Spy(monkeypatch, "plot_metric_histograms")
     conc = Spy(monkeypatch, "plot_p2_concentration")
     folder = tmp_path / "run-y"
-    paths = save_run_plots(folder, run_id=RUN_ID, a=a, b=b, rows=rows, dpi=DPI)
+    paths = save_run_plots(folder, run_id=RUN_ID, a=a, b=b, rows=rows, dpi=DPI, parallel=False)
     assert [p.name for p in paths] == expected_names()  # no lanecount without synthetic datasets
     assert_pngs(paths, folder)
-    assert len(hist.calls) == 1 and hist.calls[0][1]["threshold"] is None  # fvar: placeholder figure
-    vesa, fvar = conc.calls
-    assert vesa[0][3] is not None and vesa[0][7] is None  # fitted, but no p_cal ("n/a")
-    assert fvar[0][3] is None and fvar[0][4] is None and fvar[0][6] is None
-    assert np.isnan(fvar[0][1]).all() and np.isnan(fvar[0][2]).all()
+    ((vesa, fvar),), _ = hist.calls[0]
+    assert vesa.threshold is None and vesa.a.size > 0
+    assert fvar.a.size == 0 and fvar.b.size == 0  # drawn as a "no finite values" panel
+    ((_, (vesa, fvar)), _) = conc.calls[0]
+    assert vesa.fit_a is not None and vesa.p_cal is None  # fitted, but no p_cal ("n/a")
+    assert fvar.fit_a is None and fvar.fit_b is None and fvar.p_z is None
+    assert np.isnan(fvar.counts_a).all() and np.isnan(fvar.counts_b).all()
+
+
+def test_run_without_rows_draws_no_metric_figures(pair, tmp_path) -> None:
+    a, b = pair
+    paths = save_run_plots(tmp_path / "run-z", run_id=RUN_ID, a=a, b=b, rows=[], dpi=DPI)
+    assert [p.name for p in paths] == expected_names()[:4]
+    assert_pngs(paths, tmp_path / "run-z")
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+@pytest.mark.parametrize("broken_plot", ["plot_timescales", "plot_p2_concentration"])
+def test_a_failed_figure_leaves_no_file(pair, tmp_path, monkeypatch, broken_plot, parallel) -> None:
+    """The figures are renamed into place together: a failure part-way, in either process, leaves neither PNGs
+    nor temporary files."""
+    a, b = pair
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(figures, broken_plot, broken)
+    folder = tmp_path / "run-w"
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        save_run_plots(folder, run_id=RUN_ID, a=a, b=b, rows=rows_for(a, b, calibrated=False), dpi=DPI,
+                       parallel=parallel)
+    assert list(folder.iterdir()) == []
+
+
+def test_parallel_drawing_writes_the_same_files(pair, tmp_path) -> None:
+    """About half of the figures are drawn in a forked process: same names, order and bytes as in one process."""
+    a, b = pair
+    rows = rows_for(a, b, calibrated=True)
+    synthetic = [("gen-sparse", sparse_generation())]
+    serial = save_run_plots(tmp_path / "serial", run_id=RUN_ID, a=a, b=b, rows=rows, synthetic=synthetic, dpi=DPI,
+                            parallel=False)
+    forked = save_run_plots(tmp_path / "forked", run_id=RUN_ID, a=a, b=b, rows=rows, synthetic=synthetic, dpi=DPI)
+    assert [p.name for p in forked] == [p.name for p in serial] == expected_names() + ["lanecount_gen-sparse.png"]
+    for one, other in zip(serial, forked):
+        assert one.read_bytes() == other.read_bytes(), one.name
+    assert_pngs(forked, tmp_path / "forked")
+
+
+def test_shared_figure_objects_draw_what_new_ones_would(pair, tmp_path, monkeypatch) -> None:
+    """The run re-uses one figure object per kind (SPEC §14 rev 2): its PNGs are the bytes new figures give."""
+    a, b = pair
+    rows = rows_for(a, b, calibrated=True)
+    shared = save_run_plots(tmp_path / "shared", run_id=RUN_ID, a=a, b=b, rows=rows, dpi=DPI, parallel=False)
+
+    class NewEachTime(figures.PanelFigure):
+        def take(self, n_panels: int):
+            self.figure = None
+            return super().take(n_panels)
+
+    monkeypatch.setattr(figures, "PanelFigure", NewEachTime)
+    monkeypatch.setattr(figures, "HeatmapFigure", lambda: None)  # plot_heatmap then makes a new figure
+    new = save_run_plots(tmp_path / "new", run_id=RUN_ID, a=a, b=b, rows=rows, dpi=DPI, parallel=False)
+    assert [p.name for p in shared] == [p.name for p in new] == expected_names()
+    for one, other in zip(shared, new):
+        assert one.read_bytes() == other.read_bytes(), one.name
 
 
 def test_observed_panel_falls_back_to_counts(pair) -> None:

@@ -65,6 +65,8 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
         say(f"  dataset {dataset}: {workspace.root / 'meta' / 'datasets' / (dataset + '.json')}")
     for pipeline_id, outcome in zip(pipelines, outcomes):
         say(f"  plots of {pipeline_id}: {run_folder(workspace, pipeline_id, outcome.run_id)}")
+        if outcome.plots:
+            say(f"    {', '.join(Path(plot).name for plot in outcome.plots)}")
     say(f"  tables: {workspace.root / 'results' / 'tables'} ({len(tables.paths)} files)")
     say("")
     say(verdict_summary(((p, o.run_id, o.rows) for p, o in zip(pipelines, outcomes)), metrics=SUMMARY_METRICS))

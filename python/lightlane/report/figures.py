@@ -5,19 +5,29 @@ this module decides which figures a command writes and what goes into them.
 
 ``generate`` and ``replicate`` write ``lanecount_<dataset>.png`` (and the mimic's
 ``spectrum_real_vs_mimic.png``, :func:`save_synthetic_plots`); ``analyze`` writes
-``spectrum.png``, ``heatmap.png``, ``metric_hist_<metric>.png`` and a quicklook
-(:func:`save_analysis_plots`).
+``spectrum.png``, ``heatmap.png``, ``metric_hist.png`` (a panel per test metric) and a
+quicklook (:func:`save_analysis_plots`).
 
-``run`` writes, into ``results/pipelines/<pipeline>/run-<run_id>/`` (:func:`save_run_plots`):
+``run`` writes, into ``results/pipelines/<pipeline>/run-<run_id>/`` (:func:`save_run_plots`,
+:data:`RUN_FIGURES`):
 
 * ``spectrum_a_vs_b.png`` and ``counts_hist_wavelength.png``;
 * ``heatmap_a.png`` and ``heatmap_b.png``;
-* per test metric: ``metric_hist_<metric>.png`` (with the calibrated threshold q̄),
-  ``p2_concentration_<metric>.png``, ``timescales_<metric>_a.png`` and ``_b.png``;
+* the metric figures as small multiples, one PNG per kind with a panel per test metric
+  (SPEC §14 rev 2): ``metric_hist.png`` (with the calibrated thresholds q̄),
+  ``p2_concentration.png``, ``timescales_a.png`` and ``timescales_b.png``;
 * ``lanecount_<dataset>.png`` for each synthetic A/B dataset.
 
 The run figures are built from the two :class:`~lightlane.analysis.Analysis` objects and the
 run's ``test_results`` rows only, so they need no workspace and can be redrawn from a cache.
+
+Figure cost (SPEC §14 rev 2): every figure has a fixed layout
+(:mod:`lightlane.report.drawing.layout`, no layout engine at save time); one figure object is
+re-used per kind (the heatmaps of A and B share one, the four metric small multiples share
+one :class:`~lightlane.report.drawing.PanelFigure`), which gives the same PNG bytes as new
+figures; and the PNGs of a command are rendered into temporary files and synced and renamed
+together (:class:`~lightlane.report.drawing.FigureSet`). A run draws about half of its figures in
+a forked process meanwhile (:func:`~lightlane.report.drawing.save.render_split`).
 """
 
 from __future__ import annotations
@@ -39,28 +49,36 @@ from ..metadata import DatasetMeta, GenerationParameters, ProcessingParameters
 from ..stats.p2 import p2_fit, top_chunks
 from ..store.workspace import Workspace
 from .drawing import (
+    FigureSet,
+    HeatmapFigure,
     LanecountTrace,
+    MetricHistogram,
+    P2Panel,
+    PanelFigure,
     SpectrumPanel,
+    TimescalesPanel,
     lanecount_window,
-    new_figure,
     plot_counts_per_bin,
     plot_heatmap,
     plot_lanecounts,
-    plot_metric_histogram,
+    plot_metric_histograms,
     plot_p2_concentration,
     plot_quicklook,
     plot_spectrum_comparison,
     plot_timescales,
     quartile_bins,
     save_figure,
-    set_title,
     title_for,
 )
-from .drawing.style import FONT_SIZE
+from .drawing.save import render_split
 
-__all__ = ["lanecount_figure", "save_lanecount_plot", "save_spectrum_plot", "spectrum_panel", "median_binning",
-           "heatmap_figure", "save_analysis_plots", "save_synthetic_plots", "save_run_plots", "band_counts",
-           "observed_panel"]
+__all__ = ["RUN_FIGURES", "lanecount_figure", "save_lanecount_plot", "save_spectrum_plot", "spectrum_panel",
+           "median_binning", "heatmap_figure", "save_analysis_plots", "save_synthetic_plots", "save_run_plots",
+           "band_counts", "observed_panel"]
+
+#: The files every run writes, in order (then ``lanecount_<dataset>.png`` per synthetic dataset).
+RUN_FIGURES = ("spectrum_a_vs_b.png", "counts_hist_wavelength.png", "heatmap_a.png", "heatmap_b.png",
+               "metric_hist.png", "p2_concentration.png", "timescales_a.png", "timescales_b.png")
 
 
 # ----------------------------------------------------------------------------- datasets, generations, analyses
@@ -118,45 +136,49 @@ def median_binning(binnings):
     return sorted(usable, key=lambda b: b.width_s)[len(usable) // 2]
 
 
-def heatmap_figure(analysis, title: str) -> Figure:
-    """Counts per (median-width time bin × wavelength bin) of one analysis; ``title`` names datasets and ids."""
+def heatmap_figure(analysis, title: str, reuse: HeatmapFigure | None = None) -> Figure:
+    """Counts per (median-width time bin × wavelength bin) of one analysis; ``title`` names datasets and ids.
+
+    ``reuse`` draws into an existing :class:`~lightlane.report.drawing.HeatmapFigure` (A's, then B's).
+    """
     binning = median_binning(analysis.binnings)
     band = analysis.processing.band
     prefix = f"counts per {binning.width_s:.1f} s × {band.width_nm:.4g} nm · "
     return plot_heatmap(binning.counts, binning.exposure, binning.valid, binning.edges - binning.tstart_s,
-                        band.edges_nm(), title=prefix + title)
+                        band.edges_nm(), title=prefix + title, reuse=reuse)
 
 
 def save_analysis_plots(folder: Path, analysis, metrics, quicklook_bin: int | None = None, dpi: int = 150) -> list[Path]:
-    """``analyze`` figures: spectrum, heatmap, one histogram per metric, quicklook (SPEC §14)."""
+    """``analyze`` figures (SPEC §14): spectrum, heatmap, the metric histograms (one panel each), quicklook."""
+    folder = Path(folder)
     processing = analysis.processing
     name = analysis.dataset_id
     title = title_for([name], processing.id, None)
-    written = []
-    if analysis.fit is not None:
-        written.append(save_spectrum_plot(folder / "spectrum.png", spectrum_panel(name, analysis.fit), None,
-                                          "apparent spectrum · " + title, dpi))
     binning = median_binning(analysis.binnings)
     band = processing.band
-    written.append(save_figure(heatmap_figure(analysis, title), folder / "heatmap.png", dpi=dpi))
-    for metric in metrics:
-        values = analysis.chunks[metric].drop_nulls().to_numpy()
-        written.append(save_figure(plot_metric_histogram(values, None, metric=metric, labels=(name, ""),
-                                                         threshold=None, title=f"{metric} · " + title),
-                                   folder / f"metric_hist_{metric}.png", dpi=dpi))
-    per_bin = binning.counts.sum(axis=0)
-    k = int(np.argmax(per_bin)) if quicklook_bin is None else quicklook_bin
-    if analysis.fit is not None:
-        centres, flux, err = band.centres_nm(), analysis.fit.flux_density, analysis.fit.flux_density_err
-    else:
-        centres = band.centres_nm()
-        flux = per_bin / (analysis.exposure_s * band.width_nm)
-        err = np.maximum(np.sqrt(per_bin), 1.0) / (analysis.exposure_s * band.width_nm)
-    written.append(save_figure(plot_quicklook(
-        binning.edges[:-1] - binning.tstart_s, binning.counts[:, k], binning.valid, binning.width_s,
-        centres, flux, err, k, title=f"bin {k} ({band.centres_nm()[k]:.4g} nm) · " + title),
-        folder / f"quicklook_{name}_w{k}.png", dpi=dpi))
-    return written
+    with FigureSet(dpi) as figures:
+        if analysis.fit is not None:
+            figures.add(plot_spectrum_comparison(spectrum_panel(name, analysis.fit), None,
+                                                 title="apparent spectrum · " + title), folder / "spectrum.png")
+        figures.add(heatmap_figure(analysis, title), folder / "heatmap.png")
+        if metrics:
+            panels = [MetricHistogram(metric, analysis.chunks[metric].drop_nulls().to_numpy(), None)
+                      for metric in metrics]
+            figures.add(plot_metric_histograms(panels, labels=(name, ""), title="metric histograms · " + title),
+                        folder / "metric_hist.png")
+        per_bin = binning.counts.sum(axis=0)
+        k = int(np.argmax(per_bin)) if quicklook_bin is None else quicklook_bin
+        if analysis.fit is not None:
+            centres, flux, err = band.centres_nm(), analysis.fit.flux_density, analysis.fit.flux_density_err
+        else:
+            centres = band.centres_nm()
+            flux = per_bin / (analysis.exposure_s * band.width_nm)
+            err = np.maximum(np.sqrt(per_bin), 1.0) / (analysis.exposure_s * band.width_nm)
+        figures.add(plot_quicklook(
+            binning.edges[:-1] - binning.tstart_s, binning.counts[:, k], binning.valid, binning.width_s,
+            centres, flux, err, k, title=f"bin {k} ({band.centres_nm()[k]:.4g} nm) · " + title),
+            folder / f"quicklook_{name}_w{k}.png")
+    return figures.paths
 
 
 def save_synthetic_plots(workspace: Workspace, result: SyntheticResult) -> tuple[Path, ...]:
@@ -217,32 +239,28 @@ def _metric_values(analysis: Analysis, metric: str) -> np.ndarray:
     return analysis.chunks[metric].cast(pl.Float64).fill_null(math.nan).to_numpy()
 
 
-def _no_values_figure(metric: str, title: str) -> Figure:
-    """Placeholder histogram: the P1d bins need at least one finite value, but the file set stays fixed."""
-    fig, ax = new_figure()
-    ax.text(0.5, 0.5, f"no finite {metric} values in A or B", transform=ax.transAxes, ha="center", va="center",
-            fontsize=FONT_SIZE)
-    ax.set_xlabel(metric)
-    ax.set_ylabel("chunks")
-    set_title(fig, title)
-    return fig
-
-
 def _p2_side(analysis: Analysis, metric: str, top_fraction: float, centres: np.ndarray
-             ) -> tuple[np.ndarray, tuple[float, float, float] | None, float | None, np.ndarray]:
-    """One dataset's P2 counts over the whole band (NaN outside W_data), fit, λ_ref and top-chunk rows.
+             ) -> tuple[np.ndarray, tuple[float, float, float] | None, float | None]:
+    """One dataset's P2 counts over the whole band (NaN outside W_data), fit and λ_ref.
 
     Uses the same ranking as the test (:func:`lightlane.stats.p2_fit`), so the plot shows what P2 measured.
     A dataset without a finite value has no ranking at all: nothing is drawn for it.
     """
     full = np.full(centres.size, np.nan)
     if not np.isfinite(_metric_values(analysis, metric)).any():
-        return full, None, None, np.empty(0, dtype=np.int64)
+        return full, None, None
     fit = p2_fit(analysis.chunks, metric, top_fraction, centres)
     inside = fit.bins < centres.size
     full[fit.bins[inside]] = fit.counts[inside]
     params = None if fit.a is None or fit.b is None else (fit.a, fit.b, math.nan if fit.se_b is None else fit.se_b)
-    return full, params, fit.lambda_ref_nm, top_chunks(analysis.chunks, metric, top_fraction)
+    return full, params, fit.lambda_ref_nm
+
+
+def _top_rows(analysis: Analysis, metric: str, top_fraction: float) -> np.ndarray:
+    """The rows of the top chunks by ``metric`` (the test's ranking); none without a finite value."""
+    if not np.isfinite(_metric_values(analysis, metric)).any():
+        return np.empty(0, dtype=np.int64)
+    return top_chunks(analysis.chunks, metric, top_fraction)
 
 
 def save_run_plots(
@@ -254,6 +272,7 @@ def save_run_plots(
     rows: Sequence[Mapping[str, Any]],
     synthetic: Sequence[tuple[str, GenerationParameters]] = (),
     dpi: int = 150,
+    parallel: bool = True,
 ) -> list[Path]:
     """Draw the figures of one pipeline run (SPEC §14) into ``folder``.
 
@@ -268,20 +287,27 @@ def save_run_plots(
     a, b
         The analyses of A and B (same processing; A's is used for band, ids and top_fraction).
     rows
-        The run's ``test_results`` rows (SPEC §11.7), one per test metric, in the order drawn.
-        ``p1a_threshold`` (q̄), ``p2_p_z`` and ``p2_p_calibrated`` may be None: no line, "n/a".
+        The run's ``test_results`` rows (SPEC §11.7), one per test metric: one panel each in
+        the metric figures, in this order. ``p1a_threshold`` (q̄), ``p2_p_z`` and
+        ``p2_p_calibrated`` may be None: no line, "n/a".
     synthetic
         (dataset name, resolved generation) of each synthetic A/B dataset; one lanecount plot each
         (a repeated name is drawn once, and nothing when all its quartile bins are isotropic).
     dpi
         Output resolution.
+    parallel
+        Draw about half of the figures in a forked process at the same time
+        (:func:`~lightlane.report.drawing.save.render_split`; on 2 cores it takes some 40 %
+        off the drawing time); the PNGs are the same bytes either way.
 
     Returns
     -------
     list of Path
-        The files written, in SPEC §14 table order: spectrum, counts histogram, heatmaps A and B,
-        then per kind the metric histograms, P2 concentrations and timescales (A, B) in row order,
-        then the lanecounts in ``synthetic`` order.
+        The files written, in SPEC §14 table order (:data:`RUN_FIGURES`): spectrum, counts
+        histogram, heatmaps A and B, the small multiples ``metric_hist.png``,
+        ``p2_concentration.png``, ``timescales_a.png`` and ``timescales_b.png`` (none of the
+        four without rows), then the lanecounts in ``synthetic`` order. All of them are
+        rendered before any is renamed into place (:class:`~lightlane.report.drawing.FigureSet`).
 
     Example
     -------
@@ -294,64 +320,68 @@ def save_run_plots(
     title = title_for(names, processing.id, run_id)
     side_titles = {"a": title_for([names[0]], processing.id, run_id), "b": title_for([names[1]], processing.id, run_id)}
     centres = processing.band.centres_nm()
-    written: list[Path] = []
-
-    def save(figure: Figure, name: str) -> None:
-        written.append(save_figure(figure, folder / name, dpi=dpi))
-
-    save(plot_spectrum_comparison(observed_panel(labels[0], a), observed_panel(labels[1], b),
-                                  title="apparent spectrum · " + title), "spectrum_a_vs_b.png")
-    save(plot_counts_per_bin(centres, band_counts(a), band_counts(b), labels=labels,
-                             title="counts per wavelength bin · " + title), "counts_hist_wavelength.png")
-    for side, analysis in (("a", a), ("b", b)):
-        save(heatmap_figure(analysis, f"{side.upper()}: " + side_titles[side]), f"heatmap_{side}.png")
-
     metrics = [str(row["metric"]) for row in rows]
-    for row, metric in zip(rows, metrics):
-        values = (_metric_values(a, metric), _metric_values(b, metric))
-        hist_title = f"{metric} · " + title
-        if np.isfinite(values[0]).any() or np.isfinite(values[1]).any():
-            figure = plot_metric_histogram(*values, metric=metric, labels=labels,
-                                           threshold=_finite_or_none(row.get("p1a_threshold")), title=hist_title)
-        else:
-            figure = _no_values_figure(metric, hist_title)
-        save(figure, f"metric_hist_{metric}.png")
 
-    top_rows: dict[tuple[str, str], np.ndarray] = {}
+    # Everything from the chunk tables and the lanesheet core here (polars, rayon): the drawing
+    # process (render_split) gets numpy arrays only.
+    spectra = (observed_panel(labels[0], a), observed_panel(labels[1], b))
+    counts = (band_counts(a), band_counts(b))
+    histograms, p2_panels = [], []
+    top_rows: dict[str, list[TimescalesPanel]] = {"a": [], "b": []}
     for row, metric in zip(rows, metrics):
-        sides = [_p2_side(analysis, metric, processing.top_fraction, centres) for analysis in (a, b)]
-        top_rows[(metric, "a")], top_rows[(metric, "b")] = sides[0][3], sides[1][3]
-        # plot_p2_concentration needs a λ_ref for both sides once either is fitted; a side
-        # without its own bins borrows the band's, which is never used to draw anything.
-        fallback = float(np.exp(np.mean(np.log(centres))))
-        refs = (sides[0][2] or fallback, sides[1][2] or fallback)
-        figure = plot_p2_concentration(centres, sides[0][0], sides[1][0], sides[0][1], sides[1][1], refs,
-                                       _finite_or_none(row.get("p2_p_z")), _finite_or_none(row.get("p2_p_calibrated")),
-                                       metric=metric, labels=labels, title=f"P2 concentration · {metric} · " + title)
-        if np.isnan(sides[0][0]).all() and np.isnan(sides[1][0]).all():
-            # Nothing drawn: keep the band on the x axis and say why, instead of matplotlib's empty ±0.05 axes.
-            ax = figure.axes[0]
-            edges = processing.band.edges_nm()
-            ax.set_xlim(edges[0], edges[-1])
-            ax.set_ylim(0.0, 1.0)
-            ax.text(0.5, 0.5, f"no finite {metric} values", transform=ax.transAxes, ha="center", va="center",
-                    fontsize=FONT_SIZE)
-        save(figure, f"p2_concentration_{metric}.png")
-
-    for metric in metrics:
+        histograms.append(MetricHistogram(metric, _metric_values(a, metric), _metric_values(b, metric),
+                                          _finite_or_none(row.get("p1a_threshold"))))
         for side, analysis in (("a", a), ("b", b)):
-            chosen = top_rows[(metric, side)]
+            chosen = _top_rows(analysis, metric, processing.top_fraction)
             table = analysis.chunks
-            save(plot_timescales(table["wavelength_center_nm"].to_numpy()[chosen], table["width_s"].to_numpy()[chosen],
-                                 title=f"timescales of top chunks by {metric} · {side.upper()}: " + side_titles[side]),
-                 f"timescales_{metric}_{side}.png")
-
-    drawn: set[str] = set()
+            top_rows[side].append(TimescalesPanel(metric, table["wavelength_center_nm"].to_numpy()[chosen],
+                                                  table["width_s"].to_numpy()[chosen]))
+    lanecounts: dict[str, GenerationParameters] = {}
     for name, generation in synthetic:
-        if name in drawn:
-            continue
-        drawn.add(name)
-        figure = lanecount_figure(name, generation, processing, run_id)
-        if figure is not None:
-            save(figure, f"lanecount_{name}.png")
-    return written
+        lanecounts.setdefault(name, generation)  # a repeated name is drawn once
+
+    def draw_elsewhere(figures: FigureSet) -> None:
+        figures.add(plot_spectrum_comparison(*spectra, title="apparent spectrum · " + title),
+                    folder / "spectrum_a_vs_b.png")
+        figures.add(plot_counts_per_bin(centres, *counts, labels=labels, title="counts per wavelength bin · " + title),
+                    folder / "counts_hist_wavelength.png")
+        # One figure object per kind (SPEC §14 rev 2): B is drawn into A's figure once A's PNG is rendered.
+        heatmaps = HeatmapFigure()
+        for side, analysis in (("a", a), ("b", b)):
+            figures.add(heatmap_figure(analysis, f"{side.upper()}: " + side_titles[side], heatmaps),
+                        folder / f"heatmap_{side}.png")
+        if metrics:
+            panels = PanelFigure()
+            for side in ("a", "b"):
+                figures.add(plot_timescales(top_rows[side], title=f"timescales of the top chunks · {side.upper()}: "
+                                            + side_titles[side], reuse=panels), folder / f"timescales_{side}.png")
+
+    def draw_here(figures: FigureSet) -> None:
+        if metrics:
+            for row, metric in zip(rows, metrics):
+                sides = [_p2_side(analysis, metric, processing.top_fraction, centres) for analysis in (a, b)]
+                # A fitted side needs a λ_ref on both sides; a side without its own bins borrows
+                # the band's, which is never used to draw anything.
+                fallback = float(np.exp(np.mean(np.log(centres))))
+                p2_panels.append(P2Panel(metric, sides[0][0], sides[1][0], sides[0][1], sides[1][1],
+                                         (sides[0][2] or fallback, sides[1][2] or fallback),
+                                         _finite_or_none(row.get("p2_p_z")),
+                                         _finite_or_none(row.get("p2_p_calibrated"))))
+            # One small-multiple figure object for the metric figures (SPEC §14 rev 2): the axes and
+            # their ticks, the dearest part of a figure, are made once; each PNG is as from a new figure.
+            panels = PanelFigure()
+            figures.add(plot_metric_histograms(histograms, labels=labels,
+                                               title="metric histograms (P1d bins) · " + title, reuse=panels),
+                        folder / "metric_hist.png")
+            figures.add(plot_p2_concentration(centres, p2_panels, labels=labels,
+                                              title="P2 concentration of the top chunks · " + title, reuse=panels),
+                        folder / "p2_concentration.png")
+        for name, generation in lanecounts.items():
+            figure = lanecount_figure(name, generation, processing, run_id)
+            if figure is not None:
+                figures.add(figure, folder / f"lanecount_{name}.png")
+
+    with FigureSet(dpi) as figures:
+        render_split(figures, draw_here, draw_elsewhere, parallel=parallel)
+    order = {name: rank for rank, name in enumerate(RUN_FIGURES)}
+    return sorted(figures.paths, key=lambda path: order.get(path.name, len(order)))

@@ -2,8 +2,9 @@
 
 * ``heatmap_<a|b>.png`` — :func:`plot_heatmap`: counts per (time bin × wavelength
   bin), log colour scale, bins that are not valid drawn grey.
-* ``metric_hist_<metric>.png`` — :func:`plot_metric_histogram`: A vs B step
-  histograms of one metric on the P1d bins (:func:`lightlane.stats.p1.p1d_edges`), with q̄.
+* ``metric_hist.png`` — :func:`plot_metric_histograms`: a small multiple, one panel
+  per metric, of A vs B step histograms on the P1d bins (:func:`lightlane.stats.p1.p1d_edges`),
+  with q̄.
 * ``quicklook_<dataset>_w<k>.png`` — :func:`plot_quicklook`: light curve,
   count distribution against Poisson, and the spectrum, for one wavelength bin.
 
@@ -14,6 +15,8 @@ without a workspace.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
@@ -21,20 +24,21 @@ from matplotlib.colors import SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from scipy.stats import poisson
 
 from ...stats.p1 import p1d_edges
 from ...stats.quantiles import finite_part
+from .layout import PanelFigure, add_colorbar_axes, arrange, bottom_legend
 from .style import (
     CMAP_COUNTS,
     COLOR_A,
     COLOR_B,
     FIT_LINESTYLE,
     FONT_SIZE,
-    bottom_legend,
     new_figure,
     set_title,
+    stairs_line,
     vector,
 )
 
@@ -43,8 +47,12 @@ __all__ = [
     "ACCENT_COLOR",
     "HEATMAP_SIZE_IN",
     "QUICKLOOK_SIZE_IN",
+    "HeatmapFigure",
     "plot_heatmap",
-    "plot_metric_histogram",
+    "PANEL_WIDTH_IN",
+    "PANEL_HEIGHT_IN",
+    "MetricHistogram",
+    "plot_metric_histograms",
     "plot_quicklook",
 ]
 
@@ -59,6 +67,9 @@ ACCENT_COLOR = "#5d3a9b"
 #: Figure sizes fixed by SPEC §14 [in].
 HEATMAP_SIZE_IN = (10.0, 5.0)
 QUICKLOOK_SIZE_IN = (12.0, 4.0)
+#: Small multiples (SPEC §14 rev 2): width of one panel's column and height of its axes [in].
+PANEL_WIDTH_IN = 3.5
+PANEL_HEIGHT_IN = 2.0
 # At most this many bars in the quicklook count histogram; beyond it, bars
 # span several integers so that bright bins do not become a grey smear.
 _MAX_COUNT_BARS = 60
@@ -84,6 +95,7 @@ def plot_heatmap(
     wavelength_edges_nm: np.ndarray,
     *,
     title: str,
+    reuse: HeatmapFigure | None = None,
 ) -> Figure:
     """Counts per (time bin × wavelength bin) on a log colour scale; invalid bins grey.
 
@@ -102,6 +114,9 @@ def plot_heatmap(
         Wavelength bin edges [nm], shape (W + 1,), increasing.
     title
         Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
+    reuse
+        A :class:`HeatmapFigure` to draw into (a run draws A's heatmap, saves it, then B's
+        into the same figure), or None for a new figure.
 
     Returns
     -------
@@ -142,104 +157,186 @@ def plot_heatmap(
     data = np.ma.masked_array(matrix.T, mask=np.broadcast_to(~shown, (n_wave, n_time)))
     top = float(matrix[shown].max()) if shown.any() else 1.0
     norm = SymLogNorm(linthresh=1.0, linscale=0.5, vmin=0.0, vmax=max(top, 1.0), base=10)
-    cmap = matplotlib.colormaps[CMAP_COUNTS].with_extremes(bad=GAP_COLOR)
 
-    fig, ax = new_figure(*HEATMAP_SIZE_IN)
-    # No grid over an image: the dashed lines would read as structure in the
-    # counts. Edges off and antialiasing off keep every cell one flat colour.
-    ax.grid(False)
-    mesh = ax.pcolormesh(
-        t_edges, w_edges, data, cmap=cmap, norm=norm, shading="flat", edgecolors="none", antialiased=False
-    )
-    ax.set_xlim(t_edges[0], t_edges[-1])
-    ax.set_ylim(w_edges[0], w_edges[-1])
-    ax.set_xlabel("time since tstart (s)")
-    ax.set_ylabel("λ (nm)")
-    colorbar = fig.colorbar(mesh, ax=ax, pad=0.01)
-    colorbar.set_label("counts per bin", fontsize=FONT_SIZE)
-    colorbar.ax.tick_params(labelsize=FONT_SIZE)
-    # Plain numbers (0, 1, 10, 100) rather than powers of ten: counts are
-    # integers and the linear 0–1 part of the scale has no exponent to show.
-    colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    bottom_legend(fig, [Patch(facecolor=GAP_COLOR, label="time bin not valid (exposure < min_exposure)")], 1)
-    set_title(fig, title)
-    return fig
+    return (reuse or HeatmapFigure()).draw(data, norm, t_edges, w_edges, title=title)
+
+
+class HeatmapFigure:
+    """One heatmap figure drawn again for each dataset (SPEC §14 rev 2: one figure object per kind).
+
+    The first :meth:`draw` builds the figure, its axes, colorbar and legend; later draws
+    replace only the cells, the colour scale and the title, so the second heatmap of a run
+    costs no new axes or ticks. Save each drawing before the next (it is the same figure).
+    """
+
+    def __init__(self) -> None:
+        self.figure: Figure | None = None
+        self._mesh = None
+        self._colorbar = None
+
+    def draw(self, data: np.ma.MaskedArray, norm: SymLogNorm, time_edges_s: np.ndarray,
+             wavelength_edges_nm: np.ndarray, *, title: str) -> Figure:
+        """Draw validated cells (W × J, invalid bins masked) with their colour scale; see :func:`plot_heatmap`."""
+        cmap = matplotlib.colormaps[CMAP_COUNTS].with_extremes(bad=GAP_COLOR)
+        if self.figure is None:
+            fig, ax = new_figure(*HEATMAP_SIZE_IN)
+            # No grid over an image: the dashed lines would read as structure in the counts.
+            ax.grid(False)
+            ax.set_xlabel("time since tstart (s)")
+            ax.set_ylabel("λ (nm)")
+            colorbar_ax = add_colorbar_axes(fig)
+            bottom_legend(fig, [Patch(facecolor=GAP_COLOR, label="time bin not valid (exposure < min_exposure)")], 1)
+            self.figure = fig
+        else:
+            fig = self.figure
+            ax, colorbar_ax = fig.axes
+            self._mesh.remove()
+        # Edges off and antialiasing off keep every cell one flat colour.
+        mesh = ax.pcolormesh(time_edges_s, wavelength_edges_nm, data, cmap=cmap, norm=norm, shading="flat",
+                             edgecolors="none", antialiased=False)
+        ax.set_xlim(time_edges_s[0], time_edges_s[-1])
+        ax.set_ylim(wavelength_edges_nm[0], wavelength_edges_nm[-1])
+        if self._colorbar is None:
+            self._colorbar = fig.colorbar(mesh, cax=colorbar_ax)
+            self._colorbar.set_label("counts per bin", fontsize=FONT_SIZE)
+            self._colorbar.ax.tick_params(labelsize=FONT_SIZE)
+        else:
+            self._colorbar.update_normal(mesh)
+        # Plain numbers (0, 1, 10, 100) rather than powers of ten: counts are
+        # integers and the linear 0–1 part of the scale has no exponent to show.
+        self._colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        self._mesh = mesh
+        set_title(fig, title)
+        arrange(fig, [ax], colorbar=colorbar_ax)
+        return fig
 
 
 # --- metric histogram --------------------------------------------------------------------------------
 
 
-def plot_metric_histogram(
-    a: np.ndarray | None,
-    b: np.ndarray | None,
-    *,
-    metric: str,
-    labels: tuple[str, str],
-    threshold: float | None,
-    title: str,
-) -> Figure:
-    """Step histograms of one metric for A (black) and B (orange) on the P1d bins.
+# eq=False: numpy array fields would make a generated __eq__ raise.
+@dataclass(frozen=True, eq=False)
+class MetricHistogram:
+    """One panel of ``metric_hist.png``: a metric's per-chunk values of A and B, and q̄.
 
     Parameters
     ----------
-    a, b
-        The metric's per-chunk values of A and B. Either may be None or empty
-        for a single-dataset plot (``analyze``); non-finite values are ignored,
-        and so are the values outside the P1d range (the extreme 0.1 % at
-        each end).
     metric
-        The metric name (SPEC §10.5), used as the x label.
-    labels
-        Legend names of A and B, e.g. ``("A: real-1", "B: mimic-1")``; the
-        name of a missing dataset is unused.
+        The metric name (SPEC §10.5), the panel's x label and title.
+    a, b
+        The metric's per-chunk values of A and B. Either may be None or empty (``analyze``
+        draws A alone); non-finite values are ignored, and so are the values outside the
+        P1d range (the extreme 0.1 % at each end). With no finite value at all the panel
+        says so instead of drawing.
     threshold
-        The threshold q̄ (SPEC §11.1), drawn as a vertical dashed line, or None.
+        The calibrated threshold q̄ (SPEC §11.1), drawn as a vertical dashed line, or None.
+    """
+
+    metric: str
+    a: np.ndarray | None
+    b: np.ndarray | None
+    threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.threshold is not None and not math.isfinite(self.threshold):
+            raise ValueError(f"threshold of {self.metric!r} must be finite or None, got {self.threshold!r}")
+        object.__setattr__(self, "a", finite_part(self.a))
+        object.__setattr__(self, "b", finite_part(self.b))
+
+
+def _count_tick(value: float, _position: object = None) -> str:
+    """A tick label of a count axis: ``1,000`` (``0.5`` below one)."""
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
+
+
+def _chunk_count_label(counts: list[int]) -> str:
+    """``n = 100,000`` when every panel has as many values, else the range."""
+    low, high = min(counts), max(counts)
+    return f"n = {low:,}" if low == high else f"n = {low:,}–{high:,} per panel"
+
+
+def plot_metric_histograms(panels: Sequence[MetricHistogram], *, labels: tuple[str, str], title: str,
+                           reuse: PanelFigure | None = None) -> Figure:
+    """Step histograms of A (black) and B (orange) on the P1d bins, one panel per metric.
+
+    Parameters
+    ----------
+    panels
+        One :class:`MetricHistogram` per metric, in the order drawn (reading order, at most
+        four panels a row).
+    labels
+        Legend names of A and B, e.g. ``("A: real-1", "B: mimic-1")``; the name of a dataset
+        without values is unused.
     title
         Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
+    reuse
+        The :class:`~lightlane.report.drawing.layout.PanelFigure` of the run's metric
+        figures to draw into, or None for a new figure.
 
     Returns
     -------
     Figure
-        A 7 × 4.5 in figure; x is the metric value, y the number of chunks
-        per bin on a log scale.
-    """
-    if len(labels) != 2:
-        raise ValueError(f"labels must name A and B, got {labels!r}")
-    if threshold is not None and not math.isfinite(threshold):
-        raise ValueError(f"threshold must be finite or None, got {threshold!r}")
-    values = (finite_part(a), finite_part(b))
-    edges = p1d_edges(*values)
+        A small multiple ``max(7, 3.5 × columns)`` in wide; in each panel x is the metric
+        value and y the number of chunks per bin on a log scale, with q̄ as a dashed purple
+        line and the metric (and q̄) in the panel title. One legend below all panels names
+        A, B (with their chunk counts) and q̄.
 
-    fig, ax = new_figure()
-    handles = []
-    for data, label, color in zip(values, labels, (COLOR_A, COLOR_B)):
-        if data.size == 0:
+    Raises
+    ------
+    ValueError
+        When there is no panel, a threshold is not finite, or ``labels`` is not a pair.
+    """
+    if isinstance(labels, str) or len(labels) != 2:
+        raise ValueError(f"labels must name A and B, got {labels!r}")
+    if not panels:
+        raise ValueError("plot_metric_histograms needs at least one metric panel")
+    fig, axes, shape = (reuse or PanelFigure()).take(len(panels))
+    counts: tuple[list[int], list[int]] = ([], [])
+    for index, (panel, ax) in enumerate(zip(panels, axes)):
+        values = (panel.a, panel.b)
+        ax.set_xlabel(panel.metric)
+        if index % shape[1] == 0:
+            ax.set_ylabel("chunks")
+        heading = panel.metric if panel.threshold is None else f"{panel.metric} · q̄ = {panel.threshold:.4g}"
+        ax.set_title(heading, fontsize=FONT_SIZE)
+        if values[0].size == 0 and values[1].size == 0:
+            ax.text(0.5, 0.5, f"no finite {panel.metric} values", transform=ax.transAxes, ha="center", va="center",
+                    fontsize=FONT_SIZE)
+            ax.set_yticks([])
             continue
-        hist, _ = np.histogram(data, bins=edges)
-        # B after A and slightly thinner: where the two coincide, A's black
-        # still shows on both sides of the orange line.
-        handles.append(
-            ax.stairs(
-                hist,
-                edges,
-                color=color,
-                linewidth=1.6 if color == COLOR_A else 1.2,
-                label=f"{label} (n = {data.size:,})",
-            )
-        )
-    if threshold is not None:
-        handles.append(
-            ax.axvline(
-                threshold, color=ACCENT_COLOR, linestyle=FIT_LINESTYLE, linewidth=1.3, label=f"q̄ = {threshold:.4g}"
-            )
-        )
-    ax.set_yscale("log")
-    # A bin holding a single chunk must still show as a step above the floor.
-    ax.set_ylim(bottom=0.5)
-    ax.set_xlabel(metric)
-    ax.set_ylabel("chunks")
-    bottom_legend(fig, handles, 3)
+        edges = p1d_edges(*values)
+        for data, color, seen in zip(values, (COLOR_A, COLOR_B), counts):
+            if data.size == 0:
+                continue
+            seen.append(int(data.size))
+            hist, _ = np.histogram(data, bins=edges)
+            # B after A and slightly thinner: where the two coincide, A's black
+            # still shows on both sides of the orange line.
+            stairs_line(ax, hist, edges, color=color, linewidth=1.6 if color == COLOR_A else 1.2)
+        if panel.threshold is not None:
+            ax.axvline(panel.threshold, color=ACCENT_COLOR, linestyle=FIT_LINESTYLE, linewidth=1.3)
+        ax.set_yscale("log")
+        # No minor ticks: a set per decade costs more to draw than the histogram, and
+        # the dashed grid at each decade already gives the scale.
+        ax.yaxis.set_minor_locator(NullLocator())
+        # Plain numbers (1, 10, 1,000) rather than mathtext powers of ten: as clear for
+        # counts, and mathtext costs more to lay out than the rest of the panel.
+        ax.yaxis.set_major_formatter(FuncFormatter(_count_tick))
+        # A bin holding a single chunk must still show as a step above the floor.
+        ax.set_ylim(bottom=0.5)
+        # Few ticks: a panel is a third of a page wide.
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    handles: list = []
+    for label, color, width, seen in zip(labels, (COLOR_A, COLOR_B), (1.6, 1.2), counts):
+        if seen:
+            handles.append(Line2D([], [], color=color, linewidth=width, label=f"{label} ({_chunk_count_label(seen)})"))
+    if any(panel.threshold is not None for panel in panels):
+        handles.append(Line2D([], [], color=ACCENT_COLOR, linestyle=FIT_LINESTYLE, linewidth=1.3,
+                              label="q̄: calibrated P1a threshold"))
+    if handles:
+        bottom_legend(fig, handles, 3)
     set_title(fig, title)
+    arrange(fig, axes, shape=shape, axes_height_in=PANEL_HEIGHT_IN)
     return fig
 
 
@@ -391,7 +488,7 @@ def plot_quicklook(
         bars = _count_bars(good, mean)
         observed, _ = np.histogram(good, bins=bars)
         # An outline only: a grey fill would read as the "not valid" grey.
-        ax_hist.stairs(observed, bars, color=COLOR_A, linewidth=1.4)
+        stairs_line(ax_hist, observed, bars, color=COLOR_A, linewidth=1.4)
         low_int, high_int = np.ceil(bars[:-1]), np.floor(bars[1:])
         expected = good.size * (poisson.cdf(high_int, mean) - poisson.cdf(low_int - 1, mean))
         (model,) = ax_hist.plot(
@@ -436,4 +533,5 @@ def plot_quicklook(
 
     bottom_legend(fig, handles, 5)
     set_title(fig, title)
+    arrange(fig, [ax_lc, ax_hist, ax_spec], shape=(1, 3))
     return fig

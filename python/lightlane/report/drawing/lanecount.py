@@ -11,7 +11,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .style import CMAP_LINEAR, FIT_LINESTYLE, FONT_SIZE, legend_columns, new_figure, set_title
+from .layout import arrange, bottom_legend
+from .style import CMAP_LINEAR, FIT_LINESTYLE, new_figure, set_title
 
 __all__ = ["LanecountTrace", "plot_lanecounts", "quartile_bins", "lanecount_window", "MAX_TRACES", "WINDOW_S"]
 
@@ -158,12 +159,7 @@ def plot_lanecounts(traces: Sequence[LanecountTrace], *, tstart_s: float, title:
     ax.set_ylabel("N(t)")
     # Below the plot: step traces fill the whole width, so any legend inside
     # the axes would hide some of them.
-    labels = [t.get_label() for t in ax.get_lines() if not t.get_label().startswith("_")]
-    fig.legend(
-        loc="outside lower center",
-        ncols=legend_columns(labels, fig.get_figwidth()),
-        frameon=False,
-        fontsize=FONT_SIZE,
-    )
+    bottom_legend(fig, [line for line in ax.get_lines() if not line.get_label().startswith("_")], 2)
     set_title(fig, title)
+    arrange(fig, [ax])
     return fig

@@ -2,11 +2,13 @@
 
 * ``counts_hist_wavelength.png`` — :func:`plot_counts_per_bin`: step
   histograms of the counts of A and B over the band bins.
-* ``p2_concentration_<metric>.png`` — :func:`plot_p2_concentration`: the
-  top-chunk counts per wavelength bin of A and B with their fitted power laws
-  c = a·(λ/λ_ref)^b dashed; the legend gives b ± se, p_z and p_cal.
-* ``timescales_<metric>_<a|b>.png`` — :func:`plot_timescales`: a hexbin of the
-  top chunks over (wavelength centre, time-bin width).
+* ``p2_concentration.png`` — :func:`plot_p2_concentration`: a small multiple, one
+  panel per metric, of the top-chunk counts per wavelength bin of A and B with their
+  fitted power laws c = a·(λ/λ_ref)^b dashed; each panel's header gives b ± se of A
+  and B, p_z and p_cal.
+* ``timescales_<a|b>.png`` — :func:`plot_timescales`: a small multiple, one panel per
+  metric, of hexbins of one dataset's top chunks over (wavelength centre, time-bin
+  width) on one shared colour scale.
 
 All inputs are plain numpy arrays, so the figures can be drawn (and tested)
 without a workspace.
@@ -16,24 +18,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
+from .analysis import PANEL_HEIGHT_IN
+from .layout import LINE_SPACING, PanelFigure, add_colorbar_axes, arrange, bottom_legend
 from .style import (
     CMAP_COUNTS,
     COLOR_A,
     COLOR_B,
     FIT_LINESTYLE,
     FONT_SIZE,
-    bottom_legend,
-    legend_columns,
+    GRID_ALPHA,
+    GRID_LINESTYLE,
     new_figure,
     set_title,
+    stairs_line,
     vector,
 )
 
@@ -44,7 +50,9 @@ __all__ = [
     "format_p",
     "power_law_label",
     "plot_counts_per_bin",
+    "P2Panel",
     "plot_p2_concentration",
+    "TimescalesPanel",
     "plot_timescales",
 ]
 
@@ -55,6 +63,11 @@ _CURVE_POINTS = 400
 # Time-bin widths spanning more than this ratio get a logarithmic y axis in
 # the timescales plot (a log-uniform width set would otherwise crowd at the bottom).
 _LOG_WIDTH_RATIO = 20.0
+
+# P2 markers of A and B: (colour, alpha, marker); B slightly translucent where it overlaps A.
+_P2_STYLES = ((COLOR_A, 1.0, "o"), (COLOR_B, 0.85, "s"))
+# Gap between a P2 panel's axes and the first of its header lines [pt].
+_HEADER_PAD_PT = 4.0
 
 #: A fit of c = a·(λ/λ_ref)^b: (a, b, se(b)).
 PowerLawFit = tuple[float, float, float]
@@ -238,7 +251,8 @@ def plot_counts_per_bin(
     # shows on both sides of the orange line.
     for counts, label, color, width in datasets:
         handles.append(
-            ax.stairs(counts, edges, color=color, linewidth=width, label=f"{label} ({int(round(counts.sum())):,} events)")
+            stairs_line(ax, counts, edges, color=color, linewidth=width,
+                        label=f"{label} ({int(round(counts.sum())):,} events)")
         )
     ax.set_xlim(edges[0], edges[-1])
     ax.set_ylim(bottom=0)
@@ -246,6 +260,7 @@ def plot_counts_per_bin(
     ax.set_ylabel("counts per bin")
     bottom_legend(fig, handles, 2)
     set_title(fig, title)
+    arrange(fig, [ax])
     return fig
 
 
@@ -269,187 +284,202 @@ def _reference(lambda_ref_nm: float | Sequence[float] | None) -> tuple[float | N
     return pair
 
 
+# eq=False: numpy array fields would make a generated __eq__ raise.
+@dataclass(frozen=True, eq=False)
+class P2Panel:
+    """One panel of ``p2_concentration.png``: one metric's P2 counts, fits and p-values (SPEC §11.6).
+
+    Parameters
+    ----------
+    metric
+        The metric that ranked the chunks (SPEC §10.5).
+    counts_a, counts_b
+        Counts c_j of the top chunks of A and of B per wavelength bin, shape (W,),
+        non-negative. NaN marks a bin outside that dataset's W_data; it is neither drawn
+        nor counted.
+    fit_a, fit_b
+        The fitted (a, b, se(b)) of c = a·(λ/λ_ref)^b for A and B, or None when the fit is
+        undefined: no curve, and ``b = n/a``.
+    lambda_ref_nm
+        λ_ref [nm] of the fits: one value for both, or the pair (A, B) when each dataset
+        used the geometric mean of its own centres. May be None only when both fits are None.
+    p_z, p_cal
+        The two-sided p of z = (b_A − b_B)/√(se_A² + se_B²) and the calibrated p-value,
+        shown as ``%.2e``, or ``n/a`` when None.
+    """
+
+    metric: str
+    counts_a: np.ndarray
+    counts_b: np.ndarray
+    fit_a: PowerLawFit | None = None
+    fit_b: PowerLawFit | None = None
+    lambda_ref_nm: float | tuple[float, float] | None = None
+    p_z: float | None = None
+    p_cal: float | None = None
+
+
+def _slope_text(side: str, fit: PowerLawFit | None, k: int) -> str:
+    """``"A: b = -0.81 ± 0.05 (k = 5,000)"``: one dataset's fitted index and its top-chunk count."""
+    return f"{side}: {power_law_label(fit).removeprefix('fit: ')} (k = {k:,})"
+
+
+def _draw_p2_panel(ax, centres: np.ndarray, panel: P2Panel) -> tuple[str, str, str]:
+    """Points and fitted curves of one metric; returns its header lines (A's fit, B's fit, p-values)."""
+    counts = (
+        _counts("counts_a", panel.counts_a, len(centres), allow_nan=True),
+        _counts("counts_b", panel.counts_b, len(centres), allow_nan=True),
+    )
+    fits = (_check_fit("fit_a", panel.fit_a), _check_fit("fit_b", panel.fit_b))
+    refs = _reference(panel.lambda_ref_nm)
+    if any(fit is not None for fit in fits) and refs[0] is None:
+        raise ValueError("lambda_ref_nm is required to draw a fitted power law")
+    texts = []
+    for side, data, fit, ref, (color, alpha, marker) in zip("AB", counts, fits, refs, _P2_STYLES):
+        used = np.isfinite(data)
+        ax.plot(centres[used], data[used], linestyle="none", marker=marker, markersize=3.5, color=color, alpha=alpha)
+        if fit is not None and used.any():
+            lo, hi = centres[used].min(), centres[used].max()
+            grid = np.geomspace(lo, hi, _CURVE_POINTS) if hi > lo else np.array([lo])
+            # Drawn above both sets of points so no marker hides a curve.
+            ax.plot(grid, power_law(grid, fit[0], fit[1], ref), linestyle=FIT_LINESTYLE, linewidth=1.5, color=color,
+                    zorder=3)
+        texts.append(_slope_text(side, fit, int(round(data[used].sum()))))
+    if not (np.isfinite(counts[0]).any() or np.isfinite(counts[1]).any()):
+        # Nothing drawn: keep the band on the x axis and say why, instead of matplotlib's empty ±0.05 axes.
+        edges = bin_edges_from_centres(centres)
+        ax.set_xlim(edges[0], edges[-1])
+        ax.set_ylim(0.0, 1.0)
+        ax.text(0.5, 0.5, f"no finite {panel.metric} values", transform=ax.transAxes, ha="center", va="center",
+                fontsize=FONT_SIZE)
+    else:
+        ax.set_ylim(bottom=0)
+    # Few ticks: a panel is a quarter of the figure wide, and every tick costs a label to draw.
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    texts.append(f"p_z = {format_p(panel.p_z)}, p_cal = {format_p(panel.p_cal)}")
+    return texts[0], texts[1], texts[2]
+
+
 def plot_p2_concentration(
     centres_nm: np.ndarray,
-    counts_a: np.ndarray,
-    counts_b: np.ndarray,
-    fit_a: PowerLawFit | None,
-    fit_b: PowerLawFit | None,
-    lambda_ref_nm: float | tuple[float, float] | None,
-    p_z: float | None,
-    p_cal: float | None,
+    panels: Sequence[P2Panel],
     *,
-    metric: str,
     labels: tuple[str, str],
     title: str,
+    reuse: PanelFigure | None = None,
 ) -> Figure:
-    """Top-chunk counts per wavelength bin of A and B with their fitted power laws (SPEC §11.6).
+    """Top-chunk counts per wavelength bin of A and B with their fitted power laws, one panel per metric.
 
     Parameters
     ----------
     centres_nm
         Band-bin centres λ_j [nm], shape (W,), positive and strictly increasing.
-    counts_a, counts_b
-        Counts c_j of the top chunks of A and of B per wavelength bin, shape
-        (W,), non-negative. NaN marks a bin outside that dataset's W_data;
-        it is neither drawn nor counted.
-    fit_a, fit_b
-        The fitted (a, b, se(b)) of c = a·(λ/λ_ref)^b for A and B, or None
-        when the fit is undefined; a None fit draws no curve and its legend
-        entry reads ``b = n/a``.
-    lambda_ref_nm
-        λ_ref [nm] of the fits: one value for both, or the pair (A, B) when
-        each dataset used the geometric mean of its own centres. May be None
-        only when both fits are None.
-    p_z, p_cal
-        The two-sided p of z = (b_A − b_B)/√(se_A² + se_B²) and the calibrated
-        p-value, shown as ``%.2e``, or ``n/a`` when None.
-    metric
-        The metric that ranked the chunks (SPEC §10.5), named in the axes title.
+    panels
+        One :class:`P2Panel` per test metric, in the order drawn (reading order, at most four
+        panels a row).
     labels
         Legend names of A and B, e.g. ``("A: real-1", "B: mimic-1")``.
     title
         Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
+    reuse
+        The :class:`~lightlane.report.drawing.layout.PanelFigure` of the run's metric
+        figures to draw into, or None for a new figure.
 
     Returns
     -------
     Figure
-        A 7 × 4.5 in figure; x is λ (nm), y the top-chunk count per bin. The
-        counts are points, the fits dashed curves in the same colours over
-        the range of that dataset's drawn bins; the legend below the axes
-        has A's entries and p_z in its first column, B's and p_cal in its second
-        (in one column, when the labels are too wide for two: A, B, then p_z and
-        p_cal on one row). k is the number of top chunks drawn.
+        A small multiple ``max(7, 3.5 × columns)`` in wide. In each panel x is λ (nm) and
+        y the top-chunk count per bin; the counts are points (A black circles, B orange
+        squares), the fits dashed curves in the same colours over the range of that
+        dataset's drawn bins. Above each panel: the metric, then A's and B's fitted index
+        b ± se with their number k of top chunks (in A's and B's colours), then p_z and
+        p_cal. One legend below all panels explains the markers and curves.
 
     Raises
     ------
     ValueError
-        When there are no bins, the arrays are inconsistent, or a fit is
+        When there are no bins or no panels, the arrays are inconsistent, or a fit is
         given without a valid λ_ref.
     """
     labels = _check_labels(labels)
     centres = _centres(centres_nm)
-    counts = (
-        _counts("counts_a", counts_a, len(centres), allow_nan=True),
-        _counts("counts_b", counts_b, len(centres), allow_nan=True),
-    )
-    fits = (_check_fit("fit_a", fit_a), _check_fit("fit_b", fit_b))
-    refs = _reference(lambda_ref_nm)
-    if any(fit is not None for fit in fits) and refs[0] is None:
-        raise ValueError("lambda_ref_nm is required to draw a fitted power law")
-
-    fig, ax = new_figure()
-    columns: list[list] = []
-    styles = ((COLOR_A, 1.0, "o"), (COLOR_B, 0.85, "s"))
-    for data, label, fit, ref, (color, alpha, marker) in zip(counts, labels, fits, refs, styles):
-        used = np.isfinite(data)
-        entries = [
-            ax.plot(
-                centres[used],
-                data[used],
-                linestyle="none",
-                marker=marker,
-                markersize=4,
-                color=color,
-                alpha=alpha,
-                label=f"{label} (k = {int(round(data[used].sum())):,})",
-            )[0]
-        ]
-        if fit is not None and used.any():
-            lo, hi = centres[used].min(), centres[used].max()
-            grid = np.geomspace(lo, hi, _CURVE_POINTS) if hi > lo else np.array([lo])
-            # Drawn above both sets of points so no marker hides a curve.
-            (line,) = ax.plot(
-                grid,
-                power_law(grid, fit[0], fit[1], ref),
-                linestyle=FIT_LINESTYLE,
-                linewidth=1.5,
-                color=color,
-                zorder=3,
-                label=power_law_label(fit),
-            )
-            entries.append(line)
-        else:
-            # A legend row without a key: there is no curve to stand for.
-            entries.append(Line2D([], [], linestyle="none", label=power_law_label(fit)))
-        columns.append(entries)
-    columns[0].append(Line2D([], [], linestyle="none", label=f"p_z = {format_p(p_z)}"))
-    columns[1].append(Line2D([], [], linestyle="none", label=f"p_cal = {format_p(p_cal)}"))
-
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("λ (nm)")
-    ax.set_ylabel("top-chunk count")
-    ax.set_title(f"P2: top chunks by {metric} per wavelength bin, c = a·(λ/λ_ref)^b", fontsize=FONT_SIZE)
-    # Filled column by column: with two columns A's points, fit and p_z are on
-    # the left, B's and p_cal on the right; with one, A then B then the p-values.
-    handles = columns[0] + columns[1]
-    ncols = legend_columns([h.get_label() for h in handles], fig.get_figwidth(), max_columns=2)
-    if ncols == 1:
-        # One column: A, then B, then both p-values on a single row.
-        p_row = Line2D([], [], linestyle="none", label=f"p_z = {format_p(p_z)}, p_cal = {format_p(p_cal)}")
-        handles = columns[0][:2] + columns[1][:2] + [p_row]
-    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False, fontsize=FONT_SIZE)
+    if not panels:
+        raise ValueError("plot_p2_concentration needs at least one metric panel")
+    fig, axes, shape = (reuse or PanelFigure()).take(len(panels))
+    line_pt = LINE_SPACING * FONT_SIZE
+    for index, (panel, ax) in enumerate(zip(panels, axes)):
+        header = _draw_p2_panel(ax, centres, panel)
+        # Bottom line first: p-values, then B, then A, then the metric on top.
+        for row, (text, color, weight) in enumerate(((header[2], COLOR_A, "normal"), (header[1], COLOR_B, "normal"),
+                                                     (header[0], COLOR_A, "normal"),
+                                                     (panel.metric, COLOR_A, "bold"))):
+            ax.annotate(text, xy=(0.0, 1.0), xycoords="axes fraction", xytext=(0.0, _HEADER_PAD_PT + row * line_pt),
+                        textcoords="offset points", ha="left", va="bottom", color=color, fontsize=FONT_SIZE,
+                        fontweight=weight)
+        if index % shape[1] == 0:
+            ax.set_ylabel("top-chunk count")
+        if index + shape[1] >= len(panels):
+            ax.set_xlabel("λ (nm)")
+    handles = []
+    for label, side, (color, alpha, marker) in zip(labels, "AB", _P2_STYLES):
+        handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=4, color=color, alpha=alpha,
+                              label=f"{label} (top chunks per bin)"))
+        handles.append(Line2D([], [], linestyle=FIT_LINESTYLE, linewidth=1.5, color=color,
+                              label=f"fit to {side}: c = a·(λ/λ_ref)^b"))
+    bottom_legend(fig, handles, 2)
     set_title(fig, title)
+    arrange(fig, axes, shape=shape, axes_height_in=PANEL_HEIGHT_IN,
+            header_in=(_HEADER_PAD_PT + 4 * line_pt) / 72.0)
     return fig
 
 
 # --- timescales --------------------------------------------------------------------------------------
 
 
-def plot_timescales(
-    centres_nm: np.ndarray,
-    widths_s: np.ndarray,
-    *,
-    gridsize: int = TIMESCALES_GRIDSIZE,
-    title: str,
-) -> Figure:
-    """A hexbin of the top chunks over wavelength and time-bin width (SPEC §14).
+# eq=False: numpy array fields would make a generated __eq__ raise.
+@dataclass(frozen=True, eq=False)
+class TimescalesPanel:
+    """One panel of ``timescales_<a|b>.png``: where the top chunks of one metric lie.
 
     Parameters
     ----------
+    metric
+        The metric that ranked the chunks.
     centres_nm
         For each top chunk, the centre λ of its wavelength bin [nm], shape (k,), positive.
     widths_s
         For each top chunk, its time-bin width Δ [s], shape (k,), positive.
-    gridsize
-        Number of hexagons across the x axis.
-    title
-        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
-
-    Returns
-    -------
-    Figure
-        A 7 × 4.5 in figure; x is the λ centre (nm), y the time-bin width (s),
-        logarithmic when the widths span more than a factor 20. Hexagons
-        holding at least one chunk are coloured by their count (magma, log
-        scale) with a "chunks" colorbar. Without chunks the axes say so and
-        there is no colorbar.
-
-    Raises
-    ------
-    ValueError
-        When the arrays differ in length or hold non-finite or non-positive values.
     """
-    x = vector("centres_nm", centres_nm)
-    y = vector("widths_s", widths_s)
-    if len(x) != len(y):
-        raise ValueError(f"centres_nm and widths_s must have equal lengths, got {len(x)} and {len(y)}")
-    if not (np.all(np.isfinite(x) & (x > 0)) and np.all(np.isfinite(y) & (y > 0))):
-        raise ValueError("centres_nm and widths_s must be finite and positive")
-    if not (isinstance(gridsize, (int, np.integer)) and gridsize >= 1):
-        raise ValueError(f"gridsize must be a positive integer, got {gridsize!r}")
 
-    fig, ax = new_figure()
-    ax.set_xlabel("λ centre (nm)")
-    ax.set_ylabel("time-bin width (s)")
+    metric: str
+    centres_nm: np.ndarray
+    widths_s: np.ndarray
+
+    def __post_init__(self) -> None:
+        x = vector("centres_nm", self.centres_nm)
+        y = vector("widths_s", self.widths_s)
+        if len(x) != len(y):
+            raise ValueError(f"centres_nm and widths_s must have equal lengths, got {len(x)} and {len(y)}")
+        if not (np.all(np.isfinite(x) & (x > 0)) and np.all(np.isfinite(y) & (y > 0))):
+            raise ValueError("centres_nm and widths_s must be finite and positive")
+        object.__setattr__(self, "centres_nm", x)
+        object.__setattr__(self, "widths_s", y)
+
+
+def _hexbin(ax, x: np.ndarray, y: np.ndarray, gridsize: int):
+    """The hexagons of one panel (magma, counts from one chunk up), or None without chunks."""
+    log_y = x.size > 0 and y.max() / y.min() > _LOG_WIDTH_RATIO
+    # Set every time (a reused panel may have been logarithmic): this resets the locators too.
+    ax.set_yscale("log" if log_y else "linear")
+    # Hexagons over a grid: the dashed lines would read as cell borders.
+    if x.size == 0:
+        ax.grid(True, linestyle=GRID_LINESTYLE, alpha=GRID_ALPHA)
+    else:
+        ax.grid(False)
     if x.size == 0:
         ax.text(0.5, 0.5, "no top chunks", transform=ax.transAxes, ha="center", va="center", fontsize=FONT_SIZE)
-        set_title(fig, title)
-        return fig
-
-    log_y = y.max() / y.min() > _LOG_WIDTH_RATIO
-    # Hexagons over a grid: the dashed lines would read as cell borders.
-    ax.grid(False)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        return None
     # With a single distinct x or y, hexbin would have no extent to divide;
     # pad it so the hexagons have a size.
     extent = None
@@ -457,30 +487,96 @@ def plot_timescales(
         x_lo, x_hi = (x.min() * 0.95, x.max() * 1.05) if x.min() == x.max() else (x.min(), x.max())
         y_lo, y_hi = (y.min() * 0.95, y.max() * 1.05) if y.min() == y.max() else (y.min(), y.max())
         extent = (x_lo, x_hi, math.log10(y_lo), math.log10(y_hi)) if log_y else (x_lo, x_hi, y_lo, y_hi)
-    cells = ax.hexbin(
-        x,
-        y,
-        gridsize=gridsize,
-        mincnt=1,
-        cmap=matplotlib.colormaps[CMAP_COUNTS],
-        yscale="log" if log_y else "linear",
-        extent=extent,
-        linewidths=0.2,
-        edgecolors="face",
-    )
-    top = float(cells.get_array().max())
-    # Log colours from one chunk up; a single level still needs a range.
-    cells.set_norm(LogNorm(vmin=1.0, vmax=max(top, 2.0)))
-    colorbar = fig.colorbar(cells, ax=ax, pad=0.01)
-    colorbar.set_label("chunks", fontsize=FONT_SIZE)
-    colorbar.ax.tick_params(labelsize=FONT_SIZE)
-    # Ticks at 1, 2, 5, 10, 20, …: a plain log locator would label only "1"
-    # when no hexagon holds ten chunks.
-    colorbar.ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    colorbar.ax.yaxis.set_minor_formatter(NullFormatter())
+    cells = ax.hexbin(x, y, gridsize=gridsize, mincnt=1, cmap=matplotlib.colormaps[CMAP_COUNTS],
+                      yscale="log" if log_y else "linear", extent=extent, linewidths=0.2, edgecolors="face")
     if log_y:
+        # Plain numbers, and minor ticks at 2 and 5 only: mathtext labels and a full
+        # set of minor ticks per decade cost more to draw than the hexagons.
         ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax.set_title(f"{x.size:,} top chunk{'s' if x.size != 1 else ''}", fontsize=FONT_SIZE)
+        ax.yaxis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+    # Few ticks: a panel is a quarter of the figure wide, and every tick costs a label to draw.
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    return cells
+
+
+def plot_timescales(
+    panels: Sequence[TimescalesPanel],
+    *,
+    gridsize: int = TIMESCALES_GRIDSIZE,
+    title: str,
+    reuse: PanelFigure | None = None,
+) -> Figure:
+    """Hexbins of the top chunks over wavelength and time-bin width, one panel per metric (SPEC §14).
+
+    Parameters
+    ----------
+    panels
+        One :class:`TimescalesPanel` per test metric, in the order drawn (reading order, at
+        most four panels a row).
+    gridsize
+        Number of hexagons across the x axis of each panel.
+    title
+        Figure title, normally from :func:`~lightlane.report.drawing.style.title_for`.
+    reuse
+        The :class:`~lightlane.report.drawing.layout.PanelFigure` of the run's metric
+        figures to draw into (a run draws A's panels, saves them, then B's), or None for a
+        new figure.
+
+    Returns
+    -------
+    Figure
+        A small multiple ``max(7, 3.5 × columns)`` in wide; in each panel x is the λ centre
+        (nm), y the time-bin width (s), logarithmic when the widths span more than a factor
+        20, and the title names the metric and its number of top chunks. Hexagons holding at
+        least one chunk are coloured by their count (magma, log scale) on one colour scale
+        for all panels, shown by a single "chunks per hexagon" colorbar at the right. A panel
+        without chunks says so; without any chunk there is no colorbar.
+
+    Raises
+    ------
+    ValueError
+        When there is no panel or ``gridsize`` is not a positive integer.
+    """
+    if not panels:
+        raise ValueError("plot_timescales needs at least one metric panel")
+    if not (isinstance(gridsize, (int, np.integer)) and gridsize >= 1):
+        raise ValueError(f"gridsize must be a positive integer, got {gridsize!r}")
+    grid = reuse or PanelFigure()
+    fig, axes, shape = grid.take(len(panels))
+    drawn = []
+    for index, (panel, ax) in enumerate(zip(panels, axes)):
+        k = panel.centres_nm.size
+        ax.set_title(f"{panel.metric}: {k:,} top chunk{'s' if k != 1 else ''}", fontsize=FONT_SIZE)
+        if index % shape[1] == 0:
+            ax.set_ylabel("time-bin width (s)")
+        if index + shape[1] >= len(panels):
+            ax.set_xlabel("λ centre (nm)")
+        cells = _hexbin(ax, panel.centres_nm, panel.widths_s, int(gridsize))
+        if cells is not None:
+            drawn.append(cells)
+    colorbar_ax = None
+    if drawn:
+        top = max(float(cells.get_array().max()) for cells in drawn)
+        # One log scale for every panel, from one chunk up; a single level still needs a range.
+        norm = LogNorm(vmin=1.0, vmax=max(top, 2.0))
+        for cells in drawn:
+            cells.set_norm(norm)
+        if grid.colorbar is None:
+            grid.colorbar = fig.colorbar(drawn[0], cax=add_colorbar_axes(fig))
+            grid.colorbar.set_label("chunks per hexagon", fontsize=FONT_SIZE)
+            grid.colorbar.ax.tick_params(labelsize=FONT_SIZE)
+        else:
+            grid.colorbar.update_normal(drawn[0])
+            grid.colorbar.ax.set_visible(True)
+        colorbar_ax = grid.colorbar.ax
+        # Ticks at 1, 2, 5, 10, 20, …: a plain log locator would label only "1"
+        # when no hexagon holds ten chunks.
+        colorbar_ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        colorbar_ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        colorbar_ax.yaxis.set_minor_locator(NullLocator())
     set_title(fig, title)
+    arrange(fig, axes, shape=shape, colorbar=colorbar_ax, axes_height_in=PANEL_HEIGHT_IN)
     return fig

@@ -9,7 +9,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .style import COLOR_A, COLOR_B, bottom_legend, new_figure, set_title, title_for
+from .layout import arrange, bottom_legend
+from .style import COLOR_A, COLOR_B, new_figure, set_title, title_for
 
 __all__ = ["MODE_COLORS", "plot_search_progress"]
 
@@ -59,4 +60,5 @@ def plot_search_progress(indices: Sequence[int], objectives: Sequence[float | No
     failed = int(np.count_nonzero(~finite))
     note = f" · {failed} trial(s) without J" if failed else ""
     set_title(fig, f"search progress · study {study}{note}\n" + title_for([target], processing, None))
+    arrange(fig, [ax])
     return fig

@@ -12,7 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...metadata.values import Spectrum
-from .style import COLOR_A, COLOR_B, FIT_LINESTYLE, FONT_SIZE, legend_columns, new_figure, set_title, vector
+from .layout import arrange, bottom_legend
+from .style import COLOR_A, COLOR_B, FIT_LINESTYLE, new_figure, set_title, vector
 
 __all__ = ["SpectrumPanel", "plot_spectrum_comparison", "fit_label"]
 
@@ -168,12 +169,7 @@ def plot_spectrum_comparison(a: SpectrumPanel, b: SpectrumPanel | None, *, title
     # data. Two columns filled column by column put A's data and fit on the
     # left and B's on the right, unless long dataset labels would make two
     # columns wider than the figure.
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=legend_columns([h.get_label() for h in handles], fig.get_figwidth()),
-        frameon=False,
-        fontsize=FONT_SIZE,
-    )
+    bottom_legend(fig, handles, 2)
     set_title(fig, title)
+    arrange(fig, [ax])
     return fig

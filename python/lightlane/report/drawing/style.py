@@ -9,14 +9,15 @@ display is ever needed.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+
+from .layout import bottom_legend, legend_columns, text_width_in
 
 __all__ = [
     "DPI",
@@ -39,6 +40,7 @@ __all__ = [
     "bottom_legend",
     "vector",
     "text_width_in",
+    "stairs_line",
 ]
 
 #: Default resolution of saved figures (``--dpi`` overrides it).
@@ -60,29 +62,8 @@ GRID_ALPHA = 0.3
 CMAP_LINEAR = "viridis"
 CMAP_COUNTS = "magma"
 
-# Room kept free at the figure edges when fitting titles and legends [in].
+# Room kept free at the figure edges when wrapping titles [in].
 _EDGE_MARGIN_IN = 0.25
-# Legend handle, text padding and column spacing per column [in]; matplotlib's
-# defaults are 2 + 0.8 + 2 em at 10 pt, plus a little slack.
-_LEGEND_COLUMN_OVERHEAD_IN = 0.8
-
-
-@functools.cache
-def _measuring_renderer() -> RendererAgg:
-    # A tiny private Agg renderer at 72 dpi, so measured pixels are points.
-    return RendererAgg(1, 1, 72)
-
-
-def text_width_in(text: str, size: float) -> float:
-    """Rendered width of one line of plain ``text`` at ``size`` pt, in inches.
-
-    Measured with the default font through Agg itself rather than estimated,
-    so wrapping and legend layout decisions match what is actually drawn.
-    """
-    if not text:
-        return 0.0
-    width, _, _ = _measuring_renderer().get_text_width_height_descent(text, FontProperties(size=size), ismath=False)
-    return width / 72.0
 
 
 def _wrap(line: str, size: float, width_in: float) -> list[str]:
@@ -116,6 +97,10 @@ def style_axes(ax: Axes) -> None:
     ax.tick_params(labelsize=FONT_SIZE)
     ax.xaxis.label.set_fontsize(FONT_SIZE)
     ax.yaxis.label.set_fontsize(FONT_SIZE)
+    # A fixed title position (y given): otherwise matplotlib measures every tick
+    # label at each draw to lift the title over top-side ticks, which no house
+    # plot has; the room for titles is kept by layout.arrange.
+    ax.set_title("", y=1.0)
     ax.title.set_fontsize(TITLE_SIZE)
 
 
@@ -140,14 +125,15 @@ def new_figure(width_in: float = WIDTH_IN, height_in: float = HEIGHT_IN, ncols: 
     if ncols < 1:
         raise ValueError(f"ncols must be at least 1, got {ncols!r}")
     # The figure's own dpi only matters for on-screen sizes; save_figure sets
-    # the output resolution. Constrained layout keeps labels, titles and
-    # legends placed below the axes inside the fixed figure size, so the saved
-    # PNG is exactly dpi × inches.
-    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    # the output resolution. No layout engine: the plot function calls
+    # layout.arrange last, which gives every axes a fixed rectangle, so the
+    # saved PNG is exactly dpi × inches and nothing is re-measured at save time.
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI)
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, ncols, squeeze=True)
-    for ax in np.atleast_1d(axes).ravel():
+    created = [fig.add_axes((0.0, 0.0, 1.0, 1.0)) for _ in range(ncols)]
+    for ax in created:
         style_axes(ax)
+    axes = created[0] if ncols == 1 else np.array(created, dtype=object)
     return fig, axes
 
 
@@ -167,7 +153,8 @@ def set_title(fig: Figure, title: str) -> None:
     """
     available = fig.get_figwidth() - 2 * _EDGE_MARGIN_IN
     lines = [wrapped for line in title.splitlines() for wrapped in _wrap(line, TITLE_SIZE, available)]
-    fig.suptitle("\n".join(lines), fontsize=TITLE_SIZE)
+    # Anchored by its top edge; layout.arrange moves it to the figure's top border.
+    fig.suptitle("\n".join(lines), fontsize=TITLE_SIZE, va="top", y=0.98)
 
 
 def title_for(datasets: Sequence[str], processing: str | None, run_id: str | None) -> str:
@@ -200,34 +187,36 @@ def title_for(datasets: Sequence[str], processing: str | None, run_id: str | Non
     return " · ".join(parts)
 
 
-def legend_columns(labels: Sequence[str], width_in: float, max_columns: int = 2) -> int:
-    """How many legend columns (at most ``max_columns``) fit across ``width_in`` inches.
+def stairs_line(ax: Axes, values: np.ndarray, edges: np.ndarray, **style) -> Line2D:
+    """A step histogram drawn as ``ax.stairs`` draws it (baseline 0 at both ends), but as one line.
+
+    A :class:`~matplotlib.patches.StepPatch` gets its data limits from a Python loop over
+    every step of its path, which cost more than drawing a whole panel of steps; a line
+    takes them from its vertices at once. The line's data are the step outline:
+    ``x = e0, e0, e1, e1, …, en, en`` and ``y = 0, v0, v0, v1, …, v(n-1), 0``.
 
     Parameters
     ----------
-    labels
-        The legend texts (at the house 10 pt); multi-line labels count by
-        their widest line.
-    width_in
-        Width available, normally the figure width.
-    max_columns
-        Upper limit on the result.
+    ax
+        The axes to draw on.
+    values, edges
+        The histogram: n values and n + 1 increasing edges.
+    **style
+        Line properties (colour, width, label).
 
     Returns
     -------
-    int
-        The largest column count whose width fits, at least 1.
+    Line2D
+        The step outline.
     """
-    widest = max((text_width_in(line, FONT_SIZE) for label in labels for line in label.splitlines()), default=0.0)
-    column_in = widest + _LEGEND_COLUMN_OVERHEAD_IN
-    return max(1, min(max_columns, int((width_in - 2 * _EDGE_MARGIN_IN) // column_in)))
-
-
-def bottom_legend(fig: Figure, handles: list, max_columns: int) -> None:
-    """One legend below the axes, as in every house plot, so it never hides data."""
-    labels = [h.get_label() for h in handles]
-    fig.legend(handles=handles, loc="outside lower center", frameon=False, fontsize=FONT_SIZE,
-               ncols=legend_columns(labels, fig.get_figwidth(), max_columns=max_columns))
+    values = np.asarray(values, dtype=np.float64)
+    edges = np.asarray(edges, dtype=np.float64)
+    if edges.shape != (values.size + 1,):
+        raise ValueError(f"stairs need one more edge than values, got {edges.size} edges for {values.size} values")
+    x = np.repeat(edges, 2)
+    y = np.concatenate([[0.0], np.repeat(values, 2), [0.0]])
+    (line,) = ax.plot(x, y, **style)
+    return line
 
 
 def vector(name: str, values: object, dtype: type = np.float64) -> np.ndarray:
