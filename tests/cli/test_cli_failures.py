@@ -266,7 +266,7 @@ def test_disk_full(ws: Workspace, tmp_path: Path, capsys, monkeypatch, injection
     if injection == "replace":
         monkeypatch.setattr(os, "replace", _enospc)
     elif injection == "fsync":
-        monkeypatch.setattr("lightlane.store.atomic._fsync_file", _enospc)
+        monkeypatch.setattr("lightlane.store.atomic.fsync_file", _enospc)
     else:
         _catalog_full(monkeypatch)
     fails_cleanly(ws, argv, 4, needle, capsys)

@@ -12,7 +12,8 @@ import secrets
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_all", "write_bytes", "write_text", "temp_name", "sweep_stale_temp_files"]
+__all__ = ["atomic_path", "write_all", "write_bytes", "write_text", "temp_name", "sweep_stale_temp_files", "fsync_file",
+           "fsync_dir"]
 
 
 def temp_name(target: Path) -> Path:
@@ -20,7 +21,8 @@ def temp_name(target: Path) -> Path:
     return target.with_name(f"{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Flush a written file to the disk (before it is renamed over its target)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -28,7 +30,8 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (after renames into it); a folder that cannot be opened is skipped."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
@@ -60,7 +63,7 @@ def atomic_path(target: str | os.PathLike[str], *, durable: bool = True) -> Iter
     try:
         yield tmp
         if durable:
-            _fsync_file(tmp)
+            fsync_file(tmp)
         os.replace(tmp, target)
     except BaseException as error:
         with contextlib.suppress(OSError):
@@ -69,7 +72,7 @@ def atomic_path(target: str | os.PathLike[str], *, durable: bool = True) -> Iter
             raise named from error
         raise
     if durable:
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
 
 def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
@@ -116,7 +119,7 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
                 tmp.unlink()
         raise
     for folder in {target.parent for _, target in staged}:
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
 
 def write_bytes(target: str | os.PathLike[str], data: bytes) -> None:

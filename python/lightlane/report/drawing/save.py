@@ -16,7 +16,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from ...store.atomic import atomic_path, temp_name
+from ...store.atomic import atomic_path, fsync_dir, fsync_file, temp_name
 from .style import DPI
 
 __all__ = ["FigureSet", "DrawingProcess", "save_figure", "save_figures", "render_split", "PNG_OPTIONS"]
@@ -60,14 +60,6 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DPI) -> 
         # given explicitly; no bbox_inches="tight", so the pixel size is fixed.
         fig.savefig(tmp, format="png", dpi=dpi, pil_kwargs=dict(PNG_OPTIONS))
     return target
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FigureSet:
@@ -115,12 +107,11 @@ class FigureSet:
     def commit(self) -> list[Path]:
         """Sync and rename every staged PNG into place; returns the targets in the order added."""
         for tmp, _ in self._staged:
-            _fsync(tmp)
+            fsync_file(tmp)
         for tmp, target in self._staged:
             os.replace(tmp, target)
         for folder in dict.fromkeys(target.parent for _, target in self._staged):
-            with contextlib.suppress(OSError):
-                _fsync(folder)
+            fsync_dir(folder)
         self.paths = [target for _, target in self._staged]
         self._staged = []
         return self.paths
