@@ -693,6 +693,7 @@ def _bootstrap_inputs():
 
 def bench_bootstrap(repeat: int) -> None:
     import numpy as np
+    from scipy.stats import mannwhitneyu
 
     from lightlane import _core, stats
     from lightlane.analysis.chunks import METRICS
@@ -720,6 +721,14 @@ def bench_bootstrap(repeat: int) -> None:
     def exact() -> list:
         return stats.bootstrap_intervals(pairs, 1.0 - alpha)
 
+    def mann_whitney() -> None:
+        for a, b in pairs:
+            stats.mann_whitney(a, b)
+
+    def scipy_mann_whitney() -> None:  # the pooled ranking the rev-1 code did, as scipy does it
+        for a, b in pairs:
+            mannwhitneyu(a, b, method="asymptotic", use_continuity=False, alternative="greater")
+
     def p1b_p1c() -> None:
         intervals = stats.bootstrap_intervals(pairs, 1.0 - alpha)
         for (a, b), interval in zip(pairs, intervals):
@@ -727,13 +736,16 @@ def bench_bootstrap(repeat: int) -> None:
 
     load = os.getloadavg()[0]
     intervals, rev1_intervals = exact(), rev1()  # warm-up, and the intervals compared below
-    totals: dict[str, list[float]] = {"exact": [], "exact_kernel": [], "rev1": [], "p1b_p1c": []}
+    totals: dict[str, list[float]] = {"exact": [], "exact_kernel": [], "rev1": [], "p1b_p1c": [], "mann_whitney": [],
+                                      "scipy_mann_whitney": []}
     for _ in range(repeat):
         # interleaved so that both kernels see the same machine state
         totals["exact"].append(statistics.median(_timed(exact) for _ in range(5)))
         totals["exact_kernel"].append(statistics.median(_timed(exact_kernel) for _ in range(5)))
         totals["rev1"].append(_timed(rev1))
         totals["p1b_p1c"].append(_timed(p1b_p1c))
+        totals["mann_whitney"].append(_timed(mann_whitney))
+        totals["scipy_mann_whitney"].append(_timed(scipy_mann_whitney))
     load = (load, os.getloadavg()[0])
     median = {kind: statistics.median(times) for kind, times in totals.items()}
     label = f"P1b + P1c bootstrap, {len(values)} metrics × 2 datasets × ~{pairs[0][0].size:,} values"
@@ -746,7 +758,9 @@ def bench_bootstrap(repeat: int) -> None:
     print(f"[{label}] rev-1 Monte-Carlo kernel ({REV1_RESAMPLES} resamples, baseline): median "
           f"{1e3 * median['rev1']:.0f} ms → rev-1/exact {ratio:.0f}x (target ≥ {BOOTSTRAP_TARGET_RATIO:.0f}x)")
     print(f"[{label}] whole P1b/P1c step (exact intervals + Mann–Whitney, information): median "
-          f"{1e3 * median['p1b_p1c']:.0f} ms")
+          f"{1e3 * median['p1b_p1c']:.0f} ms; of it Mann–Whitney {1e3 * median['mann_whitney']:.0f} ms vs "
+          f"scipy.stats.mannwhitneyu (pooled ranking, baseline) {1e3 * median['scipy_mann_whitney']:.0f} ms → "
+          f"{median['scipy_mann_whitney'] / median['mann_whitney']:.1f}x")
     print("intervals at level 1 − α (exact vs rev-1 Monte Carlo, seed 0):")
     for metric, interval, old in zip(values, intervals, rev1_intervals):
         print(f"  {metric:5s} Δ_mean [{interval.mean_low:.6g}, {interval.mean_high:.6g}] vs [{old[0]:.6g}, "

@@ -17,7 +17,7 @@ import polars as pl
 
 from ..datasets.registered import read_dataset
 from ..events.event_list import EventList
-from ..events.selection import UNSELECTED, selected_bins
+from ..events.selection import selected_bins, selected_counts
 from ..events.spectrum_fit import SpectrumFit, fit_binned_spectrum
 from ..exceptions import DataError, LightlaneWarning
 from ..metadata import DatasetMeta, ProcessingParameters
@@ -86,8 +86,8 @@ def analyze_events(
     """
     # Selection marks dropped events instead of copying the kept ones (SPEC §20 memory).
     wbin = selected_bins(events.events, processing, events.coordinates, dataset_id)
-    chosen = wbin != UNSELECTED
-    n_selected = int(np.count_nonzero(chosen))
+    per_bin = selected_counts(wbin, processing.band.bins)
+    n_selected = int(per_bin.sum())
     if n_selected == 0:
         raise DataError(f"{dataset_id}: no events left after selection on processing '{processing.id}'")
     gti = events.gti
@@ -106,12 +106,11 @@ def analyze_events(
                             analysis_seed)
         if cache_root is not None:
             cache.store(key, table, cache_root)
-    selected_counts = np.bincount(wbin[chosen].astype(np.int64), minlength=processing.band.bins)
     exposure = float(np.sum(gti[:, 1] - gti[:, 0]))
     return Analysis(
         dataset_id=dataset_id, processing=processing, analysis_seed=analysis_seed, n_selected=n_selected, gti=gti,
         exposure_s=exposure, widths_s=widths, binnings=binnings, chunks=table, chunks_key=key.digest,
-        cache_hit=hit, selected_counts=selected_counts,
+        cache_hit=hit, selected_counts=per_bin,
     )
 
 

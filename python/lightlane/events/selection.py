@@ -12,10 +12,10 @@ import polars as pl
 from ..exceptions import DataError
 from ..metadata import Band, Crop, Mask, ProcessingParameters
 from .event_list import EventList
-from .spectrum_fit import SpectrumFit, fit_spectrum
+from .spectrum_fit import SpectrumFit, fit_binned_spectrum
 
-__all__ = ["UNSELECTED", "select_events", "selected_bins", "wavelength_bins", "crop_mask", "bright_pixel_mask",
-           "fit_selected_spectrum"]
+__all__ = ["UNSELECTED", "select_events", "selected_bins", "selected_counts", "wavelength_bins", "crop_mask",
+           "bright_pixel_mask", "fit_selected_spectrum"]
 
 _PIXEL_OFFSET = 1 << 31
 #: wbin of an event the selection dropped (binning skips it); see rust/binning.rs.
@@ -86,6 +86,17 @@ def selected_bins(events: pl.DataFrame, processing: ProcessingParameters, coordi
     return out
 
 
+def selected_counts(wbin: np.ndarray, bins: int) -> np.ndarray:
+    """Selected events per wavelength bin (int64) from :func:`selected_bins`' output.
+
+    Counted in blocks, so a 10⁸-event analysis never holds an 8-byte copy of its bins.
+    """
+    counts = np.zeros(bins, dtype=np.int64)
+    for start in range(0, wbin.size, _BLOCK):  # UNSELECTED (0xFFFF) lands past `bins` and is cut off
+        counts += np.bincount(wbin[start:start + _BLOCK], minlength=int(UNSELECTED) + 1)[:bins]
+    return counts
+
+
 def select_events(events: pl.DataFrame, processing: ProcessingParameters, coordinates: str = "sky",
                   source: str = "events") -> pl.DataFrame:
     """Apply crop and mask (sky coordinates only) and the band; add the bin index ``wbin`` (u16).
@@ -109,21 +120,14 @@ def select_events(events: pl.DataFrame, processing: ProcessingParameters, coordi
     return events.filter(pl.Series(keep)).with_columns(pl.Series("wbin", bins[keep].astype(np.uint16)))
 
 
-def fit_selected_spectrum(events: EventList, processing: ProcessingParameters,
-                          selected: np.ndarray | None = None) -> SpectrumFit:
-    """The apparent spectrum (SPEC §12) of the events a processing selects.
-
-    The fit bins by the band itself, so only crop and mask (sky coordinates) need the
-    selection applied first; ``selected`` is the event mask when the caller already has it.
+def fit_selected_spectrum(events: EventList, processing: ProcessingParameters) -> SpectrumFit:
+    """The apparent spectrum (SPEC §12) of the events a processing selects: select, count per bin, fit.
 
     Raises
     ------
     DataError
         Crop or mask without x/y columns, or a spectrum that cannot be fitted.
     """
-    wavelength = events.events["wavelength_nm"].to_numpy()
-    if events.coordinates == "sky" and (processing.crop is not None or processing.mask is not None):
-        if selected is None:
-            selected = selected_bins(events.events, processing, events.coordinates, events.label) != UNSELECTED
-        wavelength = wavelength[selected]
-    return fit_spectrum(wavelength, processing.band, events.exposure_s)
+    wbin = selected_bins(events.events, processing, events.coordinates, events.label)
+    counts = selected_counts(wbin, processing.band.bins)
+    return fit_binned_spectrum(counts, processing.band, events.exposure_s, events_in_total=events.count)
