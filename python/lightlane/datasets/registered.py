@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
+from pathlib import Path
 
 from ..events.event_list import EventList
 from ..events.reading import read_events
@@ -14,6 +15,19 @@ from ..store.hashing import file_sha256
 from ..store.workspace import Workspace
 
 __all__ = ["read_dataset"]
+
+#: Files hashed by this process, by identity and change time: a baseline reads its source
+#: once per run, and any write to the file (or to its metadata) changes st_ctime_ns.
+_HASHED: dict[tuple[str, int, int, int, int, int], str] = {}
+
+
+def _verified_sha256(path: Path) -> str:
+    """The file's SHA-256, hashed once per process while the file stays unchanged."""
+    info = path.stat()
+    key = (str(path.resolve()), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    if key not in _HASHED:
+        _HASHED[key] = file_sha256(path)
+    return _HASHED[key]
 
 
 def read_dataset(workspace: Workspace, dataset_id: str, *, require_xy: bool = False,
@@ -55,7 +69,7 @@ def read_dataset(workspace: Workspace, dataset_id: str, *, require_xy: bool = Fa
     path = workspace.path(meta.event_file)
     if not path.is_file():
         raise DataError(f"{meta.event_file}: event file of dataset {dataset_id!r} is missing")
-    actual = file_sha256(path)
+    actual = _verified_sha256(path)
     if actual != meta.file_sha256:
         raise DataError(
             f"{meta.event_file}: SHA-256 {actual[:12]}… differs from file_sha256 {meta.file_sha256[:12]}… "

@@ -17,7 +17,7 @@ import polars as pl
 from ..exceptions import CacheMissError, DataError, PrerequisiteError
 from ..metadata import ProcessingParameters
 from ..scale import Execution
-from ..stats.null_summaries import NullSummary, load_baseline_set
+from ..stats.null_summaries import NullSummary, leave_one_out, load_baseline_runs
 from ..store import cache
 from ..store.catalog import Catalog
 from ..store.workspace import Workspace
@@ -44,14 +44,16 @@ def _cached_table(digest: str | None, workspace: Workspace, what: str) -> pl.Dat
 
 
 def _retest(catalog: Catalog, workspace: Workspace, processing: ProcessingParameters, run: sqlite3.Row,
-            summaries: Mapping[str, Sequence[NullSummary]]) -> list[dict[str, Any]]:
-    """Recompute one run's tests from its cached chunk tables; replace its rows (one transaction)."""
+            summaries: Mapping[str, Sequence[NullSummary]],
+            own_b: Mapping[str, NullSummary] | None = None) -> list[dict[str, Any]]:
+    """Recompute one run's tests from its cached chunk tables; replace its rows (one transaction).
+    ``own_b``: a baseline run's own null summaries of its B (see :func:`result_rows`)."""
     run_id = run["run_id"]
     a_table = _cached_table(run["a_chunks_key"], workspace, f"run {run_id} A")
     b_table = _cached_table(run["b_chunks_key"], workspace, f"run {run_id} B")
     old = catalog.test_result_sizes(run_id)
     n_a, n_b = (old[0], old[1]) if old is not None else (None, None)
-    rows = result_rows(run_id, processing, a_table, b_table, summaries, n_a=n_a, n_b=n_b)
+    rows = result_rows(run_id, processing, a_table, b_table, summaries, n_a=n_a, n_b=n_b, own_b=own_b)
     with catalog.transaction() as cursor:
         catalog.delete_test_results(cursor, run_id)
         for row in rows:
@@ -82,9 +84,11 @@ def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[lis
     p_hash = processing.processing_hash()
     results = []
     with Catalog.open(workspace.catalog_path) as catalog:
+        every = load_baseline_runs(catalog, pipeline.id, p_hash)
         for run in catalog.baseline_runs(pipeline.id, p_hash, CODE_VERSION):
-            summaries = load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run["run_id"])
-            results.append(_retest(catalog, workspace, processing, run, summaries))
+            run_id = str(run["run_id"])
+            summaries = leave_one_out(every, exclude_run_id=run_id)
+            results.append(_retest(catalog, workspace, processing, run, summaries, every.get(run_id)))
     return results
 
 

@@ -45,6 +45,7 @@ def result_rows(
     *,
     n_a: int | None,
     n_b: int | None,
+    own_b: Mapping[str, NullSummary] | None = None,
 ) -> list[dict[str, Any]]:
     """The ``test_results`` rows of one run, one per test metric (SPEC §11.2–§11.7).
 
@@ -62,6 +63,9 @@ def result_rows(
         set leaves P1a and the calibrated columns NULL, with a note.
     n_a, n_b
         Selected event counts of A and B (stored as ``n_a``/``n_b``).
+    own_b
+        A baseline run's own null summaries of this B (:func:`null_summaries`), so that B's
+        summary and P2 fit are not computed twice.
 
     Returns
     -------
@@ -92,15 +96,19 @@ def result_rows(
                     row.setdefault(name, stats.UNDEFINED)
         else:
             head: dict[str, Any] = {"notes": notes}
+            known = (own_b or {}).get(metric)
+            b_slope = None
+            if known is not None and known.p2_slope is not None:  # an UNDEFINED slope is refitted for its reason
+                b_slope = (stats.top_count(b_table.height, processing.top_fraction), known.p2_slope, known.p2_se, None)
             parts: list[Mapping[str, Any]] = [
                 head,
                 stats.p1b_p1c(a, b, alpha, intervals[metric]),
                 stats.p1d(a, b, signed),
                 stats.p1e(a, b, signed),
-                stats.p2(a_table, b_table, metric, processing.top_fraction, centres, alpha),
+                stats.p2(a_table, b_table, metric, processing.top_fraction, centres, alpha, b_slope=b_slope),
             ]
             merged_p2 = stats.merge_results(parts[-1])
-            reference = NullSummary.from_values(
+            reference = known or NullSummary.from_values(
                 metric, b, p0, (merged_p2.get("p2_slope_b"), merged_p2.get("p2_se_b")))
             head["p1a_q_run"] = reference.q  # B's own tail quantile
             baseline_set = list(summaries.get(metric, ()))

@@ -331,13 +331,13 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                           workspace, a_hash)
     b_analysis = _analyse(b_events, processing, plan.seed, b_id or f"{pipeline.id}_b_r{plan.run_index}",
                           workspace, b_hash)
+    nulls = null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
     if plan.kind == "baseline" and not plan.plots:
         # Its tests need the complete baseline set (leave-one-out), so recompute_baseline_tests computes them.
         rows = pending_rows(plan.run_id, processing, n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
     else:
         rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.summaries,
-                           n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
-    nulls = null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
+                           n_a=a_analysis.n_selected, n_b=b_analysis.n_selected, own_b=nulls)
     figures = _staging_folder(workspace, plan) if plan.plots else None
     plots: tuple[str, ...] = ()
     if figures is not None:

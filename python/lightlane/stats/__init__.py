@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_export
         p1d_zone,
         p1e,
     )
-    from .p2 import P2Fit, fit_power_law, p2, p2_fit, p2_slope, top_chunks, top_counts
+    from .p2 import P2Fit, fit_power_law, p2, p2_fit, p2_slope, top_chunks, top_count, top_counts
     from .quantiles import higher_quantile
     from .verdicts import (
         ANOMALOUS,
@@ -66,7 +66,7 @@ __all__ = [
     "p1a", "clopper_pearson", "BootstrapIntervals", "bootstrap_quantiles", "bootstrap_intervals", "mann_whitney",
     "p1b_p1c",
     "P1D_BINS", "p1d_edges", "p1d", "p1d_zone", "p1e", "neg_pos_ratio",
-    "fit_power_law", "top_chunks", "top_counts", "P2Fit", "p2_fit", "p2_slope", "p2",
+    "fit_power_law", "top_chunks", "top_count", "top_counts", "P2Fit", "p2_fit", "p2_slope", "p2",
     "calibrated_p", "calibrated_verdict", "merge_results",
     "NullSummary", "tail_length", "tail_values", "store_null_summaries", "load_baseline_set", "thresholds",
     "require_baseline", "baseline_missing_message", "p1a_null_counts", "calibrated_columns",
@@ -77,7 +77,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
         "p1a_null_counts", "require_baseline", "store_null_summaries", "tail_length", "tail_values", "thresholds"],
     ".p1": ["P1D_BINS", "BootstrapIntervals", "bootstrap_intervals", "bootstrap_quantiles", "clopper_pearson",
         "mann_whitney", "neg_pos_ratio", "p1a", "p1b_p1c", "p1d", "p1d_edges", "p1d_zone", "p1e"],
-    ".p2": ["P2Fit", "fit_power_law", "p2", "p2_fit", "p2_slope", "top_chunks", "top_counts"],
+    ".p2": ["P2Fit", "fit_power_law", "p2", "p2_fit", "p2_slope", "top_chunks", "top_count", "top_counts"],
     ".quantiles": ["higher_quantile"],
     ".verdicts": ["ANOMALOUS", "CONFIRMED", "CONTRAINDICATED", "INCONCLUSIVE", "NOT_APPLICABLE", "NOT_SIGNIFICANT",
         "PARTIAL", "SIGNIFICANT", "SILENT", "STRONGLY_CONFIRMED", "TREND", "UNDEFINED", "VERDICTS", "calibrated_p",

@@ -47,6 +47,8 @@ __all__ = [
     "tail_values",
     "store_null_summaries",
     "load_baseline_set",
+    "load_baseline_runs",
+    "leave_one_out",
     "thresholds",
     "require_baseline",
     "baseline_missing_message",
@@ -268,6 +270,31 @@ def store_null_summaries(
         catalog.replace_null_summary(cursor, summary.to_row(run_id))
 
 
+def load_baseline_runs(
+    connection: Any, pipeline_id: str, processing_hash: str, code_version: str = CODE_VERSION
+) -> dict[str, dict[str, NullSummary]]:
+    """Every baseline run's null summaries: run_id → metric → NullSummary, runs by ``run_index``.
+
+    Read once by the leave-one-out pass, which takes each run's set from it
+    (:func:`leave_one_out`) and its own summaries for its retest.
+    """
+    runs: dict[str, dict[str, NullSummary]] = {}
+    for row in Catalog.wrap(connection).baseline_null_summaries(pipeline_id, processing_hash, code_version):
+        runs.setdefault(str(row["run_id"]), {})[str(row["metric"])] = NullSummary.from_row(row)
+    return runs
+
+
+def leave_one_out(runs: Mapping[str, Mapping[str, NullSummary]],
+                  exclude_run_id: str | None = None) -> dict[str, list[NullSummary]]:
+    """metric → the summaries of every run of ``runs`` but ``exclude_run_id``, in run order."""
+    result: dict[str, list[NullSummary]] = {}
+    for run_id, summaries in runs.items():
+        if run_id != exclude_run_id:
+            for metric, summary in summaries.items():
+                result.setdefault(metric, []).append(summary)
+    return result
+
+
 def load_baseline_set(
     connection: Any,
     pipeline_id: str,
@@ -295,13 +322,7 @@ def load_baseline_set(
         status ``'done'``) having that metric, ordered by ``run_index`` (then
         ``run_id``). Empty when there is no baseline run.
     """
-    rows = Catalog.wrap(connection).baseline_null_summaries(pipeline_id, processing_hash, code_version,
-                                                           exclude_run_id)
-    result: dict[str, list[NullSummary]] = {}
-    for row in rows:
-        summary = NullSummary.from_row(row)
-        result.setdefault(summary.metric, []).append(summary)
-    return result
+    return leave_one_out(load_baseline_runs(connection, pipeline_id, processing_hash, code_version), exclude_run_id)
 
 
 # ------------------------------------------------------------------- thresholds

@@ -20,6 +20,7 @@ __all__ = [
     "fit_power_law",
     "top_chunks",
     "top_counts",
+    "top_count",
     "P2Fit",
     "p2_fit",
     "p2_slope",
@@ -100,6 +101,11 @@ def _column(table: Any, name: str) -> np.ndarray:
     return np.asarray(table[name]).ravel()
 
 
+def top_count(m: int, top_fraction: float) -> int:
+    """k = ⌈top_fraction·m⌉ (at most m): how many top chunks P2 keeps of m."""
+    return min(ceil_index(top_fraction * m), m)
+
+
 def top_chunks(table: Any, metric: str, top_fraction: float) -> np.ndarray:
     """Row positions of the k = ⌈top_fraction·m⌉ top chunks by ``metric`` (SPEC §11.6).
 
@@ -124,8 +130,11 @@ def top_chunks(table: Any, metric: str, top_fraction: float) -> np.ndarray:
     values = _column(table, metric).astype(np.float64)
     chunk = _column(table, "chunk").astype(np.int64)
     m = values.size
-    k = min(ceil_index(top_fraction * m), m)
+    k = top_count(m, top_fraction)
     ranked = np.where(np.isfinite(values), values, -np.inf)
+    if 0 < k < m:  # only the values ≥ the k-th largest can rank in the top k: sort those alone
+        candidates = np.flatnonzero(ranked >= np.partition(ranked, m - k)[m - k])
+        return candidates[np.lexsort((chunk[candidates], -ranked[candidates]))][:k]
     return np.lexsort((chunk, -ranked))[:k]
 
 
@@ -248,6 +257,7 @@ def p2(
     alpha: float,
     w_data_a: Any | None = None,
     w_data_b: Any | None = None,
+    b_slope: tuple[int, float | None, float | None, str | None] | None = None,
 ) -> dict[str, Any]:
     """P2, hardening (SPEC §11.6), naive part.
 
@@ -265,6 +275,8 @@ def p2(
         significance_level.
     w_data_a, w_data_b
         Each dataset's W_data; default: the distinct ``wbin`` values of its table.
+    b_slope
+        B's :func:`p2_slope` when already known (a baseline run's stored null summary), else fitted here.
 
     Returns
     -------
@@ -277,7 +289,7 @@ def p2(
         ``notes``. Both verdicts are UNDEFINED when either slope is.
     """
     k_a, b_a, se_a, why_a = p2_slope(a_table, metric, top_fraction, wavelength_centres, w_data_a)
-    k_b, b_b, se_b, why_b = p2_slope(b_table, metric, top_fraction, wavelength_centres, w_data_b)
+    k_b, b_b, se_b, why_b = b_slope or p2_slope(b_table, metric, top_fraction, wavelength_centres, w_data_b)
     result: dict[str, Any] = {
         "p2_k_a": k_a,
         "p2_k_b": k_b,

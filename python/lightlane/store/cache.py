@@ -82,5 +82,5 @@ def store(key: CacheKey, table: pl.DataFrame, cache_root: Path) -> Path:
     path = key.path(cache_root)
     metadata = {_KEY_FIELD: key.digest, _INPUTS_FIELD: json.dumps(key.inputs, sort_keys=True)}
     with atomic_path(path, durable=False) as tmp:  # a damaged or missing cache file is a miss (see load)
-        table.write_parquet(tmp, metadata=metadata)
+        table.write_parquet(tmp, metadata=metadata, compression="lz4")  # a local cache: speed over size
     return path

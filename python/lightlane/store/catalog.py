@@ -9,6 +9,10 @@ Migration 2 adds ``run_commands (run_id PK, command_line)``: the command line
 that computed a run (SPEC §14.1 provenance), recorded in the run's recording
 transaction. A separate table rather than a ``runs`` column, so no existing
 row changes; runs recorded before it (or outside the CLI) simply have no row.
+
+Migration 3 adds P3 (SPEC §11.9): the ``p3_*`` columns of ``test_results`` (filled in a run's
+row with metric ``p3``) and ``null_summaries.p3``, a baseline run's S_r, stored in every
+metric row of the run. Rows recorded before it read NULL there.
 """
 
 from __future__ import annotations
@@ -26,12 +30,15 @@ from typing import Any
 from ..exceptions import MetadataError
 from ..version import CODE_VERSION
 
-__all__ = ["Catalog", "utc_now", "storage_error", "SCHEMA_VERSION", "TEST_RESULT_COLUMNS", "command_line",
-           "recording_command"]
+__all__ = ["Catalog", "utc_now", "storage_error", "SCHEMA_VERSION", "TEST_RESULT_COLUMNS", "P3_RESULT_COLUMNS",
+           "command_line", "recording_command"]
 
-TEST_RESULT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
-    (name, kind)
-    for group in (
+def _columns(*groups: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, kind) for group in groups for name, kind in (item.split(":") for item in group.split()))
+
+
+#: The §11.7 columns, as migration 1 created them.
+_TEST_RESULT_COLUMNS_1: tuple[tuple[str, str], ...] = _columns(
         "n_a:INTEGER n_b:INTEGER baseline_runs:INTEGER notes:TEXT",
         "p1a_q_run:REAL p1a_threshold:REAL p1a_exceedances:INTEGER p1a_expected:REAL p1a_rate:REAL "
         "p1a_enrichment:REAL p1a_p_binomial:REAL p1a_ci_low:REAL p1a_ci_high:REAL p1a_p_calibrated:REAL "
@@ -45,9 +52,11 @@ TEST_RESULT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
         "p1e_ratio_a:REAL p1e_ratio_b:REAL p1e_p_calibrated:REAL p1e_verdict:TEXT p1e_verdict_calibrated:TEXT",
         "p2_k_a:INTEGER p2_k_b:INTEGER p2_slope_a:REAL p2_se_a:REAL p2_slope_b:REAL p2_se_b:REAL p2_z:REAL "
         "p2_p_z:REAL p2_p_calibrated:REAL p2a_verdict:TEXT p2b_verdict:TEXT p2_verdict_calibrated:TEXT",
-    )
-    for name, kind in (item.split(":") for item in group.split())
 )
+#: P3's columns (SPEC §11.9), filled in the run's one row with metric ``p3``; added by migration 3.
+P3_RESULT_COLUMNS: tuple[tuple[str, str], ...] = _columns(
+    "p3_stat:REAL p3_slope:REAL p3_intercept:REAL p3_p_calibrated:REAL p3_verdict_calibrated:TEXT")
+TEST_RESULT_COLUMNS: tuple[tuple[str, str], ...] = _TEST_RESULT_COLUMNS_1 + P3_RESULT_COLUMNS
 
 _MIGRATION_1 = f"""
 CREATE TABLE datasets (
@@ -67,7 +76,7 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_pipeline ON runs (pipeline_id, processing_hash, kind);
 CREATE TABLE test_results (
     run_id TEXT NOT NULL REFERENCES runs (run_id), metric TEXT NOT NULL,
-    {", ".join(f"{name} {kind}" for name, kind in TEST_RESULT_COLUMNS)},
+    {", ".join(f"{name} {kind}" for name, kind in _TEST_RESULT_COLUMNS_1)},
     code_version TEXT NOT NULL,
     PRIMARY KEY (run_id, metric)
 );
@@ -97,7 +106,12 @@ CREATE TABLE run_commands (
 )
 """
 
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2)
+_MIGRATION_3 = ";".join(
+    [f"ALTER TABLE test_results ADD COLUMN {name} {kind}" for name, kind in P3_RESULT_COLUMNS]
+    + ["ALTER TABLE null_summaries ADD COLUMN p3 REAL"]
+)
+
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -447,16 +461,15 @@ class Catalog:
         """Store one (run, metric) null summary of a baseline run, replacing an earlier one."""
         self.insert(cursor, "null_summaries", row, replace=True)
 
-    def baseline_null_summaries(self, pipeline_id: str, processing_hash: str, code_version: str,
-                                exclude_run_id: str | None = None) -> list[sqlite3.Row]:
-        """The null summaries of the baseline set (see :meth:`baseline_runs`) without
-        ``exclude_run_id`` (leave-one-out), by ``run_index``, ``run_id`` then metric."""
+    def baseline_null_summaries(self, pipeline_id: str, processing_hash: str, code_version: str) -> list[sqlite3.Row]:
+        """The null summaries of the baseline runs (see :meth:`baseline_runs`), by ``run_index``,
+        ``run_id`` then metric."""
         cursor = self.connection.execute(
             "SELECT s.* FROM runs AS r JOIN null_summaries AS s ON s.run_id = r.run_id "
             "WHERE r.kind = 'baseline' AND r.status = 'done' AND r.pipeline_id = ? "
-            "AND r.processing_hash = ? AND r.code_version = ? AND r.run_id IS NOT ? "
+            "AND r.processing_hash = ? AND r.code_version = ? "
             "ORDER BY r.run_index, r.run_id, s.metric",
-            (pipeline_id, processing_hash, code_version, exclude_run_id))
+            (pipeline_id, processing_hash, code_version))
         cursor.row_factory = sqlite3.Row
         return cursor.fetchall()
 
