@@ -26,6 +26,7 @@ from ..store.catalog import Catalog
 from ..store.workspace import Workspace
 from .binning import TimeBinning, bin_events, width_set
 from .chunks import WidthCounts, chunk_table
+from .p3 import P3Result, p3_dt, p3_statistic
 
 __all__ = ["Analysis", "analyze_events", "analyze_dataset"]
 
@@ -46,6 +47,8 @@ class Analysis:
     chunks_key: str
     cache_hit: bool
     selected_counts: np.ndarray  # selected events per wavelength bin (int64)
+    p3: P3Result | None = None  # SPEC §11.9, when asked for and computable
+    p3_undefined: str | None = None  # why P3 could not be computed, when asked for
 
     @property
     def usable_widths(self) -> int:
@@ -72,12 +75,15 @@ def analyze_events(
     dataset_id: str,
     cache_root: Path | None = None,
     events_hash: str | None = None,
+    p3: bool = False,
 ) -> Analysis:
     """Select, bin and sample chunks of one event list.
 
     The chunk table is cached under ``cache_root`` (``cache/`` of a workspace) by the
     content key of SPEC §10.7; a hit equals a recomputation. ``events_hash`` (from the
-    catalog) lets the events be read without their x/y columns.
+    catalog) lets the events be read without their x/y columns. ``p3`` also computes the
+    P3 statistic (SPEC §11.9) of the selected events; when it cannot be computed (a span
+    shorter than 16·dt) the reason is kept instead.
 
     Raises
     ------
@@ -107,10 +113,19 @@ def analyze_events(
         if cache_root is not None:
             cache.store(key, table, cache_root)
     exposure = float(np.sum(gti[:, 1] - gti[:, 0]))
+    p3_result, p3_undefined = None, None
+    if p3:
+        try:
+            p3_result = p3_statistic(events.events["time"].to_numpy(), wbin, processing.band, gti,
+                                     p3_dt(processing, events), log_bins=processing.p3_log_bins,
+                                     slope_min=processing.p3_slope_min, slope_max=processing.p3_slope_max,
+                                     slope_count=processing.p3_slope_count)
+        except DataError as error:
+            p3_undefined = str(error)
     return Analysis(
         dataset_id=dataset_id, processing=processing, analysis_seed=analysis_seed, n_selected=n_selected, gti=gti,
         exposure_s=exposure, widths_s=widths, binnings=binnings, chunks=table, chunks_key=key.digest,
-        cache_hit=hit, selected_counts=per_bin,
+        cache_hit=hit, selected_counts=per_bin, p3=p3_result, p3_undefined=p3_undefined,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar, Literal
 
 from ..store.hashing import sha256_json
@@ -96,7 +96,26 @@ class ProcessingParameters(Document):
     crop: Crop | None = None
     mask: Mask | None = None
     seed: int = spec(0, check=seed_check)
+    # P3 (SPEC §11.9): time resolution (None: max(1 s, the frame time TIMEDEL)), ln f steps, slope grid [1/nm]
+    p3_dt_s: float | None = spec(None, check=Check(lambda v: v is None or v > 0, "> 0"))
+    p3_log_bins: int = spec(512, check=between(2, 100_000))
+    p3_slope_min: float = spec(-1.0)
+    p3_slope_max: float = spec(4.0)
+    p3_slope_count: int = spec(251, check=between(1, 100_000))
     schema: Literal[1] = 1
+
+    def _validate(self, ctx: Context) -> None:
+        if not self.p3_slope_min <= self.p3_slope_max:
+            raise ctx.child("p3_slope_max").error(f"number ≥ p3_slope_min ({self.p3_slope_min!r})", self.p3_slope_max)
+
+    def _to_json(self) -> dict:
+        """Every field, but the P3 settings only where they differ from their defaults: files and
+        hashes of processings made before P3 existed stay as they were."""
+        document = {f.name: to_json(getattr(self, f.name)) for f in fields(self)}
+        for name in _P3_FIELDS:
+            if document[name] == _P3_DEFAULTS[name]:
+                del document[name]
+        return document
 
     def content_json(self) -> dict:
         """The canonical JSON without ``id``: every field a result depends on (hashes, cache keys)."""
@@ -107,3 +126,7 @@ class ProcessingParameters(Document):
     def processing_hash(self) -> str:
         """SHA-256 of the canonical JSON without ``id``: every other field counts."""
         return sha256_json(self.content_json())
+
+
+_P3_FIELDS = ("p3_dt_s", "p3_log_bins", "p3_slope_min", "p3_slope_max", "p3_slope_count")
+_P3_DEFAULTS = {f.name: to_json(f.default) for f in fields(ProcessingParameters) if f.name in _P3_FIELDS}

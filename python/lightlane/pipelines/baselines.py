@@ -17,14 +17,14 @@ import polars as pl
 from ..exceptions import CacheMissError, DataError, PrerequisiteError
 from ..metadata import ProcessingParameters
 from ..scale import Execution
-from ..stats.null_summaries import NullSummary, leave_one_out, load_baseline_runs
+from ..stats.null_summaries import P3_METRIC, NullSummary, leave_one_out, load_baseline_runs
 from ..store import cache
 from ..store.catalog import Catalog
 from ..store.workspace import Workspace
 from ..version import CODE_VERSION
 from .definitions import load_pipeline
 from .recording import run_plans, stored_outcome, unfinished_attempt, write_pages
-from .results import result_rows
+from .results import p3_row, result_rows, stored_p3_estimate
 from .runs import RunOutcome, plan_run
 
 __all__ = ["NO_RANDOM_TASK_MESSAGE", "recompute_baseline_tests", "retest_run", "ensure_baselines", "ensure_baseline"]
@@ -53,7 +53,9 @@ def _retest(catalog: Catalog, workspace: Workspace, processing: ProcessingParame
     b_table = _cached_table(run["b_chunks_key"], workspace, f"run {run_id} B")
     old = catalog.test_result_sizes(run_id)
     n_a, n_b = (old[0], old[1]) if old is not None else (None, None)
+    estimate = stored_p3_estimate(catalog.test_result_rows(run_id))  # A's P3 is kept; only its calibration changes
     rows = result_rows(run_id, processing, a_table, b_table, summaries, n_a=n_a, n_b=n_b, own_b=own_b)
+    rows.append(p3_row(run_id, processing, estimate, summaries, n_a=n_a, n_b=n_b))
     with catalog.transaction() as cursor:
         catalog.delete_test_results(cursor, run_id)
         for row in rows:
@@ -164,8 +166,11 @@ def ensure_baselines(
         hashes[pipeline.id] = p_hash = processing.processing_hash()
         _check_random_b(workspace, pipeline.id, p_hash)
         with Catalog.open(workspace.catalog_path) as catalog:
-            done = {int(r["run_index"]) for r in catalog.baseline_runs(pipeline.id, p_hash, CODE_VERSION)
-                    if not unfinished_attempt(workspace, pipeline.id, r["run_id"])}
+            rows = catalog.baseline_runs(pipeline.id, p_hash, CODE_VERSION)
+            # runs made before P3 have no P3 row: they are run again (same seed, same other results)
+            with_p3 = catalog.runs_with_result([str(r["run_id"]) for r in rows], P3_METRIC)
+            done = {int(r["run_index"]) for r in rows
+                    if not unfinished_attempt(workspace, pipeline.id, r["run_id"]) and r["run_id"] in with_p3}
         plans += [plan_run(workspace, pipeline.id, run_index=i, kind="baseline", keep_data=keep_data, plots=plots)
                   for i in range(1, int(runs) + 1) if i not in done]
     label = f"baseline {pipeline_ids[0]}" if len(pipeline_ids) == 1 else "baseline runs"

@@ -8,6 +8,7 @@ whichever process runs the unit and recomputed from cached chunk tables by
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..metadata import ProcessingParameters
 from ..stats.null_summaries import NullSummary
 from ..store.catalog import TEST_RESULT_COLUMNS
 
-__all__ = ["SIGNED_METRICS", "result_rows", "pending_rows", "null_summaries"]
+__all__ = ["SIGNED_METRICS", "result_rows", "p3_row", "stored_p3_estimate", "pending_rows", "null_summaries"]
 
 #: Metrics whose sign carries meaning (SPEC §10.5): P1d and P1e apply to them only.
 SIGNED_METRICS: frozenset[str] = frozenset({"ev", "evs", "fel", "feg", "vea", "vesa", "nxs"})
@@ -129,6 +130,45 @@ def result_rows(
     return rows
 
 
+def p3_row(
+    run_id: str,
+    processing: ProcessingParameters,
+    estimate: tuple[float, float, float] | None,
+    summaries: Mapping[str, Sequence[NullSummary]] | None,
+    *,
+    n_a: int | None,
+    n_b: int | None,
+    undefined: str | None = None,
+) -> dict[str, Any]:
+    """The run's one P3 row (metric ``p3``, SPEC §11.9).
+
+    ``estimate`` is A's (S_max − 2, ŝ, ĉ), None when P3 could not be computed (``undefined``
+    says why) or the run predates P3; ``summaries`` the baseline set (None: not calibrated
+    yet, as in a baseline run's pending row).
+    """
+    row: dict[str, Any] = {"run_id": run_id, "metric": stats.P3_METRIC, **dict.fromkeys(_COLUMN_NAMES)}
+    row.update(n_a=None if n_a is None else int(n_a), n_b=None if n_b is None else int(n_b))
+    if estimate is None:
+        why = undefined or "the run was computed before P3 existed; run it again"
+        row.update(p3_verdict_calibrated=stats.UNDEFINED, notes=f"P3: {why}")
+        return row
+    row.update(p3_stat=float(estimate[0]), p3_slope=float(estimate[1]), p3_intercept=float(estimate[2]))
+    if summaries:
+        row.update(stats.p3_calibrated(row["p3_stat"], stats.p3_null_values(summaries),
+                                       processing.significance_level))
+    elif summaries is not None:
+        row.update(baseline_runs=0, notes="no baseline runs: P3 not calibrated")
+    return {k: _plain(v) for k, v in row.items()}
+
+
+def stored_p3_estimate(rows: Sequence[Mapping[str, Any]]) -> tuple[float, float, float] | None:
+    """A's P3 estimate kept in a run's stored rows (a retest recalibrates it, SPEC §11.9)."""
+    for row in rows:
+        if row["metric"] == stats.P3_METRIC and row["p3_stat"] is not None:
+            return float(row["p3_stat"]), float(row["p3_slope"]), float(row["p3_intercept"])
+    return None
+
+
 def pending_rows(run_id: str, processing: ProcessingParameters, *, n_a: int, n_b: int) -> list[dict[str, Any]]:
     """The ``test_results`` rows of a baseline run before its tests exist: the metrics and event counts only.
 
@@ -153,8 +193,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def null_summaries(processing: ProcessingParameters, b_table: pl.DataFrame) -> dict[str, NullSummary]:
-    """B's per-metric null summaries, with B's own P2 slope (SPEC §9, §11.1)."""
+def null_summaries(processing: ProcessingParameters, b_table: pl.DataFrame,
+                   p3: float | None = None) -> dict[str, NullSummary]:
+    """B's per-metric null summaries, with B's own P2 slope and P3 statistic (SPEC §9, §11.1, §11.9)."""
     centres = processing.band.centres_nm()
     out = {}
     for metric in processing.test_metrics:
@@ -162,5 +203,6 @@ def null_summaries(processing: ProcessingParameters, b_table: pl.DataFrame) -> d
         if values.size == 0:
             raise DataError(f"baseline B has no finite {metric} value; no null summary")
         _, slope, se, _reason = stats.p2_slope(b_table, metric, processing.top_fraction, centres)
-        out[metric] = NullSummary.from_values(metric, values, processing.tail_fraction, (slope, se))
+        summary = NullSummary.from_values(metric, values, processing.tail_fraction, (slope, se))
+        out[metric] = replace(summary, p3=None if p3 is None else float(p3))
     return out

@@ -71,7 +71,7 @@ from ..exceptions import DataError, LightlaneWarning, PrerequisiteError
 from ..metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingParameters
 from ..metadata.pipeline import Outputs
 from ..metadata.values import MAX_SEED
-from ..stats.null_summaries import NullSummary, load_baseline_set, require_baseline
+from ..stats.null_summaries import P3_METRIC, NullSummary, load_baseline_set, require_baseline
 from ..store.catalog import Catalog, utc_now
 from ..store.workspace import Workspace
 from ..version import CODE_VERSION
@@ -81,7 +81,7 @@ from .outputs import (
     stage_task_output,
     staged_name,
 )
-from .results import null_summaries, pending_rows, result_rows
+from .results import null_summaries, p3_row, pending_rows, result_rows
 from .tasks import apply_chain
 
 __all__ = [
@@ -274,11 +274,22 @@ def plan_run(
             summaries = load_baseline_set(catalog, pipeline.id, p_hash, exclude_run_id=run_id)
             if not summaries:
                 _require_baseline(catalog, pipeline, processing, p_hash)
+            _require_p3_baseline(catalog, pipeline.id, p_hash)
     keep = (kind == "pipeline") if keep_data is None else bool(keep_data)
     draw = (kind == "pipeline") if plots is None else bool(plots)
     return RunPlan(root=str(workspace.root), pipeline_id=pipeline.id, kind=kind, run_index=int(run_index),
                    run_id=run_id, seed=rseed, processing_hash=p_hash, keep=keep, plots=draw,
                    summaries={m: tuple(v) for m, v in summaries.items()})
+
+
+def _require_p3_baseline(catalog: Catalog, pipeline_id: str, processing_hash: str) -> None:
+    """Baseline runs made before P3 have no P3 row nor S_r (SPEC §11.9); ``baseline`` runs them again."""
+    ids = [str(r["run_id"]) for r in catalog.baseline_runs(pipeline_id, processing_hash, CODE_VERSION)]
+    missing = len(ids) - len(catalog.runs_with_result(ids, P3_METRIC))
+    if missing:
+        raise PrerequisiteError(
+            f"pipeline '{pipeline_id}': {missing} of its {len(ids)} baseline runs were made before the P3 test and "
+            f"have no P3 null statistic; top them up with `lightlane baseline {pipeline_id} --runs {len(ids)}`")
 
 
 def _require_baseline(catalog: Catalog, pipeline: Pipeline, processing: ProcessingParameters, p_hash: str) -> None:
@@ -327,17 +338,23 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                                              processing=processing, run_seed=plan.seed, run_index=plan.run_index,
                                              parent_id=pipeline.source.dataset, staging=plan.staging))
     a_id, b_id = (written[0].meta.id, written[1].meta.id) if written else (None, None)
+    baseline = plan.kind == "baseline"
     a_analysis = _analyse(a_events, processing, plan.seed, a_id or f"{pipeline.id}_a_r{plan.run_index}",
-                          workspace, a_hash)
+                          workspace, a_hash, p3=True)
     b_analysis = _analyse(b_events, processing, plan.seed, b_id or f"{pipeline.id}_b_r{plan.run_index}",
-                          workspace, b_hash)
-    nulls = null_summaries(processing, b_analysis.chunks) if plan.kind == "baseline" else {}
-    if plan.kind == "baseline" and not plan.plots:
+                          workspace, b_hash, p3=baseline)  # B's P3 is S_r of a baseline run
+    sizes = {"n_a": a_analysis.n_selected, "n_b": b_analysis.n_selected}
+    nulls = null_summaries(processing, b_analysis.chunks, b_analysis.p3.stat if b_analysis.p3 else None) \
+        if baseline else {}
+    if baseline and not plan.plots:
         # Its tests need the complete baseline set (leave-one-out), so recompute_baseline_tests computes them.
-        rows = pending_rows(plan.run_id, processing, n_a=a_analysis.n_selected, n_b=b_analysis.n_selected)
+        rows = pending_rows(plan.run_id, processing, **sizes)
     else:
         rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.summaries,
-                           n_a=a_analysis.n_selected, n_b=b_analysis.n_selected, own_b=nulls)
+                           own_b=nulls, **sizes)
+    p3 = a_analysis.p3
+    rows.append(p3_row(plan.run_id, processing, (p3.stat, p3.slope, p3.intercept_ln_hz) if p3 else None,
+                       None if baseline else plan.summaries, undefined=a_analysis.p3_undefined, **sizes))
     figures = _staging_folder(workspace, plan) if plan.plots else None
     plots: tuple[str, ...] = ()
     if figures is not None:
@@ -398,9 +415,9 @@ def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path,
 
 
 def _analyse(events: EventList, processing: ProcessingParameters, seed: int, dataset_id: str,
-             workspace: Workspace, events_hash: str) -> Analysis:
+             workspace: Workspace, events_hash: str, *, p3: bool) -> Analysis:
     return analyze_events(events, processing, seed, dataset_id=dataset_id, cache_root=workspace.root / "cache",
-                          events_hash=events_hash)
+                          events_hash=events_hash, p3=p3)
 
 
 def _generation_id(events: EventList) -> str | None:

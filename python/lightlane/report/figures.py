@@ -16,6 +16,7 @@ quicklook (:func:`save_analysis_plots`).
 * the metric figures as small multiples, one PNG per kind with a panel per test metric
   (SPEC §14 rev 2): ``metric_hist.png`` (with the calibrated thresholds q̄),
   ``p2_concentration.png``, ``timescales_a.png`` and ``timescales_b.png``;
+* ``p3_<run>.png``: A's P3 image S(s, c) with its maximum and the stack at ŝ (SPEC §11.9);
 * ``lanecount_<dataset>.png`` for each synthetic A/B dataset.
 
 The run figures are built from the two :class:`~lightlane.analysis.Analysis` objects and the
@@ -46,6 +47,7 @@ from ..datasets.synthetic import SyntheticResult, fit_dataset
 from ..events.spectrum_fit import SpectrumFit
 from ..lanesheet.simulation import generation_band, lanecount_trace, lanesheet_bins
 from ..metadata import DatasetMeta, GenerationParameters, ProcessingParameters
+from ..stats.null_summaries import P3_METRIC
 from ..stats.p2 import p2_fit, top_chunks
 from ..store.workspace import Workspace
 from .drawing import (
@@ -54,6 +56,7 @@ from .drawing import (
     LanecountTrace,
     MetricHistogram,
     P2Panel,
+    P3Panel,
     PanelFigure,
     SpectrumPanel,
     TimescalesPanel,
@@ -63,6 +66,7 @@ from .drawing import (
     plot_lanecounts,
     plot_metric_histograms,
     plot_p2_concentration,
+    plot_p3,
     plot_quicklook,
     plot_spectrum_comparison,
     plot_timescales,
@@ -263,6 +267,18 @@ def _top_rows(analysis: Analysis, metric: str, top_fraction: float) -> np.ndarra
     return top_chunks(analysis.chunks, metric, top_fraction)
 
 
+def _p3_panel(analysis: Analysis, row: Mapping[str, Any]) -> P3Panel | None:
+    """A's P3 image and estimate with the run's calibrated verdict; None when P3 was not computed."""
+    result = analysis.p3
+    if result is None:
+        return None
+    verdict = row.get("p3_verdict_calibrated")
+    p_cal = _finite_or_none(row.get("p3_p_calibrated"))
+    text = "" if verdict is None else f"P3 {verdict}" + ("" if p_cal is None else f", p_cal = {p_cal:.3g}")
+    return P3Panel(result.slopes, result.intercepts_ln_hz, result.image, result.stat, result.slope,
+                   result.intercept_ln_hz, text)
+
+
 def save_run_plots(
     folder: Path,
     *,
@@ -320,7 +336,10 @@ def save_run_plots(
     title = title_for(names, processing.id, run_id)
     side_titles = {"a": title_for([names[0]], processing.id, run_id), "b": title_for([names[1]], processing.id, run_id)}
     centres = processing.band.centres_nm()
+    p3_rows = [row for row in rows if row["metric"] == P3_METRIC]
+    rows = [row for row in rows if row["metric"] != P3_METRIC]
     metrics = [str(row["metric"]) for row in rows]
+    p3 = _p3_panel(a, p3_rows[0] if p3_rows else {})
 
     # Everything from the chunk tables and the lanesheet core here (polars, rayon): the drawing
     # process (render_split) gets numpy arrays only.
@@ -350,6 +369,8 @@ def save_run_plots(
         for side, analysis in (("a", a), ("b", b)):
             figures.add(heatmap_figure(analysis, f"{side.upper()}: " + side_titles[side], heatmaps),
                         folder / f"heatmap_{side}.png")
+        if p3 is not None:
+            figures.add(plot_p3(p3, title="P3 spectral-timing stack · " + side_titles["a"]), folder / f"p3_{run_id}.png")
         if metrics:
             panels = PanelFigure()
             for side in ("a", "b"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..stats.null_summaries import P3_METRIC
+
 __all__ = ["SUMMARY_COLUMNS", "verdict_summary"]
 
 #: (header, column, kind): calibrated P1a first, then the other calibrated verdicts, naive last.
@@ -44,8 +46,12 @@ def verdict_summary(runs: Iterable[tuple[str, str, Sequence[Mapping[str, Any]]]]
     """
     header = ["pipeline", "metric", *(h for h, _, _ in SUMMARY_COLUMNS)]
     lines: list[list[str]] = []
+    p3_lines: list[str] = []
     for pipeline_id, _run_id, rows in runs:
         for row in sorted(rows, key=lambda r: str(r["metric"])):
+            if row["metric"] == P3_METRIC:
+                p3_lines.append(_p3_line(pipeline_id, row))
+                continue
             if metrics is not None and row["metric"] not in metrics:
                 continue
             lines.append([pipeline_id, str(row["metric"]),
@@ -53,4 +59,13 @@ def verdict_summary(runs: Iterable[tuple[str, str, Sequence[Mapping[str, Any]]]]
     widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
     rule = "  ".join("-" * w for w in widths)
     text = ["  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in [header, *lines]]
-    return "\n".join([text[0], rule, *text[1:]])
+    return "\n".join([text[0], rule, *text[1:], *p3_lines])
+
+
+def _p3_line(pipeline_id: str, row: Mapping[str, Any]) -> str:
+    """P3 is one test per run (SPEC §11.9): a line of its own under the per-metric table."""
+    if row.get("p3_stat") is None:
+        return f"{pipeline_id}  P3 (cal.): {row.get('p3_verdict_calibrated') or '–'}  ({row.get('notes') or 'no value'})"
+    return (f"{pipeline_id}  P3 (cal.): {row.get('p3_verdict_calibrated') or '–'}  S_max−2 = {row['p3_stat']:.3g}, "
+            f"slope ŝ = {row['p3_slope']:.3g} /nm, p_cal = {_cell(row.get('p3_p_calibrated'), 'p')}, "
+            f"R = {_cell(row.get('baseline_runs'), 'int')}")

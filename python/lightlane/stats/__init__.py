@@ -12,11 +12,16 @@ from ..lazy import lazy_exports
 
 if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_exports)
     from .null_summaries import (
+        P3_METRIC,
         NullSummary,
         baseline_missing_message,
         calibrated_columns,
+        leave_one_out,
+        load_baseline_runs,
         load_baseline_set,
         p1a_null_counts,
+        p3_calibrated,
+        p3_null_values,
         require_baseline,
         store_null_summaries,
         tail_length,
@@ -70,11 +75,13 @@ __all__ = [
     "calibrated_p", "calibrated_verdict", "merge_results",
     "NullSummary", "tail_length", "tail_values", "store_null_summaries", "load_baseline_set", "thresholds",
     "require_baseline", "baseline_missing_message", "p1a_null_counts", "calibrated_columns",
+    "load_baseline_runs", "leave_one_out", "P3_METRIC", "p3_null_values", "p3_calibrated",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     ".null_summaries": ["NullSummary", "baseline_missing_message", "calibrated_columns", "load_baseline_set",
-        "p1a_null_counts", "require_baseline", "store_null_summaries", "tail_length", "tail_values", "thresholds"],
+        "p1a_null_counts", "require_baseline", "store_null_summaries", "tail_length", "tail_values", "thresholds",
+        "load_baseline_runs", "leave_one_out", "P3_METRIC", "p3_null_values", "p3_calibrated"],
     ".p1": ["P1D_BINS", "BootstrapIntervals", "bootstrap_intervals", "bootstrap_quantiles", "clopper_pearson",
         "mann_whitney", "neg_pos_ratio", "p1a", "p1b_p1c", "p1d", "p1d_edges", "p1d_zone", "p1e"],
     ".p2": ["P2Fit", "fit_power_law", "p2", "p2_fit", "p2_slope", "top_chunks", "top_count", "top_counts"],

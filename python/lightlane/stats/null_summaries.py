@@ -49,6 +49,9 @@ __all__ = [
     "load_baseline_set",
     "load_baseline_runs",
     "leave_one_out",
+    "P3_METRIC",
+    "p3_null_values",
+    "p3_calibrated",
     "thresholds",
     "require_baseline",
     "baseline_missing_message",
@@ -136,6 +139,9 @@ class NullSummary:
         before ties were kept hold exactly ⌈10·p0·n⌉ values and load unchanged.
     tail_min
         The smallest value of the tail.
+    p3
+        P3's statistic S_r of B (SPEC §11.9; the same in every metric row of a run), None in
+        rows recorded before P3.
     """
 
     metric: str
@@ -148,6 +154,7 @@ class NullSummary:
     p2_se: float | None
     tail: np.ndarray
     tail_min: float
+    p3: float | None = None
 
     def __post_init__(self) -> None:
         tail = np.array(self.tail, dtype=np.float64).ravel()
@@ -159,7 +166,7 @@ class NullSummary:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, NullSummary):
             return NotImplemented
-        scalars = ("metric", "n", "q", "mean", "median", "neg_pos_ratio", "p2_slope", "p2_se", "tail_min")
+        scalars = ("metric", "n", "q", "mean", "median", "neg_pos_ratio", "p2_slope", "p2_se", "tail_min", "p3")
         return all(getattr(self, name) == getattr(other, name) for name in scalars) and bool(
             np.array_equal(self.tail, other.tail)
         )
@@ -225,6 +232,7 @@ class NullSummary:
             "p2_se": self.p2_se,
             "tail": self.tail.astype(_TAIL_DTYPE).tobytes(),
             "tail_min": float(self.tail_min),
+            "p3": self.p3,
         }
 
     @classmethod
@@ -243,6 +251,7 @@ class NullSummary:
             p2_se=_optional_float(row["p2_se"]),
             tail=tail,
             tail_min=float(row["tail_min"]),
+            p3=_optional_float(row["p3"]) if "p3" in row.keys() else None,
         )
 
 
@@ -557,3 +566,36 @@ def calibrated_columns(
 
     out["notes"] = notes
     return out
+
+
+# ------------------------------------------------------------------------ P3
+
+
+#: The ``test_results`` metric of a run's one P3 row (SPEC §11.9).
+P3_METRIC = "p3"
+
+
+def p3_null_values(summaries: Mapping[str, Sequence[NullSummary]]) -> list[float | None]:
+    """S_r of every run of a baseline set (metric → summaries), None where a run predates P3.
+
+    S_r is stored in each metric row of a run, so any one metric's list gives every run.
+    """
+    for listed in summaries.values():
+        return [summary.p3 for summary in listed]
+    return []
+
+
+def p3_calibrated(stat_a: float, null_values: Sequence[float | None], alpha: float) -> dict[str, Any]:
+    """P3's calibrated p-value and verdict (SPEC §11.9): p_cal = (1 + #{S_r ≥ S_A})/(R + 1).
+
+    A None S_r (P3 could not be computed on that run's B) is left out of R, with a note;
+    runs made before P3 are refused earlier (:func:`lightlane.pipelines.runs.plan_run`).
+    """
+    s_r = [float(value) for value in null_values if value is not None]
+    notes = [f"P3: {len(null_values) - len(s_r)} baseline runs without S_r left out"] if len(s_r) < len(null_values) else []
+    if not s_r:
+        return {"baseline_runs": 0, "p3_verdict_calibrated": UNDEFINED,
+                "notes": "; ".join(notes + ["P3: no baseline statistic to calibrate against"])}
+    p_cal = calibrated_p(stat_a, s_r, "ge")
+    return {"baseline_runs": len(s_r), "p3_p_calibrated": p_cal, "notes": "; ".join(notes) or None,
+            "p3_verdict_calibrated": calibrated_verdict(p_cal, len(s_r), alpha, True)}

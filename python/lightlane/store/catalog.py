@@ -396,6 +396,16 @@ class Catalog:
         return self.connection.execute("SELECT * FROM test_results WHERE run_id = ? ORDER BY metric",
                                        (run_id,)).fetchall()
 
+    def runs_with_result(self, run_ids: Sequence[str], metric: str) -> set[str]:
+        """Those of ``run_ids`` that have a ``test_results`` row for ``metric``."""
+        found: set[str] = set()
+        for start in range(0, len(run_ids), 500):  # SQLite limits the number of parameters
+            part = list(run_ids[start:start + 500])
+            marks = ", ".join("?" * len(part))
+            found.update(r[0] for r in self.connection.execute(
+                f"SELECT run_id FROM test_results WHERE metric = ? AND run_id IN ({marks})", [metric, *part]))
+        return found
+
     def test_result_sizes(self, run_id: str) -> sqlite3.Row | None:
         """``(n_a, n_b)`` of one of the run's results (a retest keeps the recorded sizes), or None."""
         return self.connection.execute("SELECT n_a, n_b FROM test_results WHERE run_id = ? LIMIT 1",

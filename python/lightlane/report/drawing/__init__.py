@@ -11,6 +11,7 @@ command writes, and from what, is decided in :mod:`lightlane.report.figures`.
 from .analysis import HeatmapFigure, MetricHistogram, plot_heatmap, plot_metric_histograms, plot_quicklook
 from .lanecount import LanecountTrace, lanecount_window, plot_lanecounts, quartile_bins
 from .layout import PanelFigure
+from .p3 import P3Panel, plot_p3
 from .run import (
     P2Panel,
     TimescalesPanel,
@@ -53,4 +54,6 @@ __all__ = [
     "TimescalesPanel",
     "PanelFigure",
     "plot_timescales",
+    "P3Panel",
+    "plot_p3",
 ]

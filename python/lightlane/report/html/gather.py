@@ -23,6 +23,7 @@ from typing import Any
 
 from ...exceptions import MetadataError
 from ...metadata import DatasetMeta, Pipeline, ProcessingParameters
+from ...stats.null_summaries import P3_METRIC
 from ...stats.verdicts import INCONCLUSIVE, NOT_SIGNIFICANT, SIGNIFICANT
 from ...store.catalog import Catalog
 from ...store.workspace import Workspace
@@ -73,8 +74,6 @@ UNCALIBRATED_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("P2a", "p2a_verdict", "p2_p_z"),
     ("P2b", "p2b_verdict", None),
 )
-#: The metric name of the once-per-run P3 result (SPEC §11.9); never a row of the verdict table.
-P3_METRIC = "p3"
 
 _TONES = {SIGNIFICANT: "significant", NOT_SIGNIFICANT: "not-significant", INCONCLUSIVE: "inconclusive"}
 
