@@ -1,8 +1,9 @@
-"""The statistical tests of SPEC §11: P1a–P1e, P2, verdicts, null summaries and calibrated p-values.
+"""The statistical tests of SPEC §11: P1a–P1e, P2, P3, verdicts, null summaries and calibrated p-values.
 
 Modules: ``quantiles`` (the "higher" quantile rule), ``verdicts`` (the §11.8 vocabulary, calibrated
-p-values and verdicts, merged result rows), ``p1`` (P1a–P1e), ``p2`` (hardening) and
-``null_summaries`` (the baseline runs' null summaries, thresholds and calibrated columns).
+p-values and verdicts, merged result rows), ``p1`` (P1a–P1e), ``p2`` (hardening), ``p3`` (the
+spectral-timing statistic) and ``null_summaries`` (the baseline runs' null summaries, thresholds and
+calibrated columns).
 Everything here is a pure function of arrays and stored summaries; nothing draws.
 """
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_export
         p1e,
     )
     from .p2 import P2Fit, fit_power_law, p2, p2_fit, p2_slope, top_chunks, top_counts
+    from .p3 import P3Result, p3_statistic
     from .quantiles import higher_quantile
     from .verdicts import (
         ANOMALOUS,
@@ -67,6 +69,7 @@ __all__ = [
     "p1b_p1c",
     "P1D_BINS", "p1d_edges", "p1d", "p1d_zone", "p1e", "neg_pos_ratio",
     "fit_power_law", "top_chunks", "top_counts", "P2Fit", "p2_fit", "p2_slope", "p2",
+    "P3Result", "p3_statistic",
     "calibrated_p", "calibrated_verdict", "merge_results",
     "NullSummary", "tail_length", "tail_values", "store_null_summaries", "load_baseline_set", "thresholds",
     "require_baseline", "baseline_missing_message", "p1a_null_counts", "calibrated_columns",
@@ -78,6 +81,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     ".p1": ["P1D_BINS", "BootstrapIntervals", "bootstrap_intervals", "bootstrap_quantiles", "clopper_pearson",
         "mann_whitney", "neg_pos_ratio", "p1a", "p1b_p1c", "p1d", "p1d_edges", "p1d_zone", "p1e"],
     ".p2": ["P2Fit", "fit_power_law", "p2", "p2_fit", "p2_slope", "top_chunks", "top_counts"],
+    ".p3": ["P3Result", "p3_statistic"],
     ".quantiles": ["higher_quantile"],
     ".verdicts": ["ANOMALOUS", "CONFIRMED", "CONTRAINDICATED", "INCONCLUSIVE", "NOT_APPLICABLE", "NOT_SIGNIFICANT",
         "PARTIAL", "SIGNIFICANT", "SILENT", "STRONGLY_CONFIRMED", "TREND", "UNDEFINED", "VERDICTS", "calibrated_p",
