@@ -6,6 +6,7 @@ Usage::
     python benches/bench.py simulate [--repeat 3]
     python benches/bench.py run [--events 1200000] [--repeat 3] [--workspace DIR --pipeline ID]
     python benches/bench.py bootstrap [--repeat 3]
+    python benches/bench.py p3 [--events 550000] [--repeat 7]
     python benches/bench.py baseline [--runs 20] [--repeat 3]
     python benches/bench.py search [--trials 12]
     python benches/bench.py video [--frames 240] [--memory-frames 240 2400] [--memory-size 640x360]
@@ -72,6 +73,16 @@ runs 5 times per repeat (its time is the median). The full P1b/P1c step
 information, and so is the agreement of the exact and rev-1 intervals.
 
 SPEC §20 targets: exact ≤ 50 ms and ≥ 50× the rev-1 1000-resample kernel.
+
+``p3`` builds a synthetic run (untimed): datasets A and B of ``--events`` events each (default
+550 000, 1.1 M in all) over 24 ks with a 500 s GTI gap, 100 bins of 0.1–1 nm; B homogeneous
+Poisson, A the same with 10 % of its events moved to the crests of a modulation at f_j = 0.01 Hz·
+e^{2λ_j} in bin j (a slope of 2). It then times P3 on both datasets (``lightlane.analysis.p3_statistic`` at dt = 1 s with the
+defaults: 512 log steps, 251 slopes; one call per dataset, as a run makes them), the median of
+``--repeat`` runs, and ``_core.p3_statistic`` alone beside it. There is no baseline to measure:
+the target is absolute.
+
+SPEC §20 target: P3 on a 1.1 M-event run (both datasets) ≤ 0.5 s.
 
 ``baseline`` (benches/baseline_cost.py) times ``baseline demo_lane_vs_poisson --runs R``
 on the quickstart content in a fresh workspace, per run, against reading that pipeline's
@@ -770,6 +781,81 @@ def bench_bootstrap(repeat: int) -> None:
           f"{load[1]:.1f} after ({os.cpu_count()} CPUs)")
 
 
+P3_TARGET_S = 0.5
+
+
+def _p3_inputs(events: int):
+    """(band, gti, {"A": (time, wbin), "B": (time, wbin)}): A carries a slope-2 signal, B none."""
+    import numpy as np
+
+    from lightlane.metadata import Band
+
+    band, span = Band(0.1, 1.0, 100), 24_000.0
+    gti = np.array([[0.0, 11_000.0], [11_500.0, span]])
+    frequency = 0.01 * np.exp(2.0 * band.centres_nm())
+    rng = np.random.default_rng(3)
+    datasets = {}
+    for name, fraction in (("A", 0.1), ("B", 0.0)):
+        wbin = rng.integers(0, band.bins, events).astype(np.uint16)
+        time = rng.uniform(0.0, span - 500.0, events)
+        time[time >= 11_000.0] += 500.0  # into the GTIs
+        # the signal: a share of the events moved to the crests of their bin's modulation
+        moved = rng.uniform(size=events) < fraction
+        period = 1.0 / frequency[wbin[moved]]
+        crest = np.floor(time[moved] / period) * period + rng.normal(0.0, 0.1, moved.sum()) * period
+        inside = ((crest >= 0.0) & (crest < 11_000.0)) | ((crest >= 11_500.0) & (crest < span))
+        time[np.flatnonzero(moved)[inside]] = crest[inside]
+        order = np.argsort(time, kind="stable")
+        datasets[name] = (np.ascontiguousarray(time[order]), np.ascontiguousarray(wbin[order]))
+    return band, gti, datasets
+
+
+def bench_p3(events: int, repeat: int) -> None:
+    import numpy as np
+
+    from lightlane import _core, analysis
+
+    start = time.perf_counter()
+    band, gti, datasets = _p3_inputs(events)
+    print(f"inputs (untimed): {time.perf_counter() - start:.1f} s; lightlane._core.thread_count() = "
+          f"{_core.thread_count()}")
+    spec: _core.P3Spec = {
+        "n_wbins": band.bins, "centres_nm": band.centres_nm(), "gti_start_s": np.ascontiguousarray(gti[:, 0]),
+        "gti_stop_s": np.ascontiguousarray(gti[:, 1]), "dt_s": 1.0, "log_bins": 512, "slope_min": -1.0,
+        "slope_max": 4.0, "slope_count": 251,
+    }
+
+    def run() -> dict:
+        return {name: analysis.p3_statistic(t, w, band, gti, 1.0) for name, (t, w) in datasets.items()}
+
+    def kernel() -> None:
+        for t, w in datasets.values():
+            _core.p3_statistic(t, w, spec)
+
+    results = run()  # warm-up
+    load = os.getloadavg()[0]
+    totals: dict[str, list[float]] = {"p3": [], "kernel": []}
+    for _ in range(repeat):
+        totals["p3"].append(_timed(run))
+        totals["kernel"].append(_timed(kernel))
+    load = (load, os.getloadavg()[0])
+    median = {kind: statistics.median(times) for kind, times in totals.items()}
+    total = sum(t.size for t, _ in datasets.values())
+    label = f"P3, {len(datasets)} datasets × {events:,} events ({total:,}), 24 ks at dt = 1 s, {band.bins} bins"
+    print(f"[{label}] runs: " + "; ".join(
+        f"{kind} " + ", ".join(f"{1e3 * t:.0f}" for t in times) + " ms" for kind, times in totals.items()))
+    verdict = "meets" if median["p3"] <= P3_TARGET_S else "MISSES"
+    print(f"[{label}] analysis.p3_statistic on both: median {median['p3']:.3f} s = "
+          f"{median['p3'] / P3_TARGET_S:.2f}x the {P3_TARGET_S} s target ({verdict} it); _core.p3_statistic alone "
+          f"{median['kernel']:.3f} s")
+    for name, result in results.items():
+        print(f"  {name}: S_max {result.stat:.3f}, ŝ {result.slope:.2f} /nm, ĉ {result.intercept_ln_hz:.3f} ln Hz "
+              f"(signal: slope 2, ln 0.01 = {np.log(0.01):.3f}); image {result.image.shape}, "
+              f"N = {result.n_time_bins}")
+    print(f"peak memory of this process (VmHWM): {_vm_hwm_mb():.0f} MiB; 1-min load average {load[0]:.1f} before, "
+          f"{load[1]:.1f} after ({os.cpu_count()} CPUs)")
+
+
 def bench_search(trials: int) -> None:
     """Search trials per minute at the quickstart size, ``--jobs 1`` then ``--jobs 2`` (same run)."""
     from lightlane import Workspace
@@ -967,6 +1053,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--pipeline", default=None, help=f"the pipeline to run (default {RUN_PIPELINE})")
     bootstrap = sub.add_parser("bootstrap", help="exact P1b/P1c bootstrap, 7 metrics × 2 datasets, vs the rev-1 kernel")
     bootstrap.add_argument("--repeat", type=int, default=3)
+    p3 = sub.add_parser("p3", help="P3 on a synthetic 1.1 M-event run (both datasets), target ≤ 0.5 s")
+    p3.add_argument("--events", type=int, default=550_000, help="events per dataset")
+    p3.add_argument("--repeat", type=int, default=7)
     baseline = sub.add_parser("baseline", help="one baseline run vs reading + binning + chunking its A and B")
     baseline.add_argument("--runs", type=int, default=20)
     baseline.add_argument("--repeat", type=int, default=3)
@@ -994,6 +1083,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_run(options.events, options.repeat, options.workspace, options.pipeline)
     elif options.bench == "bootstrap":
         bench_bootstrap(options.repeat)
+    elif options.bench == "p3":
+        bench_p3(options.events, options.repeat)
     elif options.bench == "baseline":
         from baseline_cost import bench_baseline  # benches/ is the script's folder, first on sys.path
 

@@ -192,8 +192,9 @@ fn first_out_of_band(wbin: &[u16], n_wbins: usize) -> Option<usize> {
 }
 
 /// Check events against every grid: equal lengths, sorted finite times inside the
-/// edges (nothing may be dropped), wavelength bins below `n_wbins`.
-fn check_events(time_s: &[f64], wbin: &[u16], n_wbins: usize, grids: &[Grid]) -> CoreResult<()> {
+/// edges (nothing may be dropped), wavelength bins below `n_wbins`. With no grids it
+/// checks the events alone.
+pub(crate) fn check_events(time_s: &[f64], wbin: &[u16], n_wbins: usize, grids: &[Grid]) -> CoreResult<()> {
     if n_wbins == 0 || n_wbins > usize::from(UNSELECTED) {
         return Err(CoreError::Parameter(format!("the band must have 1…65535 wavelength bins, got {n_wbins}")));
     }
@@ -289,17 +290,20 @@ fn count_block(time_s: &[f64], wbin: &[u16], n_wbins: usize, grid: &Grid, first_
 /// grid's edges; that always holds for tstart ≤ t ≤ tstop.
 pub fn counts_matrices(time_s: &[f64], wbin: &[u16], n_wbins: usize, grids: &[Grid]) -> CoreResult<Vec<Vec<u32>>> {
     check_events(time_s, wbin, n_wbins, grids)?;
-    let mut matrices: Vec<Vec<u32>> = grids.par_iter().map(|grid| zeroed(grid.bins * n_wbins)).collect();
-    matrices.par_iter_mut().zip(grids.par_iter()).for_each(|(counts, grid)| {
-        counts.par_chunks_mut(BIN_BLOCK * n_wbins).enumerate().for_each(|(b, block)| {
-            count_block(time_s, wbin, n_wbins, grid, b * BIN_BLOCK, block);
-        });
+    Ok(grids.par_iter().map(|grid| counts_matrix(time_s, wbin, n_wbins, grid)).collect())
+}
+
+/// The counts matrix of one grid for events that passed [`check_events`] against it.
+pub(crate) fn counts_matrix(time_s: &[f64], wbin: &[u16], n_wbins: usize, grid: &Grid) -> Vec<u32> {
+    let mut counts = zeroed(grid.bins * n_wbins);
+    counts.par_chunks_mut(BIN_BLOCK * n_wbins).enumerate().for_each(|(b, block)| {
+        count_block(time_s, wbin, n_wbins, grid, b * BIN_BLOCK, block);
     });
-    Ok(matrices)
+    counts
 }
 
 /// GTIs as (start, stop) pairs after checking they are finite, ordered and disjoint.
-fn check_gtis(gti_start_s: &[f64], gti_stop_s: &[f64]) -> CoreResult<Vec<(f64, f64)>> {
+pub(crate) fn check_gtis(gti_start_s: &[f64], gti_stop_s: &[f64]) -> CoreResult<Vec<(f64, f64)>> {
     if gti_start_s.len() != gti_stop_s.len() {
         return Err(CoreError::Data(format!("{} GTI starts but {} stops", gti_start_s.len(), gti_stop_s.len())));
     }
@@ -320,7 +324,7 @@ fn check_gtis(gti_start_s: &[f64], gti_stop_s: &[f64]) -> CoreResult<Vec<(f64, f
 
 /// Exposure fractions E[j] = |GTIs ∩ [e_j, e_{j+1})| / Δ of one grid. A bin inside
 /// one GTI gets exactly 1 (not (e_{j+1} − e_j)/Δ, which rounding moves off 1).
-fn exposure_of(grid: &Grid, gtis: &[(f64, f64)]) -> Vec<f64> {
+pub(crate) fn exposure_of(grid: &Grid, gtis: &[(f64, f64)]) -> Vec<f64> {
     let mut fraction = vec![0.0; grid.bins];
     let (span_lo, span_hi) = (grid.edge(0), grid.edge(grid.bins));
     for &(start, stop) in gtis {

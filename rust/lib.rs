@@ -17,6 +17,7 @@ pub mod lattice;
 pub mod memory;
 pub mod monte_carlo_bootstrap;
 pub mod objective;
+pub mod p3;
 pub mod path;
 pub mod rng;
 pub mod synth;

@@ -52,6 +52,8 @@ __all__ = [
     "binned_distances",
     "exact_bootstrap_quantiles",
     "monte_carlo_bootstrap_differences",
+    "p3_statistic",
+    "p3_periodograms",
 ]
 
 HC_KEV_NM: float
@@ -180,6 +182,54 @@ class ChunkDraws(TypedDict):
     chunk_count: int
     analysis_seed: int
 
+@type_check_only
+class P3Spec(TypedDict):
+    """P3 settings (SPEC §11.9): the band's W bins and centres λ_j [nm], sorted disjoint GTIs [s],
+    the light-curve resolution dt [s], G log-frequency steps and the slope grid [ln Hz per nm]."""
+
+    n_wbins: int
+    centres_nm: npt.NDArray[np.float64]
+    gti_start_s: npt.NDArray[np.float64]
+    gti_stop_s: npt.NDArray[np.float64]
+    dt_s: float
+    log_bins: int
+    slope_min: float
+    slope_max: float
+    slope_count: int
+
+@type_check_only
+class P3Statistic(TypedDict):
+    """What :func:`p3_statistic` returns: S_max = stat, its argmax (ŝ, ĉ [ln Hz] and their indices),
+    the image S (slopes × intercepts, NaN where a row leaves the grid), the rebinned rows R_j
+    (used rows × G), the rows used (N_j > 0), N_j of every row, the log grid (step g covers
+    [log_f_start + g·log_f_step, … + log_f_step)), N time bins and dt [s]."""
+
+    stat: float
+    slope: float
+    slope_index: int
+    intercept_ln_hz: float
+    intercept_index: int
+    k_lo: int
+    image: npt.NDArray[np.float64]
+    rebinned: npt.NDArray[np.float64]
+    slopes: npt.NDArray[np.float64]
+    intercepts_ln_hz: npt.NDArray[np.float64]
+    used: npt.NDArray[np.int64]
+    events: npt.NDArray[np.uint64]
+    log_f_start: float
+    log_f_step: float
+    n_time_bins: int
+    dt_s: float
+
+@type_check_only
+class P3Periodograms(TypedDict):
+    """Step 1 of P3: Leahy powers (used rows × ⌊N/2⌋) at f_k = k/(N·dt), k = 1…⌊N/2⌋."""
+
+    n_time_bins: int
+    powers: npt.NDArray[np.float64]
+    used: npt.NDArray[np.int64]
+    events: npt.NDArray[np.uint64]
+
 def set_threads(threads: int | None = None) -> None: ...
 def thread_count() -> int: ...
 def mix(z: int) -> int: ...
@@ -299,3 +349,9 @@ def binned_distances(
     n_bins: int,
     min_count: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
+def p3_statistic(
+    time_s: npt.NDArray[np.float64], wbin: npt.NDArray[np.uint16], spec: P3Spec
+) -> P3Statistic: ...
+def p3_periodograms(
+    time_s: npt.NDArray[np.float64], wbin: npt.NDArray[np.uint16], spec: P3Spec
+) -> P3Periodograms: ...

@@ -12,6 +12,7 @@ mod functions;
 mod ingest;
 mod lanesheet;
 mod objective;
+mod p3;
 mod pool;
 
 use pyo3::prelude::*;
@@ -32,5 +33,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     chunks::register(m)?;
     event_ops::register(m)?;
     objective::register(m)?;
+    p3::register(m)?;
     bootstrap::register(m)
 }
