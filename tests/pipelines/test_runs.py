@@ -109,7 +109,14 @@ def test_baseline_tests_use_leave_one_out_thresholds(workspace: Workspace, small
     ensure_baseline(workspace, "src_null", 3)
     q = {(r["run_id"], r["metric"]): r["q"] for r in _rows(workspace, "SELECT run_id, metric, q FROM null_summaries")}
     run_ids = sorted({run_id for run_id, _ in q})
+    s_r = {r["run_id"]: r["p3"] for r in _rows(workspace, "SELECT run_id, p3 FROM null_summaries")}
+    assert len(s_r) == 3 and all(value is not None for value in s_r.values())
     for row in _rows(workspace, "SELECT * FROM test_results"):
+        if row["metric"] == "p3":  # P3 (SPEC §11.9): A's S ranked among the other runs' S_r
+            others = [s_r[run_id] for run_id in run_ids if run_id != row["run_id"]]
+            assert row["baseline_runs"] == 2 and row["p3_stat"] is not None
+            assert row["p3_p_calibrated"] == (1 + sum(o >= row["p3_stat"] for o in others)) / 3
+            continue
         others = [q[(run_id, row["metric"])] for run_id in run_ids if run_id != row["run_id"]]
         assert row["p1a_threshold"] == pytest.approx(float(np.mean(others)), rel=1e-12)
         assert row["baseline_runs"] == 2 and row["p1a_q_run"] == q[(row["run_id"], row["metric"])]
@@ -162,9 +169,9 @@ def test_tables_command_after_runs(workspace: Workspace, small_pipeline, capsys)
     out = capsys.readouterr().out
     folder = workspace.root / "results" / "tables"
     # one file per table and format, no folder per metric or file per group
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.{f}" for t in ("p1a", "p1bc", "p1d", "p1e", "p2")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.{f}" for t in ("p1a", "p1bc", "p1d", "p1e", "p2", "p3")
                                                              for f in ("tex", "md"))
-    assert "no results for group test (vea)" in out and "no results for group positive_control (vea)" in out
+    assert "no results for group test (vea, p3)" in out and "no results for group positive_control (vea, p3)" in out
     tex = (folder / "p1a.tex").read_text()
     assert "\\toprule" in tex and "src\\_null" in tex and "negative control pipelines" in tex
     # the workspace page links the tables

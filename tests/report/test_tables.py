@@ -253,7 +253,7 @@ def test_headline_verdict() -> None:
 def test_grouping_medians_and_runs(catalog: Catalog) -> None:
     results = load_results(catalog.connection, PIPELINES, ["vea", "vesa"], "all")
     tables = build_tables(results, "vea")
-    assert set(tables) == {(t, g) for t in TABLE_COLUMNS for g in GROUPS}
+    assert set(tables) == {(t, g) for t in TABLE_COLUMNS if t != "p3" for g in GROUPS}  # P3 rows make the p3 table
     assert empty_groups(tables) == []
 
     p1a = tables[("p1a", "positive_control")]
@@ -328,6 +328,8 @@ def test_exact_columns(catalog: Catalog) -> None:
         "p1d": ("pipeline", "runs", "neg peak A/B", "pos peak A/B", "r_neg", "r_pos", "verdict"),
         "p1e": ("pipeline", "runs", "neg/pos A", "neg/pos B", "p_cal", "verdict"),
         "p2": ("pipeline", "runs", "slope A ± se", "slope B ± se", "p_z", "p_cal", "P2a", "P2b"),
+        "p3": ("pipeline", "runs", "median S_max − 2", "median ŝ (1/nm)", "median ĉ (ln Hz)", "median p_cal",
+               "verdict (calibrated)"),
     }  # fmt: skip
     for (table, _group), frame in tables.items():
         assert tuple(frame.columns) == TABLE_COLUMNS[table]
@@ -353,7 +355,7 @@ def test_formatting_helpers() -> None:
 def test_build_sections_orders_metric_then_group(catalog: Catalog) -> None:
     results = load_results(catalog.connection, PIPELINES, ["vea", "vesa"], "all")
     sections = build_sections(results, ["vesa", "vea"])
-    assert list(sections) == list(TABLES)
+    assert list(sections) == [t for t in TABLES if t != "p3"]  # no P3 rows asked for
     for table, found in sections.items():
         assert [(s.metric, s.group) for s in found] == [(m, g) for m in ("vesa", "vea") for g in GROUPS]
         for section in found:
@@ -368,7 +370,7 @@ def test_write_tables_all_formats(catalog: Catalog, tmp_path: Path) -> None:
     sections = build_sections(results, ["vea", "vesa"])
     paths = write_tables(sections, root)
     # ONE file per table and format, every metric and group inside
-    assert [p.name for p in paths] == [f"{t}.{f}" for t in TABLES for f in ("tex", "csv", "md")]
+    assert [p.name for p in paths] == [f"{t}.{f}" for t in TABLES if t != "p3" for f in ("tex", "csv", "md")]
     assert sorted(p.name for p in root.iterdir()) == sorted(p.name for p in paths)  # no temporary files left behind
     assert all(p.parent == root for p in paths)
 
@@ -482,3 +484,19 @@ def test_write_rejects_unknown_format(catalog: Catalog, tmp_path: Path) -> None:
         table_to_csv("p1a", [TableSection("vea", "test", pl.DataFrame({"x": [1]}))])
     with pytest.raises(ValueError):
         table_to_csv("p9", [])
+
+
+def test_p3_rows_make_the_p3_table_only() -> None:
+    """The run's one P3 row (metric ``p3``, SPEC §11.9) is summarised in the p3 table and nowhere else."""
+    rows = [{"pipeline_id": LANE, "role": "positive_control", "metric": "p3", **dict.fromkeys(
+        name for name, _ in TEST_RESULT_COLUMNS), "p3_stat": stat, "p3_slope": 2.0, "p3_intercept": -4.3,
+        "p3_p_calibrated": p, "p3_verdict_calibrated": verdict}
+        for stat, p, verdict in ((60.0, 0.01, "SIGNIFICANT"), (70.0, 0.03, "SIGNIFICANT"), (1.0, 0.5, "NOT_SIGNIFICANT"))]
+    schema = {name: {"REAL": pl.Float64, "INTEGER": pl.Int64, "TEXT": pl.Utf8}[kind] for name, kind in TEST_RESULT_COLUMNS}
+    results = pl.DataFrame(rows, schema={"pipeline_id": pl.Utf8, "role": pl.Utf8, "metric": pl.Utf8, **schema})
+    tables = build_tables(results, "p3")
+    assert list(tables) == [("p3", "positive_control")]
+    frame = tables[("p3", "positive_control")]
+    assert frame.columns == list(TABLE_COLUMNS["p3"])
+    significant = frame.filter(pl.col("verdict (calibrated)") == "SIGNIFICANT").row(0, named=True)
+    assert significant["runs"] == 2 and significant["median S_max − 2"] == 65.0 and significant["median p_cal"] == pytest.approx(0.02)

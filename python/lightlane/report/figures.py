@@ -47,7 +47,7 @@ from ..datasets.synthetic import SyntheticResult, fit_dataset
 from ..events.spectrum_fit import SpectrumFit
 from ..lanesheet.simulation import generation_band, lanecount_trace, lanesheet_bins
 from ..metadata import DatasetMeta, GenerationParameters, ProcessingParameters
-from ..stats.null_summaries import P3_METRIC
+from ..stats.verdicts import P3_METRIC
 from ..stats.p2 import p2_fit, top_chunks
 from ..store.workspace import Workspace
 from .drawing import (

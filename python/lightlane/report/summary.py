@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..stats.null_summaries import P3_METRIC
+from ..stats.verdicts import P3_METRIC
 
 __all__ = ["SUMMARY_COLUMNS", "verdict_summary"]
 

@@ -12,7 +12,6 @@ from ..lazy import lazy_exports
 
 if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_exports)
     from .null_summaries import (
-        P3_METRIC,
         NullSummary,
         baseline_missing_message,
         calibrated_columns,
@@ -47,6 +46,7 @@ if TYPE_CHECKING:  # at run time each name is imported on first use (lazy_export
     from .quantiles import higher_quantile
     from .verdicts import (
         ANOMALOUS,
+        P3_METRIC,
         CONFIRMED,
         CONTRAINDICATED,
         INCONCLUSIVE,
@@ -81,12 +81,12 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(__name__, {
     ".null_summaries": ["NullSummary", "baseline_missing_message", "calibrated_columns", "load_baseline_set",
         "p1a_null_counts", "require_baseline", "store_null_summaries", "tail_length", "tail_values", "thresholds",
-        "load_baseline_runs", "leave_one_out", "P3_METRIC", "p3_null_values", "p3_calibrated"],
+        "load_baseline_runs", "leave_one_out", "p3_null_values", "p3_calibrated"],
     ".p1": ["P1D_BINS", "BootstrapIntervals", "bootstrap_intervals", "bootstrap_quantiles", "clopper_pearson",
         "mann_whitney", "neg_pos_ratio", "p1a", "p1b_p1c", "p1d", "p1d_edges", "p1d_zone", "p1e"],
     ".p2": ["P2Fit", "fit_power_law", "p2", "p2_fit", "p2_slope", "top_chunks", "top_count", "top_counts"],
     ".quantiles": ["higher_quantile"],
     ".verdicts": ["ANOMALOUS", "CONFIRMED", "CONTRAINDICATED", "INCONCLUSIVE", "NOT_APPLICABLE", "NOT_SIGNIFICANT",
         "PARTIAL", "SIGNIFICANT", "SILENT", "STRONGLY_CONFIRMED", "TREND", "UNDEFINED", "VERDICTS", "calibrated_p",
-        "calibrated_verdict", "merge_results"],
+        "calibrated_verdict", "merge_results", "P3_METRIC"],
 })

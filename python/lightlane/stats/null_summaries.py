@@ -39,7 +39,7 @@ from ..store.catalog import Catalog
 from ..version import CODE_VERSION
 from .p1 import neg_pos_ratio
 from .quantiles import higher_quantile
-from .verdicts import INCONCLUSIVE, NOT_APPLICABLE, UNDEFINED, calibrated_p, calibrated_verdict
+from .verdicts import INCONCLUSIVE, NOT_APPLICABLE, P3_METRIC, UNDEFINED, calibrated_p, calibrated_verdict
 
 __all__ = [
     "NullSummary",
@@ -569,10 +569,6 @@ def calibrated_columns(
 
 
 # ------------------------------------------------------------------------ P3
-
-
-#: The ``test_results`` metric of a run's one P3 row (SPEC §11.9).
-P3_METRIC = "p3"
 
 
 def p3_null_values(summaries: Mapping[str, Sequence[NullSummary]]) -> list[float | None]:

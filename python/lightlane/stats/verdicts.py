@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "P3_METRIC",
     "SIGNIFICANT",
     "NOT_SIGNIFICANT",
     "INCONCLUSIVE",
@@ -66,6 +67,10 @@ VERDICTS: tuple[str, ...] = (
 
 
 # -------------------------------------------------------------------- calibrated
+
+
+#: The ``test_results`` metric of a run's one P3 row (SPEC §11.9).
+P3_METRIC = "p3"
 
 
 def calibrated_p(s_a: float, s_r: Iterable[float], extreme: str) -> float:

@@ -23,8 +23,7 @@ from typing import Any
 
 from ...exceptions import MetadataError
 from ...metadata import DatasetMeta, Pipeline, ProcessingParameters
-from ...stats.null_summaries import P3_METRIC
-from ...stats.verdicts import INCONCLUSIVE, NOT_SIGNIFICANT, SIGNIFICANT
+from ...stats.verdicts import INCONCLUSIVE, NOT_SIGNIFICANT, P3_METRIC, SIGNIFICANT
 from ...store.catalog import Catalog
 from ...store.workspace import Workspace
 from ...version import CODE_VERSION

@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from ...stats.verdicts import P3_METRIC
 from ...store.catalog import TEST_RESULT_COLUMNS, Catalog
 from ...version import CODE_VERSION
 
@@ -66,8 +67,8 @@ __all__ = [
 GROUPS: tuple[str, ...] = ("positive_control", "negative_control", "test")
 """Pipeline role groups (§5.5), in output order."""
 
-TABLES: tuple[str, ...] = ("p1a", "p1bc", "p1d", "p1e", "p2")
-"""Table names (§15), in output order."""
+TABLES: tuple[str, ...] = ("p1a", "p1bc", "p1d", "p1e", "p2", "p3")
+"""Table names (§15), in output order; ``p3`` summarises the runs' one P3 row (metric ``p3``, §11.9)."""
 
 RunSelection = Literal["all", "main", "baseline"]
 
@@ -134,6 +135,15 @@ _SPECS: dict[str, tuple[tuple[str, CellKind], ...]] = {
         ("P2a", "text"),
         ("P2b", "text"),
     ),
+    "p3": (
+        ("pipeline", "text"),
+        ("runs", "int"),
+        ("median S_max − 2", "num"),
+        ("median ŝ (1/nm)", "num"),
+        ("median ĉ (ln Hz)", "num"),
+        ("median p_cal", "p"),
+        ("verdict (calibrated)", "text"),
+    ),
 }
 
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {table: tuple(name for name, _ in spec) for table, spec in _SPECS.items()}
@@ -152,6 +162,7 @@ _VERDICT_COLUMNS: dict[str, tuple[str | None, str]] = {
     "p2": ("p2_verdict_calibrated", "p2a_verdict"),
     "p2a": ("p2_verdict_calibrated", "p2a_verdict"),
     "p2b": (None, "p2b_verdict"),
+    "p3": (None, "p3_verdict_calibrated"),  # P3 has only a calibrated verdict
 }
 
 _SQL_TYPES = {"REAL": pl.Float64, "INTEGER": pl.Int64, "TEXT": pl.Utf8}
@@ -355,10 +366,18 @@ def _table_aggregations(table: str) -> tuple[pl.Expr, list[pl.Expr]]:
             _median("p2_p_calibrated").alias("p_cal"),
             _mode(pl.col("p2b_verdict")).alias("P2b"),
         ]
+    if table == "p3":
+        return headline_expr("p3"), [
+            _median("p3_stat").alias("median S_max − 2"),
+            _median("p3_slope").alias("median ŝ (1/nm)"),
+            _median("p3_intercept").alias("median ĉ (ln Hz)"),
+            _median("p3_p_calibrated").alias("median p_cal"),
+        ]
     raise ValueError(f"unknown table {table!r} (expected one of {', '.join(TABLES)})")
 
 
-_HEADLINE_NAME = {"p1a": "verdict (calibrated)", "p1bc": "P1b verdict", "p1d": "verdict", "p1e": "verdict", "p2": "P2a"}
+_HEADLINE_NAME = {"p1a": "verdict (calibrated)", "p1bc": "P1b verdict", "p1d": "verdict", "p1e": "verdict", "p2": "P2a",
+                  "p3": "verdict (calibrated)"}
 
 
 def _build_one(rows: pl.DataFrame, table: str) -> pl.DataFrame:
@@ -407,12 +426,13 @@ def build_tables(results: pl.DataFrame, metric: str) -> dict[tuple[str, str], pl
         are ordered by group (:data:`GROUPS`), then table (:data:`TABLES`).
     """
     selected = results.filter(pl.col("metric") == metric)
+    kinds = ("p3",) if metric == P3_METRIC else TABLES[:-1]  # the P3 row fills only the p3 table
     tables: dict[tuple[str, str], pl.DataFrame] = {}
     for group in GROUPS:
         rows = selected.filter(pl.col("role") == group)
         if rows.height == 0:
             continue
-        for table in TABLES:
+        for table in kinds:
             tables[(table, group)] = _build_one(rows, table)
     return tables
 

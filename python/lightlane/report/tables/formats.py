@@ -23,6 +23,7 @@ from typing import Any, Literal
 import polars as pl
 
 from ...metadata import Pipeline, ProcessingParameters
+from ...stats.verdicts import P3_METRIC
 from ...store.atomic import write_text
 from ...store.catalog import Catalog
 from .content import (
@@ -75,6 +76,7 @@ TABLE_TITLES: dict[str, str] = {
     "p1d": "P1d shifted peaks",
     "p1e": "P1e negative/positive mass ratio",
     "p2": "P2 hardening",
+    "p3": "P3 lanesheet spectral-timing test",
 }
 """What each table shows (captions, headings, the workspace page)."""
 
@@ -354,7 +356,7 @@ def write_workspace_tables(
         processing = workspace.load(ProcessingParameters, pipeline.processing)
         pipelines[pipeline_id] = (pipeline.role, processing.processing_hash())
         wanted.update(processing.test_metrics)
-    chosen = sorted(wanted if metrics is None else set(metrics))
+    chosen = sorted(wanted if metrics is None else set(metrics)) + [P3_METRIC]  # P3: one row per run
     with Catalog.open(workspace.catalog_path) as catalog:
         results = load_results(catalog, pipelines, chosen, runs)
     sections = build_sections(results, chosen)
