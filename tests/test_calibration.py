@@ -1,9 +1,10 @@
-"""Calibrated p-values end to end (SPEC §11.1, §21 properties 9 and 10).
+"""Calibrated p-values end to end (SPEC §11.1, §21 properties 9, 10 and 32).
 
 Property 9 (calibration part): under a true null the calibrated P1a p-values of
-the baseline runs are uniform. Property 10: the lanesheet positive control is
-detected with R = 100. The quickstart itself (SPEC §18): its positive control is
-detected with R = 20 and its negative control is not.
+the baseline runs are uniform, and so are P3's (property 32). Property 10: the lanesheet
+positive control is detected with R = 100; P3 detects it and measures its slope. The
+quickstart itself (SPEC §18): its positive control is detected with R = 20 and its negative
+control is not.
 """
 
 from __future__ import annotations
@@ -113,15 +114,57 @@ def test_calibrated_p_values_of_a_null_are_uniform(workspace: Workspace, make_ev
         assert len(chosen) == BASELINE_RUNS
         assert {r["baseline_runs"] for r in chosen} == {BASELINE_RUNS - 1}
         p = np.array([r["p1a_p_calibrated"] for r in chosen], dtype=np.float64)
-        grid = p * BASELINE_RUNS
-        assert np.allclose(grid, np.round(grid), atol=1e-9) and grid.min() >= 1 and grid.max() <= BASELINE_RUNS
-        randomised = p - rng.uniform(size=p.size) / BASELINE_RUNS
-        naive = scipy_stats.kstest(randomised, "uniform")
-        effective_p = float(scipy_stats.kstwobign.sf(naive.statistic * np.sqrt(p.size / 2)))
-        assert effective_p > 1e-3, (
-            f"{metric}: calibrated P1a p-values are not uniform: D = {naive.statistic:.3f}, KS p = {effective_p:.2e} "
-            f"(one-sample kstest p = {naive.pvalue:.2e}); p_cal quantiles "
-            f"{np.quantile(p, [0.1, 0.25, 0.5, 0.75, 0.9]).round(3).tolist()}")
+        _assert_uniform(f"{metric}: calibrated P1a", p, rng)
+
+    # P3 (SPEC §21 property 32): the same leave-one-out calibration of A's S against the others' S_r
+    s_a, s_r = _p3_statistics(workspace, pipeline_id)
+    assert len(s_a) == BASELINE_RUNS and set(s_a) == set(s_r)
+    p3 = np.array([_p3_p_value(s_a[run], [s_r[other] for other in s_r if other != run]) for run in s_a])
+    stored = {r["run_id"]: r["p3_p_calibrated"] for r in _p3_rows(workspace, pipeline_id)}
+    assert np.array_equal(p3, [stored[run] for run in s_a])  # what the package stored is this rank
+    _assert_uniform("calibrated P3", p3, rng)
+    # A broken calibration fails the same check: the null statistics taken 20 % low (as a Leahy
+    # normalisation by the events of the whole band instead of each bin's would make them) push
+    # A's S above most S_r and the p-values towards 1/N.
+    broken = np.array([_p3_p_value(s_a[run], [0.8 * s_r[other] for other in s_r if other != run]) for run in s_a])
+    assert _uniformity_p(broken, rng) < 1e-3
+
+
+def _uniformity_p(p: np.ndarray, rng: np.random.Generator) -> float:
+    """KS p-value of leave-one-out calibrated p-values against U(0, 1) (see the test's docstring)."""
+    randomised = p - rng.uniform(size=p.size) / p.size
+    naive = scipy_stats.kstest(randomised, "uniform")
+    return float(scipy_stats.kstwobign.sf(naive.statistic * np.sqrt(p.size / 2)))
+
+
+def _assert_uniform(what: str, p: np.ndarray, rng: np.random.Generator) -> None:
+    grid = p * p.size
+    assert np.allclose(grid, np.round(grid), atol=1e-9) and grid.min() >= 1 and grid.max() <= p.size
+    effective_p = _uniformity_p(p, rng)
+    assert effective_p > 1e-3, (
+        f"{what} p-values are not uniform: KS p = {effective_p:.2e}; p_cal quantiles "
+        f"{np.quantile(p, [0.1, 0.25, 0.5, 0.75, 0.9]).round(3).tolist()}")
+
+
+def _p3_rows(workspace: Workspace, pipeline_id: str) -> list[sqlite3.Row]:
+    with sqlite3.connect(workspace.catalog_path) as connection:
+        connection.row_factory = sqlite3.Row
+        return connection.execute(
+            "SELECT t.* FROM test_results t JOIN runs r ON r.run_id = t.run_id "
+            "WHERE r.pipeline_id = ? AND r.kind = 'baseline' AND t.metric = 'p3' ORDER BY r.run_index",
+            (pipeline_id,)).fetchall()
+
+
+def _p3_statistics(workspace: Workspace, pipeline_id: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Each baseline run's A statistic S_A (its P3 row) and B statistic S_r (its null summaries)."""
+    s_a = {r["run_id"]: r["p3_stat"] for r in _p3_rows(workspace, pipeline_id)}
+    with sqlite3.connect(workspace.catalog_path) as connection:
+        s_r = dict(connection.execute("SELECT DISTINCT run_id, p3 FROM null_summaries").fetchall())
+    return s_a, s_r
+
+
+def _p3_p_value(s_a: float, null: list[float]) -> float:
+    return (1 + sum(value >= s_a for value in null)) / (len(null) + 1)
 
 
 def _summary_verdicts(out: str) -> dict[tuple[str, str], str]:
@@ -155,12 +198,19 @@ def test_quickstart_detects_the_positive_control_only(quickstart: tuple[Workspac
     assert verdicts == {("demo_lane_vs_poisson", "vea"): SIGNIFICANT, ("demo_lane_vs_poisson", "vesa"): SIGNIFICANT,
                         ("demo_real_vs_poisson", "vea"): NOT_SIGNIFICANT,
                         ("demo_real_vs_poisson", "vesa"): NOT_SIGNIFICANT}, out
+    # P3 (SPEC §21 property 32): the positive control is SIGNIFICANT and its slope ŝ estimates −lucretius = 2
+    p3 = {r["run_id"].split("-pipeline-")[0]: r for r in _main_p3_rows(workspace)}
+    assert p3["demo_lane_vs_poisson"]["p3_verdict_calibrated"] == SIGNIFICANT
+    assert p3["demo_real_vs_poisson"]["p3_verdict_calibrated"] == NOT_SIGNIFICANT
+    assert abs(p3["demo_lane_vs_poisson"]["p3_slope"] - 2.0) <= 0.2
+    assert "demo_lane_vs_poisson  P3 (cal.): SIGNIFICANT" in out
     folders = [Path(line.split(": ", 1)[1]) for line in out.splitlines() if line.strip().startswith("plots of ")]
     assert len(folders) == 2
     for folder in folders:
         assert (folder / "spectrum_a_vs_b.png").is_file() and (folder / "heatmap_a.png").is_file()
         assert (folder / "p2_concentration.png").is_file() and (folder / "timescales_b.png").is_file()
     assert list(folders[0].glob("lanecount_*.png")) and not list(folders[1].glob("lanecount_*.png"))
+    assert all(len(list(folder.glob("p3_*.png"))) == 1 for folder in folders)
     tables = workspace.root / "results" / "tables"
     assert (tables / "p1a.tex").is_file() and (tables / "p1a.md").is_file() and (tables / "p2.csv").is_file()
     sections = (tables / "p1a.md").read_text()
@@ -174,6 +224,13 @@ def test_quickstart_detects_the_positive_control_only(quickstart: tuple[Workspac
     for folder in folders:
         assert (folder / "index.html").is_file() and f"{folder.name}/index.html" in page
     assert 'href="tables/p1a.tex"' in page
+
+
+def _main_p3_rows(workspace: Workspace) -> list[sqlite3.Row]:
+    with sqlite3.connect(workspace.catalog_path) as connection:
+        connection.row_factory = sqlite3.Row
+        return connection.execute("SELECT t.* FROM test_results t JOIN runs r ON r.run_id = t.run_id "
+                                  "WHERE r.kind = 'pipeline' AND t.metric = 'p3'").fetchall()
 
 
 DIGEST_FILE = Path(__file__).parent / "data" / "quickstart_digest.json"
@@ -206,7 +263,9 @@ def test_quickstart_outputs_match_the_recorded_digest(quickstart: tuple[Workspac
     (issue 11), and re-recorded only for a deliberate change of science outputs (``python
     tests/test_calibration.py``, see the end of this file).
 
-    Re-recordings: issue 12, the exact bootstrap of SPEC §11.3 rev 2. Only test_results changed, and
+    Re-recordings: issue 13, P3 (SPEC §11.9): each run gained its ``p3`` row and null_summaries their
+    ``p3`` column; without those the digest of both tables was unchanged (checked before re-recording).
+    Issue 12, the exact bootstrap of SPEC §11.3 rev 2. Only test_results changed, and
     only in P1b/P1c columns: p1b_ci_low and p1b_ci_high in all 294 rows, p1c_ci_low and p1c_ci_high in
     289 (1166 values), and p1b_verdict in 4 baseline rows of the negative control (intervals that
     touched 0; the rev-1 intervals came from 200 resamples). No other verdict, no calibrated verdict,
@@ -245,6 +304,29 @@ def test_positive_control_with_100_baseline_runs(quickstart: tuple[Workspace, st
         assert row["baseline_runs"] == 100
         assert row["p1a_verdict_calibrated"] == SIGNIFICANT, (
             metric, row["p1a_p_calibrated"], row["p1a_exceedances"], row["p1a_expected"])
+
+
+@pytest.mark.slow
+def test_p3_slope_follows_lucretius(quickstart: tuple[Workspace, str]) -> None:
+    """SPEC §21 property 32: ŝ estimates −lucretius within 10 %, here for the quickstart's lanesheet with
+    lucretius −1.2 instead of −2 (the −2 case is the quickstart's positive control above). Last in the
+    file: the dataset it generates would change the digest of the quickstart's event files."""
+    from lightlane.analysis import analyze_events
+    from lightlane.datasets.registered import read_dataset
+    from lightlane.datasets.synthetic import generate_dataset
+    from lightlane.metadata import GenerationParameters
+
+    workspace, _ = quickstart
+    lane = workspace.load(GenerationParameters, "demo_lane")
+    shallow = dataclasses.replace(lane, id="lane_lucretius_12",
+                                  model=dataclasses.replace(lane.model, lucretius_per_nm=-1.2))
+    with workspace.lock():
+        workspace.save(shallow)
+        dataset = generate_dataset(workspace, shallow.id, "quick", seed=5).dataset
+    processing = workspace.load(ProcessingParameters, "quick")
+    analysis = analyze_events(read_dataset(workspace, dataset.id), processing, 1, dataset_id=dataset.id, p3=True)
+    assert analysis.p3 is not None and abs(analysis.p3.slope - 1.2) <= 0.12, analysis.p3.slope
+    assert analysis.p3.stat > 10.0
 
 
 if __name__ == "__main__":
