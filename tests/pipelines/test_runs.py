@@ -230,3 +230,25 @@ def test_processing_changed_since_the_baseline(workspace: Workspace, small_pipel
     assert "lightlane baseline src_null --runs 100" in err
     assert "Processing 'small' changed since the baseline: its 2 baseline run(s)" in err
     assert _state(workspace) == before
+
+
+def test_baselines_made_before_p3_are_refused_then_topped_up(workspace: Workspace, small_pipeline) -> None:
+    """SPEC §11.9: baseline runs without P3's S_r (made before P3) make `run` fail with the command that
+    tops them up; `baseline` runs exactly those again, and their other results stay as they were."""
+    small_pipeline(workspace)
+    ensure_baseline(workspace, "src_null", 3)
+    kept = _rows(workspace, "SELECT * FROM test_results WHERE metric != 'p3' ORDER BY run_id, metric")
+    with sqlite3.connect(workspace.catalog_path) as connection:  # what a pre-P3 catalog holds
+        connection.execute("DELETE FROM test_results WHERE metric = 'p3'")
+        connection.execute("UPDATE null_summaries SET p3 = NULL")
+    with pytest.raises(PrerequisiteError, match=r"3 of its 3 baseline runs were made before the P3 test.*"
+                                                r"`lightlane baseline src_null --runs 3`"):
+        execute_run(workspace, "src_null")
+    assert _rows(workspace, "SELECT * FROM runs WHERE kind = 'pipeline'") == []  # nothing written
+    again = ensure_baseline(workspace, "src_null", 3)
+    assert len(again) == 3
+    assert _rows(workspace, "SELECT * FROM test_results WHERE metric != 'p3' ORDER BY run_id, metric") == kept
+    assert all(r["p3"] is not None for r in _rows(workspace, "SELECT p3 FROM null_summaries"))
+    outcome = execute_run(workspace, "src_null")
+    (p3,) = [row for row in outcome.rows if row["metric"] == "p3"]
+    assert p3["baseline_runs"] == 3 and p3["p3_verdict_calibrated"] in VERDICTS
