@@ -168,6 +168,8 @@ def test_run_page_escapes_text_needs_no_script_and_shows_p3_only_when_stored(tmp
     text = render_run_page(_page(p3=p3, figures=()))
     assert 'id="p3"' in text and "p3_stat" in text and 'src="p3_r.png"' in text
     assert "No figures were drawn" in text
+    (tmp_path / "index.html").write_text(text)
+    assert parse(tmp_path / "index.html").verdict_rows == ["vea", "P3"]  # P3 is a row of the verdict table too
 
 
 def test_workspace_page_marks_runs_without_a_page() -> None:
@@ -285,11 +287,12 @@ def test_run_writes_its_page_and_the_workspace_page(reported: Workspace) -> None
     run_page, workspace_page = _pages(reported)
     run = _run(reported)
     page = parse(run_page)
-    assert page.verdict_rows == list(METRICS)
+    assert page.verdict_rows == [*METRICS, "P3"]  # one row per test metric plus P3 (property 33)
     folder = run_page.parent
     pngs = sorted(p.name for p in folder.glob("*.png"))
     assert len(pngs) >= 4 and sorted(page.images) == pngs  # every figure of the folder, inline
-    assert page.images[:4] == ["spectrum_a_vs_b.png", "counts_hist_wavelength.png", "heatmap_a.png", "heatmap_b.png"]
+    assert page.images[0].startswith("p3_")  # in the P3 section, above the figures
+    assert page.images[1:5] == ["spectrum_a_vs_b.png", "counts_hist_wavelength.png", "heatmap_a.png", "heatmap_b.png"]
     assert page.scripts == 0 and page.external == []
     for link in page.links:
         assert "://" not in link and (folder / link).resolve().is_file(), link
@@ -346,7 +349,7 @@ def test_report_command_rewrites_the_pages_without_recomputing(reported: Workspa
     assert not workspace.run_folder("src_null", baseline).exists()  # --all: runs with figures only
     assert main(["--workspace", root, "--quiet", "report", baseline]) == 0
     baseline_page = parse(workspace.run_folder("src_null", baseline) / "index.html")
-    assert baseline_page.verdict_rows == list(METRICS) and baseline_page.images == []
+    assert baseline_page.verdict_rows == [*METRICS, "P3"] and baseline_page.images == []
 
     # unknown runs and slips: one line, exit 3, nothing written
     for argv, needle in ((["report", "nope"], "run 'nope': no such run"), (["report", baseline, "--all"], "--all")):
@@ -389,7 +392,7 @@ def test_pages_in_headless_chromium(reported: Workspace) -> None:
     assert len(run["images"]) == len(list(run_page.parent.glob("*.png"))) >= 4
     for image in run["images"]:
         assert image["complete"] and image["width"] > 0 and image["height"] > 0, image
-    assert run["rows"] == list(METRICS)  # one row per test metric
+    assert run["rows"] == [*METRICS, "P3"]  # one row per test metric plus P3 (SPEC §21 property 33)
     assert run["scripts"] == 0 and overview["scripts"] == 0
     assert overview["ready"] == "complete" and overview["pipelines"] == 1
     assert all(image["width"] > 0 for image in overview["images"])

@@ -293,9 +293,18 @@ def _p3(rows: Sequence[Mapping[str, Any]], figures: tuple[FigureRef, ...]) -> P3
     if not found:
         return None
     row = found[0]
-    values = tuple(Fact(key, _value_text(value)) for key, value in row.items()
-                   if key.startswith("p3_") and key != "p3_verdict_calibrated" and value is not None)
-    return P3Result(verdict_cell(row, "p3_verdict_calibrated", "p3_p_calibrated"), values, figures)
+    values = tuple(Fact(label, _value_text(row.get(key))) for key, label in _P3_FACTS if row.get(key) is not None)
+    summary = ("not computed" if row.get("p3_stat") is None else
+               f"S_max − 2 = {_value_text(row['p3_stat'])} at slope ŝ = {_value_text(row['p3_slope'])} per nm")
+    return P3Result(verdict_cell(row, "p3_verdict_calibrated", "p3_p_calibrated"), values, figures,
+                    summary=summary, n_a=row.get("n_a"), n_b=row.get("n_b"),
+                    baseline_runs=row.get("baseline_runs"), notes=row.get("notes") or "")
+
+
+_P3_FACTS = (("p3_stat", "S_max − 2 (largest mean Leahy power of the stack, minus the Poisson 2)"),
+             ("p3_slope", "slope ŝ (ln Hz per nm; estimates −lucretius)"),
+             ("p3_intercept", "intercept ĉ (ln f at λ = 0, ln Hz)"),
+             ("p3_p_calibrated", "calibrated p-value"), ("baseline_runs", "baseline runs R"))
 
 
 def _value_text(value: Any) -> str:
