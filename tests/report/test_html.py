@@ -304,7 +304,7 @@ def test_run_writes_its_page_and_the_workspace_page(reported: Workspace) -> None
                   run["a_dataset"], run["b_dataset"], command, run["code_version"]):
         assert f"<code>{value}</code>" in text, value
     assert re.search(r"baseline set size R</th><td>2</td>", text)
-    assert "P3" not in text
+    assert "P3 · lanesheet spectral-timing test" in text and "S_max − 2 = " in text  # P3 is stored for every run
     for path in (run_page, workspace_page):
         assert str(reported.root) not in path.read_text()  # nothing absolute: the folder can move
 
