@@ -311,7 +311,7 @@ def test_run_writes_its_page_and_the_workspace_page(reported: Workspace) -> None
     overview = parse(workspace_page)
     assert f"pipelines/src_null/run-{run['run_id']}/index.html" in overview.links
     tables = [link for link in overview.links if link.startswith("tables/")]
-    assert sorted(tables) == sorted(f"tables/{t}.{f}" for t in ("p1a", "p1bc", "p1d", "p1e", "p2")
+    assert sorted(tables) == sorted(f"tables/{t}.{f}" for t in ("p1a", "p1bc", "p1d", "p1e", "p2", "p3")
                                     for f in ("tex", "csv", "md"))
     for link in overview.links:
         assert (workspace_page.parent / link).is_file(), link
