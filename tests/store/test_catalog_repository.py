@@ -23,7 +23,8 @@ _SQL = re.compile(
     re.DOTALL,
 )
 _EXECUTE = {"execute", "executemany", "executescript"}
-_TABLES = {"datasets", "runs", "test_results", "null_summaries", "studies", "trials"}
+_TABLES = {"datasets", "runs", "test_results", "null_summaries", "studies", "trials", "run_commands",
+           "sensitivity_studies", "sensitivity_units", "sensitivity_nulls", "sensitivity"}
 
 
 def _modules_outside_store() -> list[Path]:

@@ -22,11 +22,12 @@ def test_init_creates_layout_catalog_and_defaults(workspace: Workspace) -> None:
         assert (workspace.root / folder).is_dir(), folder
     assert workspace.ids(ProcessingParameters) == ["default"]
     with sqlite3.connect(workspace.catalog_path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         columns = {row[1] for row in connection.execute("PRAGMA table_info(test_results)")}
-    assert tables == {"datasets", "runs", "test_results", "null_summaries", "studies", "trials", "run_commands"}
+    assert tables == {"datasets", "runs", "test_results", "null_summaries", "studies", "trials", "run_commands",
+                      "sensitivity_studies", "sensitivity_units", "sensitivity_nulls", "sensitivity"}
     assert {name for name, _ in TEST_RESULT_COLUMNS} <= columns and len(TEST_RESULT_COLUMNS) == 56 + 5  # SPEC §11.7 and P3's §11.9
 
 
@@ -40,8 +41,9 @@ def test_init_keeps_edits_unless_forced(workspace: Workspace) -> None:
 
 
 def test_an_old_catalog_is_migrated_keeping_every_value(tmp_path) -> None:
-    """Migrations 2 (``run_commands``) and 3 (P3 columns) only add: a version-1 catalog keeps its rows,
-    its runs have no command and its results and null summaries no P3 value."""
+    """Migrations 2 (``run_commands``), 3 (P3 columns) and 4 (sensitivity tables) only add: a version-1
+    catalog keeps its rows, its runs have no command, its results and null summaries no P3 value, and it
+    has no sensitivity study."""
     from lightlane.store.catalog import MIGRATIONS, command_line, recording_command
 
     path = tmp_path / "old.sqlite"
@@ -53,7 +55,9 @@ def test_an_old_catalog_is_migrated_keeping_every_value(tmp_path) -> None:
         connection.execute("INSERT INTO null_summaries (run_id, metric, q, code_version) VALUES ('r1', 'vea', 0.5, '0.0.1')")
         before = {t: connection.execute(f"SELECT * FROM {t}").fetchall() for t in ("runs", "datasets")}
     with Catalog.open(path) as catalog:
-        assert catalog.user_version == 3
+        assert catalog.user_version == 4
+        assert catalog.sensitivity_study_row("s") is None and catalog.sensitivity_units("s") == []
+        assert catalog.sensitivity_null_rows("s") == [] and catalog.sensitivity_rows("s") == []
         result = dict(catalog.test_result_rows("r1")[0])
         assert result["n_a"] == 7 and result["p3_stat"] is None and result["p3_verdict_calibrated"] is None
         assert [tuple(r) for r in catalog.connection.execute("SELECT q, p3 FROM null_summaries")] == [(0.5, None)]

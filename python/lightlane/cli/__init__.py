@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("lightlane.cli.generate", "generate a synthetic lanesheet dataset from a generation"),
     "replicate": ("lightlane.cli.replicate", "generate a mimic of a dataset (its spectrum, time span and GTIs)"),
     "search": ("lightlane.cli.search", "search generation parameters that mimic a target (resumable study)"),
+    "sensitivity": ("lightlane.cli.sensitivity", "power of the tests on mimics of a target as a lanesheet parameter varies"),
     "analyze": ("lightlane.cli.analyze", "analyse one dataset: binning, chunk metrics, spectrum, plots"),
     "pipeline": ("lightlane.cli.pipeline", "create pipelines: `pipeline create ...`, `pipeline default ...`"),
     "run": ("lightlane.cli.run", "run pipelines: A and B, analyses, calibrated tests"),

@@ -21,7 +21,8 @@ from ..metadata.schema import Context, from_json, to_json
 from ..metadata.values import MAX_SEED
 from ..store.workspace import embedded_defaults
 
-__all__ = ["LanesheetBins", "generation_band", "lanesheet_bins", "simulate", "lanecount_trace", "path_spec"]
+__all__ = ["LanesheetBins", "generation_band", "lanesheet_bins", "mean_lanecount_at", "simulate", "lanecount_trace",
+           "path_spec"]
 
 
 def _validated(generation: GenerationParameters) -> GenerationParameters:
@@ -89,6 +90,19 @@ def lanesheet_bins(generation: GenerationParameters, band: Band) -> LanesheetBin
         band=band, lo_nm=edges[:-1].copy(), hi_nm=edges[1:].copy(), centre_nm=centres, spacing=spacing,
         mean_lanecount=mean, flux_per_s=flux, isotropic=mean > generation.n_iso, receiving_radius=radius, speed=speed,
     )
+
+
+def mean_lanecount_at(generation: GenerationParameters, wavelength_nm: float) -> float:
+    """N̄ = 2π r_e²/(√3 g(λ)²) of the lattice at one wavelength (SPEC §7.1), e.g. a band centre.
+
+    Examples
+    --------
+    >>> round(mean_lanecount_at(sparse_generation, 0.55), 3)  # doctest: +SKIP
+    0.838
+    """
+    kind, first, second, radius, _ = _model_terms(generation)
+    spacing = _core.lattice_spacing(kind, first, second, np.array([float(wavelength_nm)]))
+    return float(_core.mean_lanecount(spacing, radius)[0])
 
 
 def path_spec(generation: GenerationParameters, band: Band) -> _core.PathSpec:

@@ -13,6 +13,11 @@ row changes; runs recorded before it (or outside the CLI) simply have no row.
 Migration 3 adds P3 (SPEC §11.9): the ``p3_*`` columns of ``test_results`` (filled in a run's
 row with metric ``p3``) and ``null_summaries.p3``, a baseline run's S_r, stored in every
 metric row of the run. Rows recorded before it read NULL there.
+
+Migration 4 adds the sensitivity studies (SPEC §23): ``sensitivity_studies`` (the definition a
+resumed study must repeat), ``sensitivity_units`` (one row per baseline or replicate unit, its
+status and, once done, its calibrated verdicts), ``sensitivity_nulls`` (a baseline unit's null
+summaries, the columns of ``null_summaries``) and ``sensitivity`` (power per value and test).
 """
 
 from __future__ import annotations
@@ -111,7 +116,38 @@ _MIGRATION_3 = ";".join(
     + ["ALTER TABLE null_summaries ADD COLUMN p3 REAL"]
 )
 
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3)
+_MIGRATION_4 = """
+CREATE TABLE sensitivity_studies (
+    study_id TEXT PRIMARY KEY, target_dataset TEXT NOT NULL, processing_id TEXT NOT NULL,
+    processing_hash TEXT NOT NULL, generation TEXT NOT NULL, parameter TEXT NOT NULL, values_json TEXT NOT NULL,
+    replicates INTEGER NOT NULL, baseline_runs INTEGER NOT NULL, seed INTEGER NOT NULL,
+    definition_json TEXT NOT NULL, created_at TEXT NOT NULL, code_version TEXT NOT NULL
+);
+CREATE TABLE sensitivity_units (
+    study_id TEXT NOT NULL REFERENCES sensitivity_studies (study_id),
+    kind TEXT NOT NULL CHECK (kind IN ('baseline', 'replicate')), value_index INTEGER NOT NULL,
+    replicate INTEGER NOT NULL, seed INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+    n_a INTEGER, n_b INTEGER, tests_json TEXT, p3 REAL, error TEXT, started_at TEXT NOT NULL, finished_at TEXT,
+    code_version TEXT NOT NULL,
+    PRIMARY KEY (study_id, kind, value_index, replicate)
+);
+CREATE TABLE sensitivity_nulls (
+    study_id TEXT NOT NULL REFERENCES sensitivity_studies (study_id), baseline_index INTEGER NOT NULL,
+    metric TEXT NOT NULL, n INTEGER, q REAL, mean REAL, median REAL, neg_pos_ratio REAL, p2_slope REAL,
+    p2_se REAL, tail BLOB, tail_min REAL, code_version TEXT NOT NULL,
+    PRIMARY KEY (study_id, baseline_index, metric)
+);
+CREATE TABLE sensitivity (
+    study_id TEXT NOT NULL REFERENCES sensitivity_studies (study_id), value_index INTEGER NOT NULL,
+    test TEXT NOT NULL, value REAL NOT NULL, mean_lanecount REAL, detections INTEGER NOT NULL,
+    replicates INTEGER NOT NULL, power REAL NOT NULL, ci_low REAL NOT NULL, ci_high REAL NOT NULL,
+    code_version TEXT NOT NULL,
+    PRIMARY KEY (study_id, value_index, test)
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -525,3 +561,50 @@ class Catalog:
         return self.connection.execute(
             "SELECT trial_index, params_json, objective FROM trials WHERE study_id = ? AND status = 'done' "
             "ORDER BY trial_index", (study_id,)).fetchall()
+
+    # ------------------------------------------------------------------------------- sensitivity (migration 4)
+
+    def sensitivity_study_row(self, study_id: str) -> sqlite3.Row | None:
+        """The sensitivity study's definition row (what a resumed study must repeat), or None."""
+        return self.connection.execute("SELECT * FROM sensitivity_studies WHERE study_id = ?",
+                                       (study_id,)).fetchone()
+
+    def insert_sensitivity_study(self, cursor: sqlite3.Cursor, row: Mapping[str, Any]) -> None:
+        """Create the study's row (once: it fixes the definition of every resume)."""
+        self.insert(cursor, "sensitivity_studies", row)
+
+    def replace_sensitivity_unit(self, cursor: sqlite3.Cursor, row: Mapping[str, Any]) -> None:
+        """Write a unit's row (running, then done/failed), replacing the previous state of the same unit."""
+        self.insert(cursor, "sensitivity_units", row, replace=True)
+
+    def sensitivity_units(self, study_id: str) -> list[sqlite3.Row]:
+        """Every unit row of the study (any status), by kind, value index and replicate."""
+        return self.connection.execute(
+            "SELECT * FROM sensitivity_units WHERE study_id = ? ORDER BY kind, value_index, replicate",
+            (study_id,)).fetchall()
+
+    def replace_sensitivity_nulls(self, cursor: sqlite3.Cursor, study_id: str, baseline_index: int,
+                                  rows: Iterable[Mapping[str, Any]]) -> None:
+        """Store a baseline unit's null summaries (``null_summaries`` rows without ``run_id``)."""
+        for row in rows:
+            values = {k: v for k, v in row.items() if k != "run_id"}
+            self.insert(cursor, "sensitivity_nulls",
+                        {"study_id": study_id, "baseline_index": int(baseline_index), **values}, replace=True)
+
+    def sensitivity_null_rows(self, study_id: str) -> list[sqlite3.Row]:
+        """The null summaries of the study's done baseline units, by baseline index then metric."""
+        return self.connection.execute(
+            "SELECT s.* FROM sensitivity_nulls AS s JOIN sensitivity_units AS u ON u.study_id = s.study_id "
+            "AND u.kind = 'baseline' AND u.replicate = s.baseline_index AND u.status = 'done' "
+            "WHERE s.study_id = ? ORDER BY s.baseline_index, s.metric", (study_id,)).fetchall()
+
+    def replace_sensitivity(self, cursor: sqlite3.Cursor, study_id: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Replace the study's power table by ``rows`` (one per value and test)."""
+        cursor.execute("DELETE FROM sensitivity WHERE study_id = ?", (study_id,))
+        for row in rows:
+            self.insert(cursor, "sensitivity", {"study_id": study_id, **row})
+
+    def sensitivity_rows(self, study_id: str) -> list[sqlite3.Row]:
+        """The study's power table, by value index then test."""
+        return self.connection.execute("SELECT * FROM sensitivity WHERE study_id = ? ORDER BY value_index, test",
+                                       (study_id,)).fetchall()
