@@ -10,7 +10,6 @@ import sqlite3
 import numpy as np
 import pytest
 
-import lightlane.stats
 from lightlane import Workspace, _core
 from lightlane.cli import main as cli
 from lightlane.datasets.synthetic import generate_dataset
@@ -57,8 +56,8 @@ def _power(workspace: Workspace, study_id: str) -> list[tuple]:
 def _units(workspace: Workspace, study_id: str) -> list[tuple]:
     with Catalog.open(workspace.catalog_path) as catalog:
         rows = catalog.sensitivity_units(study_id)
-    return [(r["kind"], r["value_index"], r["replicate"], r["seed"], r["status"], r["n_a"], r["n_b"], r["tests_json"],
-             r["p3"]) for r in rows]
+    return [(r["kind"], r["value_index"], r["replicate"], r["seed"], r["status"], r["n_a"], r["n_b"], r["tests_json"])
+            for r in rows]
 
 
 def _run(workspace: Workspace, study: sens.SensitivityStudy, execution: Execution = Execution()) -> tuple[int, int]:
@@ -175,9 +174,9 @@ def test_a_study_runs_its_units_and_writes_power_tables_and_figure(workspace: Wo
                                                                            for m in ("oec", "vea", "vesa")]
     with workspace.lock():
         outputs = write_outputs(workspace, study)
-    # every calibrated test of the pipelines' rows, P1e not for the unsigned oec, no P3 without its kernel
+    # every calibrated test of the pipelines' rows, P1e not for the unsigned oec, and P3
     expected = {f"{t}:{m}" for t in ("p1a", "p1b", "p1c", "p2") for m in ("vea", "vesa", "oec")}
-    assert set(outputs.tests) == expected | {"p1e:vea", "p1e:vesa"}
+    assert set(outputs.tests) == expected | {"p1e:vea", "p1e:vesa", "p3"}
     assert outputs.tests[:3] == ("p1a:vea", "p1a:vesa", "p1a:oec")
     rows = _power(workspace, "s")
     assert len(rows) == 2 * len(outputs.tests)
@@ -232,29 +231,20 @@ def test_an_interrupted_study_resumes_to_the_uninterrupted_result(workspace: Wor
     with workspace.lock():
         write_outputs(workspace, again)
     assert _power(workspace, "split") == _power(workspace, "whole")
-    assert [u[:8] for u in _units(workspace, "split")] == [u[:8] for u in _units(workspace, "whole")]
+    assert _units(workspace, "split") == _units(workspace, "whole")
     assert _run(workspace, again) == (0, 0)  # finished: nothing is recomputed
 
 
-def test_the_p3_kernel_is_picked_up_when_the_build_has_it(workspace: Workspace, monkeypatch) -> None:
-    """With a P3 kernel (a fake one here), baselines store S_r, replicates get a `p3` row and the study a
-    test `p3`: nothing in the study names the P3 columns."""
-
-    @dataclasses.dataclass(frozen=True)
-    class Fake:
-        stat: float
-
-    def fake_p3(time_s, wbin, band, gti, dt_s, **settings):  # the excess variance of 100 s counts
-        counts = np.histogram(time_s[wbin < band.bins], bins=np.arange(gti[0, 0], gti[-1, 1] + 100.0, 100.0))[0]
-        return Fake(float(counts.var() / max(counts.mean(), 1e-9) - 1.0))
-
-    monkeypatch.setattr(lightlane.stats, "p3_statistic", fake_p3, raising=False)
+def test_p3_is_a_test_of_the_study(workspace: Workspace) -> None:
+    """Baselines store their B's S_r with their null summaries, replicates get a `p3` row and the study a
+    test `p3`, after the P1a tests (SPEC §11.9, §23)."""
     target = _setup(workspace)
     study = _open(workspace, "p3", target, vary="r_e_lu=0.3", replicates=3, baseline_runs=4)
     _run(workspace, study)
-    units = _units(workspace, "p3")
-    assert all(u[8] is not None for u in units if u[0] == "baseline")
-    assert all('"p3"' in u[7] for u in units if u[0] == "replicate")
+    with Catalog.open(workspace.catalog_path) as catalog:
+        nulls = catalog.sensitivity_null_rows("p3")
+    assert nulls and all(row["p3"] is not None for row in nulls)
+    assert all('"p3"' in u[7] for u in _units(workspace, "p3") if u[0] == "replicate")
     with workspace.lock():
         outputs = write_outputs(workspace, study)
     assert "p3" in outputs.tests and outputs.tests.index("p3") == 3  # after the P1a tests, before the others

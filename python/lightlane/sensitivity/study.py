@@ -30,25 +30,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from .. import _core, stats
+from .. import _core
 from ..analysis.dataset_analysis import analyze_events
 from ..datasets.registered import read_dataset
 from ..datasets.synthetic import fit_dataset, new_seed
 from ..events.calibrations import get_calibration
 from ..events.event_list import EventList
-from ..events.selection import selected_bins
 from ..exceptions import DataError, MetadataError
 from ..lanesheet.simulation import generation_band, mean_lanecount_at, simulate
 from ..metadata import DatasetMeta, GenerationParameters, GenerationTime, ProcessingParameters, is_valid_id, to_json
 from ..metadata.schema import Context, from_json
 from ..metadata.values import MAX_SEED
-from ..pipelines.results import null_summaries, result_rows
+from ..pipelines.results import null_summaries, p3_row, result_rows
 from ..pipelines.tasks.nulls import poissonize
 from ..pipelines.tasks.seeds import OP_GENERATE_DITHER, sub_seed, task_seed
 from ..scale import Execution, run_units
@@ -61,7 +60,7 @@ from .power import unit_tests
 
 __all__ = [
     "BASELINE_INDEX", "Vary", "SensitivityStudy", "UnitPlan", "UnitResult", "parse_vary", "variable_parameters",
-    "min_baseline_runs", "default_baseline_runs", "with_value", "open_study", "unit_seed", "plan_units", "compute_unit", "p3_statistic_of",
+    "min_baseline_runs", "default_baseline_runs", "with_value", "open_study", "unit_seed", "plan_units", "compute_unit",
     "run_study",
 ]
 
@@ -314,44 +313,16 @@ class UnitPlan:
 
 @dataclass(frozen=True)
 class UnitResult:
-    """What a worker returns: event counts, a replicate's tests, a baseline's null summaries and P3 S_r."""
+    """What a worker returns: event counts, a replicate's tests, a baseline's null summaries (with P3's S_r)."""
 
     n_a: int | None
     n_b: int
     tests: Mapping[str, tuple[str, float | None]] = field(default_factory=dict)
     nulls: Mapping[str, NullSummary] = field(default_factory=dict)
-    p3: float | None = None
-
-
-def p3_statistic_of(events: EventList, processing: ProcessingParameters) -> float | None:
-    """P3's S_max (SPEC §11.9) of the selected events, or None in a build without the P3 kernel.
-
-    The one place the study touches P3: A's and every baseline's statistic come from here (same
-    settings, so S_A and S_r compare), and a ``p3`` result row is added when the pipelines' rows
-    do not already hold one. ``p3_*`` processing settings are used when the processing has them.
-    """
-    kernel = getattr(stats, "p3_statistic", None)
-    if kernel is None:
-        return None
-    settings = {name: getattr(processing, f"p3_{name}") for name in ("log_bins", "slope_min", "slope_max")
-                if hasattr(processing, f"p3_{name}")}
-    wbin = selected_bins(events.events, processing, events.coordinates)
-    dt = getattr(processing, "p3_dt_s", None) or 1.0
-    result = kernel(events.events["time"].to_numpy(), wbin, processing.band, events.gti, dt, **settings)
-    return float(result.stat)
-
-
-def _p3_row(run_id: str, s_a: float | None, s_r: Sequence[float], alpha: float) -> dict[str, Any]:
-    """The ``p3`` result row of a replicate: S_A ranked among the baselines' S_r (SPEC §11.9 step 5)."""
-    row: dict[str, Any] = {"run_id": run_id, "metric": "p3", "p3_stat": s_a}
-    if s_a is None or not math.isfinite(s_a) or not s_r:
-        return {**row, "p3_verdict_calibrated": stats.UNDEFINED}
-    p = stats.calibrated_p(s_a, s_r, "ge")
-    return {**row, "p3_p_calibrated": p, "p3_verdict_calibrated": stats.calibrated_verdict(p, len(s_r), alpha, True)}
 
 
 _TARGETS: dict[tuple[str, str, str], EventList] = {}
-_BASELINES: dict[tuple[str, str, int, int], tuple[dict[str, list[NullSummary]], list[float]]] = {}
+_BASELINES: dict[tuple[str, str, int, int], dict[str, list[NullSummary]]] = {}
 
 
 def _target_events(workspace: Workspace, target: str, processing: ProcessingParameters) -> EventList:
@@ -364,8 +335,8 @@ def _target_events(workspace: Workspace, target: str, processing: ProcessingPara
     return _TARGETS[key]
 
 
-def _baseline_set(plan: UnitPlan) -> tuple[dict[str, list[NullSummary]], list[float]]:
-    """metric → the R baselines' null summaries, and their P3 S_r; read once per worker process."""
+def _baseline_set(plan: UnitPlan) -> dict[str, list[NullSummary]]:
+    """metric → the R baselines' null summaries (each with its P3 S_r); read once per worker process."""
     key = (plan.root, plan.study_id, plan.study_seed, plan.baseline_runs)
     if key not in _BASELINES:
         with Catalog.open(Workspace.at(plan.root).catalog_path) as catalog:
@@ -379,7 +350,7 @@ def _baseline_set(plan: UnitPlan) -> tuple[dict[str, list[NullSummary]], list[fl
             raise DataError(f"sensitivity study {plan.study_id!r}: {len(done)} of {plan.baseline_runs} baseline "
                             f"runs are recorded; run the study again")
         _BASELINES.clear()
-        _BASELINES[key] = summaries, [float(u["p3"]) for u in done if u["p3"] is not None]
+        _BASELINES[key] = summaries
     return _BASELINES[key]
 
 
@@ -403,23 +374,23 @@ def compute_unit(plan: UnitPlan) -> UnitResult:
     processing = plan.processing
     b_seed = task_seed(plan.seed, 1, 0)  # a pipeline's first B task (b_input = "a")
 
-    def analyse(events: EventList, side: str) -> Any:
+    def analyse(events: EventList, side: str, *, p3: bool) -> Any:
         name = f"{plan.label}-{side}"  # never cached: no cache_root, and no events hash to compute
-        return analyze_events(events, processing, plan.seed, dataset_id=name, events_hash=f"sensitivity:{name}")
+        return analyze_events(events, processing, plan.seed, dataset_id=name, events_hash=f"sensitivity:{name}",
+                              p3=p3)
 
-    if plan.kind == "baseline":
-        b_events = poissonize(_target_events(workspace, plan.target, processing), b_seed)
-        b = analyse(b_events, "b")
-        return UnitResult(None, b.n_selected, nulls=null_summaries(processing, b.chunks),
-                          p3=p3_statistic_of(b_events, processing))
+    if plan.kind == "baseline":  # B's P3 is its S_r, as in a pipeline's baseline run
+        b = analyse(poissonize(_target_events(workspace, plan.target, processing), b_seed), "b", p3=True)
+        return UnitResult(None, b.n_selected, nulls=null_summaries(processing, b.chunks,
+                                                                   b.p3.stat if b.p3 else None))
     assert plan.generation is not None
-    summaries, p3_nulls = _baseline_set(plan)
+    summaries = _baseline_set(plan)
     a_events = _mimic(plan.generation, processing)
-    a, b = analyse(a_events, "a"), analyse(poissonize(a_events, b_seed), "b")
-    rows = result_rows(plan.label, processing, a.chunks, b.chunks, summaries, n_a=a.n_selected, n_b=b.n_selected)
-    s_a = p3_statistic_of(a_events, processing)
-    if s_a is not None and not any(r["metric"] == "p3" for r in rows):
-        rows.append(_p3_row(plan.label, s_a, p3_nulls, processing.significance_level))
+    a, b = analyse(a_events, "a", p3=True), analyse(poissonize(a_events, b_seed), "b", p3=False)
+    sizes = {"n_a": a.n_selected, "n_b": b.n_selected}
+    rows = result_rows(plan.label, processing, a.chunks, b.chunks, summaries, **sizes)
+    estimate = (a.p3.stat, a.p3.slope, a.p3.intercept_ln_hz) if a.p3 else None
+    rows.append(p3_row(plan.label, processing, estimate, summaries, undefined=a.p3_undefined, **sizes))
     return UnitResult(a.n_selected, b.n_selected, tests=unit_tests(rows))
 
 
@@ -444,7 +415,7 @@ class _Recorder:
 
     def done(self, plan: UnitPlan, result: UnitResult) -> None:
         tests = {test: {"verdict": v, "p_calibrated": p} for test, (v, p) in result.tests.items()}
-        row = self._row(plan, "done", n_a=result.n_a, n_b=result.n_b, p3=result.p3,
+        row = self._row(plan, "done", n_a=result.n_a, n_b=result.n_b,
                         tests_json=_canonical(tests) if plan.kind == "replicate" else None)
         with Catalog.open(self.path) as catalog, catalog.transaction() as cursor:
             catalog.replace_sensitivity_unit(cursor, row)

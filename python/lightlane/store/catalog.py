@@ -128,14 +128,14 @@ CREATE TABLE sensitivity_units (
     kind TEXT NOT NULL CHECK (kind IN ('baseline', 'replicate')), value_index INTEGER NOT NULL,
     replicate INTEGER NOT NULL, seed INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
-    n_a INTEGER, n_b INTEGER, tests_json TEXT, p3 REAL, error TEXT, started_at TEXT NOT NULL, finished_at TEXT,
+    n_a INTEGER, n_b INTEGER, tests_json TEXT, error TEXT, started_at TEXT NOT NULL, finished_at TEXT,
     code_version TEXT NOT NULL,
     PRIMARY KEY (study_id, kind, value_index, replicate)
 );
 CREATE TABLE sensitivity_nulls (
     study_id TEXT NOT NULL REFERENCES sensitivity_studies (study_id), baseline_index INTEGER NOT NULL,
     metric TEXT NOT NULL, n INTEGER, q REAL, mean REAL, median REAL, neg_pos_ratio REAL, p2_slope REAL,
-    p2_se REAL, tail BLOB, tail_min REAL, code_version TEXT NOT NULL,
+    p2_se REAL, tail BLOB, tail_min REAL, p3 REAL, code_version TEXT NOT NULL,
     PRIMARY KEY (study_id, baseline_index, metric)
 );
 CREATE TABLE sensitivity (
