@@ -16,14 +16,14 @@ from typing import Any, Literal
 import numpy as np
 
 from ..stats.p1 import clopper_pearson
-from ..stats.verdicts import NOT_APPLICABLE, SIGNIFICANT
+from ..stats.verdicts import NOT_APPLICABLE, P3_METRIC, SIGNIFICANT
 
 __all__ = ["RUN_TESTS", "TEST_ORDER", "unit_tests", "ordering_key", "detection_power", "power_rows",
            "DetectionLimit", "detection_limit", "default_plotted"]
 
 #: Tests stored once per run, in a ``test_results`` row whose metric is the test's own name (P3,
 #: SPEC §11.9); their columns in the other rows are ignored.
-RUN_TESTS: tuple[str, ...] = ("p3",)
+RUN_TESTS: tuple[str, ...] = (P3_METRIC,)
 #: The order tests are listed in: P1a and P3 lead (they are plotted), then the others.
 TEST_ORDER: tuple[str, ...] = ("p1a", "p3", "p1b", "p1c", "p1e", "p2")
 _SUFFIX = "_verdict_calibrated"
