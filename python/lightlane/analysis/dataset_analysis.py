@@ -102,7 +102,8 @@ def analyze_events(
         events.events["time"].to_numpy(), wbin, processing.band, widths, analysis_seed,
         events.tstart_s, events.tstop_s, gti, processing.min_exposure, processing.chunk_length,
     ))
-    key = cache.chunk_key(events_hash or events.events_hash(), processing, analysis_seed)
+    events_hash = events_hash or events.events_hash()
+    key = cache.chunk_key(events_hash, processing, analysis_seed)
     table = cache.load(key, cache_root) if cache_root is not None else None
     hit = table is not None
     if table is None:
@@ -113,20 +114,35 @@ def analyze_events(
         if cache_root is not None:
             cache.store(key, table, cache_root)
     exposure = float(np.sum(gti[:, 1] - gti[:, 0]))
-    p3_result, p3_undefined = None, None
-    if p3:
-        try:
-            p3_result = p3_statistic(events.events["time"].to_numpy(), wbin, processing.band, gti,
-                                     p3_dt(processing, events), log_bins=processing.p3_log_bins,
-                                     slope_min=processing.p3_slope_min, slope_max=processing.p3_slope_max,
-                                     slope_count=processing.p3_slope_count)
-        except DataError as error:
-            p3_undefined = str(error)
+    p3_result, p3_undefined = _p3_of(events, wbin, processing, events_hash) if p3 else (None, None)
     return Analysis(
         dataset_id=dataset_id, processing=processing, analysis_seed=analysis_seed, n_selected=n_selected, gti=gti,
         exposure_s=exposure, widths_s=widths, binnings=binnings, chunks=table, chunks_key=key.digest,
         cache_hit=hit, selected_counts=per_bin, p3=p3_result, p3_undefined=p3_undefined,
     )
+
+
+#: The last P3 results of this process, by events hash and processing: P3 draws nothing, so a
+#: dataset analysed again (a pipeline's A in each of its baseline runs) has the same result.
+_P3_RESULTS: dict[tuple[str, str], tuple[P3Result | None, str | None]] = {}
+
+
+def _p3_of(events: EventList, wbin: np.ndarray, processing: ProcessingParameters,
+           events_hash: str) -> tuple[P3Result | None, str | None]:
+    """P3 of the selected events (SPEC §11.9), or why it cannot be computed."""
+    key = (events_hash, processing.processing_hash())
+    if key not in _P3_RESULTS:
+        try:
+            found: tuple[P3Result | None, str | None] = (p3_statistic(
+                events.events["time"].to_numpy(), wbin, processing.band, events.gti,
+                p3_dt(processing, events), log_bins=processing.p3_log_bins, slope_min=processing.p3_slope_min,
+                slope_max=processing.p3_slope_max, slope_count=processing.p3_slope_count), None)
+        except DataError as error:
+            found = (None, str(error))
+        while len(_P3_RESULTS) >= 2:
+            del _P3_RESULTS[next(iter(_P3_RESULTS))]
+        _P3_RESULTS[key] = found
+    return _P3_RESULTS[key]
 
 
 def analyze_dataset(workspace: Workspace, dataset_id: str, processing: ProcessingParameters | str,

@@ -375,9 +375,8 @@ def compute_unit(plan: UnitPlan) -> UnitResult:
     b_seed = task_seed(plan.seed, 1, 0)  # a pipeline's first B task (b_input = "a")
 
     def analyse(events: EventList, side: str, *, p3: bool) -> Any:
-        name = f"{plan.label}-{side}"  # never cached: no cache_root, and no events hash to compute
-        return analyze_events(events, processing, plan.seed, dataset_id=name, events_hash=f"sensitivity:{name}",
-                              p3=p3)
+        # never cached (no cache_root); the events hash keys the analysis's P3 memo
+        return analyze_events(events, processing, plan.seed, dataset_id=f"{plan.label}-{side}", p3=p3)
 
     if plan.kind == "baseline":  # B's P3 is its S_r, as in a pipeline's baseline run
         b = analyse(poissonize(_target_events(workspace, plan.target, processing), b_seed), "b", p3=True)

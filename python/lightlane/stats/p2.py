@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from .quantiles import ceil_index
 from .verdicts import CONFIRMED, CONTRAINDICATED, NOT_SIGNIFICANT, SIGNIFICANT, SILENT, TREND, UNDEFINED
@@ -308,7 +308,7 @@ def p2(
         return result
     assert b_a is not None and b_b is not None and se_a is not None and se_b is not None
     z = (b_a - b_b) / math.sqrt(se_a**2 + se_b**2)
-    p_z = float(2.0 * norm.sf(abs(z)))
+    p_z = float(2.0 * ndtr(-abs(z)))  # two-sided normal p-value
     significant = p_z < alpha
     if b_a < 0 and b_a < b_b and significant:
         p2b = CONFIRMED
