@@ -54,8 +54,11 @@ a run are :mod:`.results`; baselines (topping up, leave-one-out recomputation,
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import secrets
+import sys
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -316,6 +319,8 @@ def compute_run(plan: RunPlan) -> ComputedRun:
     processing = workspace.load(ProcessingParameters, pipeline.processing)
     if processing.processing_hash() != plan.processing_hash:
         raise DataError(f"processing '{processing.id}' changed while the run was scheduled; run it again")
+    if plan.plots:
+        _prefetch_drawing()
     widths = width_set(processing)
     source_generation = pipeline.source.generation
     source = (read_dataset(workspace, pipeline.source.dataset) if pipeline.source.dataset is not None
@@ -394,6 +399,13 @@ def run_folder(workspace: Workspace, pipeline_id: str, run_id: str) -> Path:
 def _staging_folder(workspace: Workspace, plan: RunPlan) -> Path:
     """The sibling folder the figures of this attempt are drawn into (SPEC §4.1)."""
     return staged_name(run_folder(workspace, plan.pipeline_id, plan.run_id), plan.staging)
+
+
+def _prefetch_drawing() -> None:
+    """Import the figure modules (matplotlib, about a second) in a thread while the run reads and
+    analyses: those phases run in the Rust core without the GIL, so the import costs the run little."""
+    if "lightlane.report.figures" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("lightlane.report.figures",), daemon=True).start()
 
 
 def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path, a_events: EventList,

@@ -369,8 +369,6 @@ def save_run_plots(
         for side, analysis in (("a", a), ("b", b)):
             figures.add(heatmap_figure(analysis, f"{side.upper()}: " + side_titles[side], heatmaps),
                         folder / f"heatmap_{side}.png")
-        if p3 is not None:
-            figures.add(plot_p3(p3, title="P3 spectral-timing stack · " + side_titles["a"]), folder / f"p3_{run_id}.png")
         if metrics:
             panels = PanelFigure()
             for side in ("a", "b"):
@@ -397,6 +395,8 @@ def save_run_plots(
             figures.add(plot_p2_concentration(centres, p2_panels, labels=labels,
                                               title="P2 concentration of the top chunks · " + title, reuse=panels),
                         folder / "p2_concentration.png")
+        if p3 is not None:
+            figures.add(plot_p3(p3, title="P3 spectral-timing stack · " + side_titles["a"]), folder / f"p3_{run_id}.png")
         for name, generation in lanecounts.items():
             figure = lanecount_figure(name, generation, processing, run_id)
             if figure is not None:

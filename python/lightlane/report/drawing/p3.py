@@ -64,9 +64,11 @@ def plot_p3(panel: P3Panel, *, title: str) -> Figure:
     top.grid(False)  # no grid over an image
     finite = image[np.isfinite(image)]
     low, high = (float(finite.min()) - 2.0, float(finite.max()) - 2.0) if finite.size else (0.0, 1.0)
-    mesh = top.pcolormesh(_edges(intercepts), _edges(slopes), np.ma.masked_invalid(image - 2.0), cmap=CMAP_LINEAR,
-                          vmin=low, vmax=max(high, low + 1e-12), shading="flat", edgecolors="none",
-                          antialiased=False)
+    x_edges, y_edges = _edges(intercepts), _edges(slopes)
+    # One image rather than a mesh of 251 × ~700 quads: the grid is regular, and it renders in a fraction.
+    mesh = top.imshow(np.ma.masked_invalid(image - 2.0), cmap=CMAP_LINEAR, vmin=low, vmax=max(high, low + 1e-12),
+                      origin="lower", aspect="auto", interpolation="nearest",
+                      extent=(x_edges[0], x_edges[-1], y_edges[0], y_edges[-1]))
     top.plot([panel.intercept_ln_hz], [panel.slope], marker="x", color="white", markersize=9, markeredgewidth=2,
              linestyle="none")
     top.set_xlabel("intercept c: ln f at λ = 0 (ln Hz)")
