@@ -95,7 +95,7 @@ def test_every_table_has_named_methods() -> None:
         "dataset_row", "insert_dataset", "forget_raw_dataset", "mark_datasets_deleted",
         "run_row", "done_run_row", "run_status", "replace_run", "mark_run_failed", "baseline_runs",
         "baseline_elsewhere",
-        "test_result_rows", "test_result_sizes", "max_baseline_runs", "count_stale_results", "results_with_runs",
+        "test_result_rows", "runs_with_result", "max_baseline_runs", "count_stale_results", "results_with_runs",
         "insert_test_result", "delete_test_results", "clear_results",
         "replace_null_summary", "baseline_null_summaries",
         "study_exists", "study_row", "insert_study",

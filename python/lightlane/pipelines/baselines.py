@@ -8,8 +8,8 @@ The caller holds the workspace lock.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -43,24 +43,26 @@ def _cached_table(digest: str | None, workspace: Workspace, what: str) -> pl.Dat
     return table
 
 
-def _retest(catalog: Catalog, workspace: Workspace, processing: ProcessingParameters, run: sqlite3.Row,
-            summaries: Mapping[str, Sequence[NullSummary]],
-            own_b: Mapping[str, NullSummary] | None = None) -> list[dict[str, Any]]:
-    """Recompute one run's tests from its cached chunk tables; replace its rows (one transaction).
+def _retest_rows(workspace: Workspace, processing: ProcessingParameters, run: Mapping[str, Any],
+                 stored: Sequence[Mapping[str, Any]], summaries: Mapping[str, Sequence[NullSummary]],
+                 own_b: Mapping[str, NullSummary] | None = None) -> list[dict[str, Any]]:
+    """One run's tests again from its cached chunk tables and its ``stored`` rows (sizes, A's P3).
     ``own_b``: a baseline run's own null summaries of its B (see :func:`result_rows`)."""
-    run_id = run["run_id"]
+    run_id = str(run["run_id"])
     a_table = _cached_table(run["a_chunks_key"], workspace, f"run {run_id} A")
     b_table = _cached_table(run["b_chunks_key"], workspace, f"run {run_id} B")
-    old = catalog.test_result_sizes(run_id)
-    n_a, n_b = (old[0], old[1]) if old is not None else (None, None)
-    estimate = stored_p3_estimate(catalog.test_result_rows(run_id))  # A's P3 is kept; only its calibration changes
+    n_a, n_b = (stored[0]["n_a"], stored[0]["n_b"]) if stored else (None, None)
+    estimate = stored_p3_estimate(stored)  # A's P3 is kept; only its calibration changes
     rows = result_rows(run_id, processing, a_table, b_table, summaries, n_a=n_a, n_b=n_b, own_b=own_b)
     rows.append(p3_row(run_id, processing, estimate, summaries, n_a=n_a, n_b=n_b))
+    return rows
+
+
+def _replace_rows(catalog: Catalog, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
     with catalog.transaction() as cursor:
         catalog.delete_test_results(cursor, run_id)
         for row in rows:
             catalog.insert_test_result(cursor, row)
-    return rows
 
 
 def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[list[dict[str, Any]]]:
@@ -69,7 +71,9 @@ def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[lis
     For each done baseline run of the pipeline (current processing hash and package
     version), its A and B chunk tables are read from the cache and the tests are
     computed against the baseline set *excluding the run itself*; its
-    ``test_results`` rows are replaced (one transaction per run).
+    ``test_results`` rows are replaced (one transaction per run). The runs are tested two
+    at a time in threads (the sorting and the Rust kernels release the GIL); only this
+    thread writes the catalog, in run order.
 
     Returns
     -------
@@ -87,10 +91,18 @@ def recompute_baseline_tests(workspace: Workspace, pipeline_id: str) -> list[lis
     results = []
     with Catalog.open(workspace.catalog_path) as catalog:
         every = load_baseline_runs(catalog, pipeline.id, p_hash)
-        for run in catalog.baseline_runs(pipeline.id, p_hash, CODE_VERSION):
+        runs = [dict(run) for run in catalog.baseline_runs(pipeline.id, p_hash, CODE_VERSION)]
+        stored = {run["run_id"]: [dict(r) for r in catalog.test_result_rows(run["run_id"])] for run in runs}
+
+        def retest(run: Mapping[str, Any]) -> list[dict[str, Any]]:
             run_id = str(run["run_id"])
-            summaries = leave_one_out(every, exclude_run_id=run_id)
-            results.append(_retest(catalog, workspace, processing, run, summaries, every.get(run_id)))
+            return _retest_rows(workspace, processing, run, stored[run_id], leave_one_out(every, run_id),
+                                every.get(run_id))
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for run, rows in zip(runs, pool.map(retest, runs)):
+                _replace_rows(catalog, str(run["run_id"]), rows)
+                results.append(rows)
     return results
 
 
@@ -112,7 +124,8 @@ def retest_run(workspace: Workspace, pipeline_id: str) -> RunOutcome:
         if run is None:
             raise PrerequisiteError(f"pipeline '{pipeline_id}' has no finished main run for processing "
                                     f"'{processing.id}' to retest; run `lightlane run {pipeline_id}` first")
-        _retest(catalog, workspace, processing, run, plan.summaries)
+        stored = [dict(r) for r in catalog.test_result_rows(plan.run_id)]
+        _replace_rows(catalog, plan.run_id, _retest_rows(workspace, processing, run, stored, plan.summaries))
         outcome = stored_outcome(catalog, plan.run_id)
     if workspace.run_folder(plan.pipeline_id, plan.run_id).is_dir():
         write_pages(workspace, [plan.run_id])  # the page shows the new verdicts

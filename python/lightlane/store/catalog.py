@@ -442,11 +442,6 @@ class Catalog:
                 f"SELECT run_id FROM test_results WHERE metric = ? AND run_id IN ({marks})", [metric, *part]))
         return found
 
-    def test_result_sizes(self, run_id: str) -> sqlite3.Row | None:
-        """``(n_a, n_b)`` of one of the run's results (a retest keeps the recorded sizes), or None."""
-        return self.connection.execute("SELECT n_a, n_b FROM test_results WHERE run_id = ? LIMIT 1",
-                                       (run_id,)).fetchone()
-
     def max_baseline_runs(self, run_id: str) -> int | None:
         """The largest baseline set size the run's tests were made against; None without results."""
         used = self.connection.execute("SELECT MAX(baseline_runs) FROM test_results WHERE run_id = ?",
