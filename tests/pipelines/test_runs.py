@@ -53,7 +53,7 @@ def test_baseline_resume_main_run_and_determinism(workspace: Workspace, small_pi
     assert [r["status"] for r in runs] == ["done"] * 3
     assert len({r["b_events_hash"] for r in runs}) == 3
     assert len(_rows(workspace, "SELECT * FROM null_summaries")) == 3 * 3
-    assert len(_rows(workspace, "SELECT * FROM test_results")) == 3 * 3
+    assert len(_rows(workspace, "SELECT * FROM test_results")) == 3 * (3 + 1)  # 3 metrics and P3
     assert not workspace.exists(DatasetMeta, "src_null_a_r1")
 
     more = ensure_baseline(workspace, "src_null", 4)
@@ -64,7 +64,7 @@ def test_baseline_resume_main_run_and_determinism(workspace: Workspace, small_pi
     assert ensure_baseline(workspace, "src_null", 4) == []
     # leave-one-out: every baseline run is tested against the other 3
     baseline_rows = _rows(workspace, "SELECT * FROM test_results")
-    assert len(baseline_rows) == 4 * 3 and {r["baseline_runs"] for r in baseline_rows} == {3}
+    assert len(baseline_rows) == 4 * (3 + 1) and {r["baseline_runs"] for r in baseline_rows} == {3}
 
     # (3) the main run
     outcome = execute_run(workspace, "src_null")
@@ -74,8 +74,11 @@ def test_baseline_resume_main_run_and_determinism(workspace: Workspace, small_pi
     assert run["status"] == "done" and run["a_chunks_key"] and run["b_events_hash"] == outcome.b_events_hash
     assert '"width_set_s": [10.0, 20.0, 30.0]' in run["resolved_json"]
     rows = _rows(workspace, "SELECT * FROM test_results WHERE run_id = ? ORDER BY metric", outcome.run_id)
-    assert [r["metric"] for r in rows] == ["ev", "oec", "vea"]
-    names = [name for name, _ in TEST_RESULT_COLUMNS]
+    assert [r["metric"] for r in rows] == ["ev", "oec", "p3", "vea"]
+    (p3,) = [r for r in rows if r["metric"] == "p3"]  # P3: one row per run (SPEC §11.9)
+    assert p3["baseline_runs"] == 4 and p3["p3_stat"] is not None and p3["p3_verdict_calibrated"] == "INCONCLUSIVE"
+    rows = [r for r in rows if r["metric"] != "p3"]
+    names = [name for name, _ in TEST_RESULT_COLUMNS if not name.startswith("p3_")]
     for row in rows:
         assert set(names) <= set(row.keys())
         assert row["baseline_runs"] == 4 and row["p1a_p_calibrated"] is not None
@@ -93,7 +96,7 @@ def test_baseline_resume_main_run_and_determinism(workspace: Workspace, small_pi
     # (5) determinism: the same index and seed give identical rows
     again = execute_run(workspace, "src_null")
     assert again.rows == outcome.rows and again.a_events_hash == outcome.a_events_hash
-    assert len(_rows(workspace, "SELECT * FROM test_results WHERE run_id = ?", outcome.run_id)) == 3
+    assert len(_rows(workspace, "SELECT * FROM test_results WHERE run_id = ?", outcome.run_id)) == 3 + 1
     other = execute_run(workspace, "src_null", seed=outcome.seed + 1)
     assert other.seed == outcome.seed + 1 and other.b_events_hash != outcome.b_events_hash
 
