@@ -53,6 +53,7 @@ a run are :mod:`.results`; baselines (topping up, leave-one-out recomputation,
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import json
@@ -61,6 +62,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -83,6 +85,7 @@ from .outputs import (
     TaskOutput,
     stage_task_output,
     staged_name,
+    task_output_id,
 )
 from .results import null_summaries, p3_row, pending_rows, result_rows
 from .tasks import apply_chain
@@ -329,13 +332,19 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                            workspace=workspace, source_generation=source_generation,
                            where=f"pipeline {pipeline.id!r} a_tasks")
     b_input = a_events if pipeline.b_input == "a" else source
-    b_events = apply_chain(pipeline.b_tasks, b_input, processing, plan.seed, 1, width_set=widths,
-                           workspace=workspace, source_generation=source_generation,
-                           where=f"pipeline {pipeline.id!r} b_tasks")
+    label = task_output_id(pipeline.id, "a", plan.run_index) if plan.keep else f"{pipeline.id}_a_r{plan.run_index}"
+    # A is hashed and analysed (SHA-256 and the Rust core run without the GIL) while B is built; the
+    # results are those of doing one after the other.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        a_work = pool.submit(_hash_and_analyse, a_events, processing, plan.seed, label, workspace, p3=True)
+        b_events = apply_chain(pipeline.b_tasks, b_input, processing, plan.seed, 1, width_set=widths,
+                               workspace=workspace, source_generation=source_generation,
+                               where=f"pipeline {pipeline.id!r} b_tasks")
+        b_hash = b_events.events_hash()
+        a_hash, a_analysis = a_work.result()
     if b_events.count and abs(a_events.count - b_events.count) / b_events.count > 0.01:
         warnings.warn(f"pipeline {pipeline.id!r} run {plan.run_index}: A has {a_events.count} events, B has "
                       f"{b_events.count} (more than 1 % apart)", LightlaneWarning, stacklevel=2)
-    a_hash, b_hash = a_events.events_hash(), b_events.events_hash()
     written: list[TaskOutput] = []
     if plan.keep:
         for side, events in (("a", a_events), ("b", b_events)):
@@ -343,9 +352,9 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                                              processing=processing, run_seed=plan.seed, run_index=plan.run_index,
                                              parent_id=pipeline.source.dataset, staging=plan.staging))
     a_id, b_id = (written[0].meta.id, written[1].meta.id) if written else (None, None)
+    if a_id is not None and a_id != a_analysis.dataset_id:
+        a_analysis = dataclasses.replace(a_analysis, dataset_id=a_id)
     baseline = plan.kind == "baseline"
-    a_analysis = _analyse(a_events, processing, plan.seed, a_id or f"{pipeline.id}_a_r{plan.run_index}",
-                          workspace, a_hash, p3=True)
     b_analysis = _analyse(b_events, processing, plan.seed, b_id or f"{pipeline.id}_b_r{plan.run_index}",
                           workspace, b_hash, p3=baseline)  # B's P3 is S_r of a baseline run
     sizes = {"n_a": a_analysis.n_selected, "n_b": b_analysis.n_selected}
@@ -424,6 +433,12 @@ def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path,
             synthetic.append((source, workspace.load(GenerationParameters, meta.generation_id)))
     paths = save_run_plots(folder, run_id=plan.run_id, a=a, b=b, rows=rows, synthetic=synthetic)
     return tuple(str(p) for p in paths)
+
+
+def _hash_and_analyse(events: EventList, processing: ProcessingParameters, seed: int, dataset_id: str,
+                      workspace: Workspace, *, p3: bool) -> tuple[str, Analysis]:
+    events_hash = events.events_hash()
+    return events_hash, _analyse(events, processing, seed, dataset_id, workspace, events_hash, p3=p3)
 
 
 def _analyse(events: EventList, processing: ProcessingParameters, seed: int, dataset_id: str,
