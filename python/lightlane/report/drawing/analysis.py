@@ -25,7 +25,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
-from scipy.stats import poisson
 
 from ...stats.p1 import p1d_edges
 from ...stats.quantiles import finite_part
@@ -349,6 +348,8 @@ def _count_bars(values: np.ndarray, mean: float) -> np.ndarray:
     They cover the observed counts and the central 99.8 % of Poisson(mean),
     so that a deficit where the model expects counts (say, no zeros) shows.
     """
+    from scipy.stats import poisson  # only the quicklook needs it: half a second of import kept off runs
+
     low = min(int(np.floor(values.min())), int(poisson.ppf(0.001, mean)))
     high = max(int(np.ceil(values.max())), int(poisson.ppf(0.999, mean)))
     step = max(1, math.ceil((high - low + 1) / _MAX_COUNT_BARS))
@@ -490,6 +491,8 @@ def plot_quicklook(
         # An outline only: a grey fill would read as the "not valid" grey.
         stairs_line(ax_hist, observed, bars, color=COLOR_A, linewidth=1.4)
         low_int, high_int = np.ceil(bars[:-1]), np.floor(bars[1:])
+        from scipy.stats import poisson
+
         expected = good.size * (poisson.cdf(high_int, mean) - poisson.cdf(low_int - 1, mean))
         (model,) = ax_hist.plot(
             (bars[:-1] + bars[1:]) / 2,
