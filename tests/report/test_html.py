@@ -164,7 +164,8 @@ def test_run_page_escapes_text_needs_no_script_and_shows_p3_only_when_stored(tmp
     assert page.images == ["heatmap%20a%231.png"]
 
     p3 = P3Result(VerdictCell("NOT_SIGNIFICANT", "p = 0.4", "not-significant"), (Fact("p3_stat", "1.25"),),
-                  (FigureRef("p3_r.png", "S(s, c)"),))
+                  (FigureRef("p3_r.png", "S(s, c)"),), summary="S_max − 2 = 1.25",
+                  row=VerdictRow("p3", (), (), "10", "11", "20", ""))
     text = render_run_page(_page(p3=p3, figures=()))
     assert 'id="p3"' in text and "p3_stat" in text and 'src="p3_r.png"' in text
     assert "No figures were drawn" in text

@@ -297,8 +297,7 @@ def _p3(rows: Sequence[Mapping[str, Any]], figures: tuple[FigureRef, ...]) -> P3
     summary = ("not computed" if row.get("p3_stat") is None else
                f"S_max − 2 = {_value_text(row['p3_stat'])} at slope ŝ = {_value_text(row['p3_slope'])} per nm")
     return P3Result(verdict_cell(row, "p3_verdict_calibrated", "p3_p_calibrated"), values, figures,
-                    summary=summary, n_a=row.get("n_a"), n_b=row.get("n_b"),
-                    baseline_runs=row.get("baseline_runs"), notes=row.get("notes") or "")
+                    summary=summary, row=_verdict_row(row))
 
 
 _P3_FACTS = (("p3_stat", "S_max − 2 (largest mean Leahy power of the stack, minus the Poisson 2)"),

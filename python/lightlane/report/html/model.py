@@ -8,7 +8,6 @@ to the page that shows them, ``/``-separated and not yet URL-quoted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 __all__ = [
     "VerdictCell",
@@ -80,11 +79,8 @@ class P3Result:
     verdict: VerdictCell
     values: tuple[Fact, ...]
     figures: tuple[FigureRef, ...] = ()
-    summary: str = ""  # its row in the verdict table
-    n_a: Any = None
-    n_b: Any = None
-    baseline_runs: Any = None
-    notes: str = ""
+    summary: str = ""  # its line in the verdict table
+    row: VerdictRow | None = None  # event counts, R and notes, formatted as the metric rows'
 
 
 @dataclass(frozen=True)
