@@ -18,6 +18,7 @@ flight, so the client's "running" marks stay meaningful.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import socket
@@ -315,18 +316,21 @@ def _client(execution: Execution) -> Iterator[Any]:
             client = Client(execution.scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, ValueError, TypeError) as error:  # unreachable, or not a Dask scheduler
             raise _unreachable(execution.scheduler, execution.scheduler_source, error) from None
-        with client:
-            yield client
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # cluster start-up chatter (ports, deprecations) is not the user's concern
-        cluster = LocalCluster(n_workers=execution.jobs, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster, set_as_default=False)
+        cluster = None
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # cluster start-up chatter (ports, deprecations) is not the user's concern
+            cluster = LocalCluster(n_workers=execution.jobs, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster, set_as_default=False)
     try:
         yield client
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             client.close()
-            cluster.close()
+            if cluster is not None:
+                cluster.close()
+            # Dask's shutdown can orphan a comm's socket; collect it now, while its
+            # "unclosed socket" ResourceWarning is silenced, rather than later in the caller's code.
+            gc.collect()

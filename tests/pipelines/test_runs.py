@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -160,6 +162,22 @@ def test_run_and_baseline_commands(workspace: Workspace, small_pipeline, capsys)
     assert all(metric in out for metric in ("ev", "vea", "oec"))
     done = _rows(workspace, "SELECT kind, COUNT(*) AS n FROM runs WHERE status = 'done' GROUP BY kind")
     assert {row["kind"]: row["n"] for row in done} == {"baseline": 3, "pipeline": 1}
+
+
+@pytest.mark.slow
+def test_a_run_draws_its_figures_without_loading_matplotlib(workspace: Workspace, small_pipeline) -> None:
+    """The figures are drawn by forked workers (SPEC §14 rev 2): the run's own process never imports matplotlib."""
+    small_pipeline(workspace)
+    script = ("import sys, lightlane.cli\n"
+              f"code = lightlane.cli.main(['--workspace', {str(workspace.root)!r}, '--quiet', 'run', 'src_null', "
+              "'--ensure-baseline', '2'])\n"
+              "print(code, 'matplotlib' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert done.stdout.split() == ["0", "False"], done.stderr
+    (folder,) = (workspace.root / "results" / "pipelines" / "src_null").glob("run-*")
+    names = sorted(path.name for path in folder.iterdir())
+    assert {"heatmap_a.png", "metric_hist.png", "timescales_b.png", "index.html"} <= set(names)
+    assert not [name for name in names if ".tmp" in name or "staged" in name]
 
 
 def test_tables_command_after_runs(workspace: Workspace, small_pipeline, capsys) -> None:

@@ -26,7 +26,7 @@ from lightlane.report.drawing import (
     save_figures,
     title_for,
 )
-from lightlane.report.drawing.save import FigureSet, render_split
+from lightlane.report.drawing.save import FigureSet
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TSTART = 4.0e8  # MET, large so that "time since tstart" must really subtract it
@@ -174,46 +174,6 @@ def test_figure_set_renames_all_or_nothing(tmp_path: Path, monkeypatch: pytest.M
     assert save_figures([(fig, tmp_path / "c.png")], dpi=72) == [tmp_path / "c.png"]
     with pytest.raises(ValueError):
         FigureSet(0)
-
-
-def test_render_split_draws_in_a_forked_process_all_or_nothing(tmp_path: Path) -> None:
-    """One half is drawn in a forked process: its PNGs join the set; its failure or ours leaves no file."""
-    fig, ax = new_figure(4.0, 3.0)
-    ax.plot([0, 1], [0, 1])
-    pids: dict[str, int] = {}
-
-    def here(figures: FigureSet) -> None:
-        pids["here"] = os.getpid()
-        figures.add(fig, tmp_path / "here.png")
-
-    def elsewhere(figures: FigureSet) -> None:
-        figures.add(fig, tmp_path / f"elsewhere-{os.getpid()}.png")
-
-    with FigureSet(72) as figures:
-        render_split(figures, here, elsewhere)
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert len(names) == 2 and "here.png" in names and f"elsewhere-{pids['here']}.png" not in names  # another pid
-    assert (tmp_path / names[0]).read_bytes() == (tmp_path / names[1]).read_bytes()
-
-    def broken(figures: FigureSet) -> None:
-        figures.add(fig, tmp_path / "half.png")
-        raise ValueError("bad data")
-
-    for first, second in ((here, broken), (broken, elsewhere)):
-        folder_before = sorted(p.name for p in tmp_path.iterdir())
-        with pytest.raises(ValueError, match="bad data") as raised:  # the child's exception, re-raised here
-            with FigureSet(72) as figures:
-                render_split(figures, first, second)
-        if second is broken:
-            assert "raised in the drawing process" in "\n".join(getattr(raised.value, "__notes__", []))
-        assert sorted(p.name for p in tmp_path.iterdir()) == folder_before  # nothing new, no temporary file
-    # Without fork the same halves are drawn here.
-    with FigureSet(72) as figures:
-        render_split(figures, here, elsewhere, parallel=False)
-    assert (tmp_path / f"elsewhere-{os.getpid()}.png").is_file()
-
-
-# --- spectrum ------------------------------------------------------------------------------------------
 
 
 def test_spectrum_figure_saves_at_default_size(spectrum_figure: Figure, tmp_path: Path) -> None:

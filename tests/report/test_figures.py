@@ -29,7 +29,9 @@ from lightlane.metadata import (
 from lightlane.pipelines.results import result_rows
 from lightlane.events import EventList
 from lightlane.report import figures
+from lightlane.report.drawing import SpectrumPanel
 from lightlane.report.figures import save_run_plots
+from lightlane.report.run_figures import observed_spectrum
 from lightlane.stats.null_summaries import NullSummary
 
 HC = 1.239841984  # keV·nm (SPEC §1)
@@ -195,7 +197,7 @@ def test_a_failed_figure_leaves_no_file(pair, tmp_path, monkeypatch, broken_plot
 
 
 def test_parallel_drawing_writes_the_same_files(pair, tmp_path) -> None:
-    """About half of the figures are drawn in a forked process: same names, order and bytes as in one process."""
+    """The figures are drawn by two forked workers: same names, order and bytes as in one process."""
     a, b = pair
     rows = rows_for(a, b, calibrated=True)
     synthetic = [("gen-sparse", sparse_generation())]
@@ -229,8 +231,8 @@ def test_shared_figure_objects_draw_what_new_ones_would(pair, tmp_path, monkeypa
 
 def test_observed_panel_falls_back_to_counts(pair) -> None:
     a, _ = pair
-    panel = figures.observed_panel("A", unfitted(a))
-    fitted = figures.observed_panel("A", a)
+    panel = SpectrumPanel(**observed_spectrum("A", unfitted(a)))
+    fitted = SpectrumPanel(**observed_spectrum("A", a))
     assert panel.fitted is None and fitted.fitted is not None
     # Both are y_w = k_w/(T·w) of the same selected events.
     np.testing.assert_allclose(panel.flux_density, fitted.flux_density, rtol=1e-12)

@@ -59,7 +59,7 @@ from ..store.workspace import Workspace
 from ..version import CODE_VERSION
 
 __all__ = ["MAX_PIPELINE_ID_LENGTH", "task_output_id", "write_task_output", "TaskOutput",
-           "stage_task_output", "record_task_output", "staged_name", "install_staged"]
+           "stage_task_output", "record_task_output", "staged_name", "install_staged", "planned_output_id"]
 
 log = logging.getLogger("lightlane.derived")
 
@@ -231,6 +231,17 @@ def stage_task_output(workspace: Workspace, events: EventList, *, staging: str, 
 def write_task_output(workspace: Workspace, events: EventList, **options: Any) -> DatasetMeta:
     """Write the final event set of an A or B chain as a dataset (SPEC §8, §9); see :func:`_write_task_output`."""
     return _write_task_output(workspace, events, register=True, **options).meta
+
+
+def planned_output_id(workspace: Workspace, events: EventList, *, pipeline_id: str, side: Literal["a", "b"],
+                      run_index: int = 0) -> str:
+    """The id :func:`stage_task_output` gives these events, known before the (slow) write.
+
+    A run names its analyses and figure titles with it while the files are still being written.
+    """
+    if _has_generate(events) and events.generation is not None:
+        return synthetic_id(workspace, provenance_digest(events.generation, tuple(events.tasks)))[0]
+    return task_output_id(pipeline_id, side, run_index)
 
 
 def _write_task_output(

@@ -53,15 +53,11 @@ a run are :mod:`.results`; baselines (topping up, leave-one-out recomputation,
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import importlib
 import json
 import secrets
-import sys
-import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +72,8 @@ from ..exceptions import DataError, LightlaneWarning, PrerequisiteError
 from ..metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingParameters
 from ..metadata.pipeline import Outputs
 from ..metadata.values import MAX_SEED
+from ..report.framing import DPI as FIGURE_DPI
+from ..report.run_figures import FigureJob, finish_run_plots, run_drawing_workers, run_figure_jobs, split_jobs
 from ..stats.null_summaries import P3_METRIC, NullSummary, load_baseline_set, require_baseline
 from ..store.catalog import Catalog, utc_now
 from ..store.workspace import Workspace
@@ -83,9 +81,9 @@ from ..version import CODE_VERSION
 from .definitions import load_pipeline, task_json
 from .outputs import (
     TaskOutput,
+    planned_output_id,
     stage_task_output,
     staged_name,
-    task_output_id,
 )
 from .results import null_summaries, p3_row, pending_rows, result_rows
 from .tasks import apply_chain
@@ -322,62 +320,43 @@ def compute_run(plan: RunPlan) -> ComputedRun:
     processing = workspace.load(ProcessingParameters, pipeline.processing)
     if processing.processing_hash() != plan.processing_hash:
         raise DataError(f"processing '{processing.id}' changed while the run was scheduled; run it again")
-    if plan.plots:
-        _prefetch_drawing()
-    widths = width_set(processing)
-    source_generation = pipeline.source.generation
-    source = (read_dataset(workspace, pipeline.source.dataset) if pipeline.source.dataset is not None
-              else EventList.empty())
-    a_events = apply_chain(pipeline.a_tasks, source, processing, plan.seed, 0, width_set=widths,
-                           workspace=workspace, source_generation=source_generation,
-                           where=f"pipeline {pipeline.id!r} a_tasks")
-    b_input = a_events if pipeline.b_input == "a" else source
-    label = task_output_id(pipeline.id, "a", plan.run_index) if plan.keep else f"{pipeline.id}_a_r{plan.run_index}"
-    # A is hashed and analysed (SHA-256 and the Rust core run without the GIL) while B is built; the
-    # results are those of doing one after the other.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        a_work = pool.submit(_hash_and_analyse, a_events, processing, plan.seed, label, workspace, p3=True)
-        b_events = apply_chain(pipeline.b_tasks, b_input, processing, plan.seed, 1, width_set=widths,
-                               workspace=workspace, source_generation=source_generation,
-                               where=f"pipeline {pipeline.id!r} b_tasks")
-        b_hash = b_events.events_hash()
-        a_hash, a_analysis = a_work.result()
-    if b_events.count and abs(a_events.count - b_events.count) / b_events.count > 0.01:
-        warnings.warn(f"pipeline {pipeline.id!r} run {plan.run_index}: A has {a_events.count} events, B has "
-                      f"{b_events.count} (more than 1 % apart)", LightlaneWarning, stacklevel=2)
-    written: list[TaskOutput] = []
-    if plan.keep:
-        for side, events in (("a", a_events), ("b", b_events)):
-            written.append(stage_task_output(workspace, events, pipeline_id=pipeline.id, side=side,
-                                             processing=processing, run_seed=plan.seed, run_index=plan.run_index,
-                                             parent_id=pipeline.source.dataset, staging=plan.staging))
+    # The drawing workers fork now, before any thread starts, and load matplotlib on the other
+    # core while this process reads and analyses; they draw while it writes A and B (SPEC §14 rev 2).
+    workers = run_drawing_workers() if plan.plots else None
+    try:
+        a_events, b_events, a_hash, b_hash, a_analysis, b_analysis, rows, nulls = _compute(
+            workspace, pipeline, processing, plan)
+        figures = _staging_folder(workspace, plan) if workers is not None else None
+        jobs: list[FigureJob] = []
+        if workers is not None:
+            assert figures is not None
+            jobs = run_figure_jobs(run_id=plan.run_id, a=a_analysis, b=b_analysis, rows=rows,
+                                   synthetic=_synthetic(workspace, pipeline, a_analysis, b_analysis, a_events, b_events))
+            workers.submit(split_jobs(jobs, workers.workers), figures, FIGURE_DPI)
+        written: list[TaskOutput] = []
+        if plan.keep:
+            for side, events, analysis in (("a", a_events, a_analysis), ("b", b_events, b_analysis)):
+                output = stage_task_output(workspace, events, pipeline_id=pipeline.id, side=side,
+                                           processing=processing, run_seed=plan.seed, run_index=plan.run_index,
+                                           parent_id=pipeline.source.dataset, staging=plan.staging)
+                written.append(output)
+                if output.meta.id != analysis.dataset_id:  # planned_output_id is how staging names it
+                    raise DataError(f"pipeline {pipeline.id!r}: {side.upper()} was written as {output.meta.id!r}, "
+                                    f"not {analysis.dataset_id!r} as planned; run it again")
+    except BaseException:
+        if workers is not None:
+            workers.cancel()
+        raise
     a_id, b_id = (written[0].meta.id, written[1].meta.id) if written else (None, None)
-    if a_id is not None and a_id != a_analysis.dataset_id:
-        a_analysis = dataclasses.replace(a_analysis, dataset_id=a_id)
-    baseline = plan.kind == "baseline"
-    b_analysis = _analyse(b_events, processing, plan.seed, b_id or f"{pipeline.id}_b_r{plan.run_index}",
-                          workspace, b_hash, p3=baseline)  # B's P3 is S_r of a baseline run
-    sizes = {"n_a": a_analysis.n_selected, "n_b": b_analysis.n_selected}
-    nulls = null_summaries(processing, b_analysis.chunks, b_analysis.p3.stat if b_analysis.p3 else None) \
-        if baseline else {}
-    if baseline and not plan.plots:
-        # Its tests need the complete baseline set (leave-one-out), so recompute_baseline_tests computes them.
-        rows = pending_rows(plan.run_id, processing, **sizes)
-    else:
-        rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.summaries,
-                           own_b=nulls, **sizes)
-    p3 = a_analysis.p3
-    rows.append(p3_row(plan.run_id, processing, (p3.stat, p3.slope, p3.intercept_ln_hz) if p3 else None,
-                       None if baseline else plan.summaries, undefined=a_analysis.p3_undefined, **sizes))
-    figures = _staging_folder(workspace, plan) if plan.plots else None
     plots: tuple[str, ...] = ()
-    if figures is not None:
-        drawn = _draw(workspace, pipeline, plan, figures, a_events, b_events, a_analysis, b_analysis, rows)
+    if workers is not None:
+        assert figures is not None
+        drawn = finish_run_plots(workers, jobs, figures, FIGURE_DPI)
         final = run_folder(workspace, pipeline.id, plan.run_id)
-        plots = tuple(str(final / Path(p).name) for p in drawn)
+        plots = tuple(str(final / p.name) for p in drawn)
 
     resolved = {
-        "width_set_s": [float(w) for w in widths],
+        "width_set_s": [float(w) for w in width_set(processing)],
         "a_tasks": task_json(a_events.tasks),
         "b_tasks": task_json(b_events.tasks),
         "b_input": pipeline.b_input,
@@ -400,28 +379,58 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                        None if figures is None else str(figures))
 
 
-def run_folder(workspace: Workspace, pipeline_id: str, run_id: str) -> Path:
-    """``results/pipelines/<pipeline>/run-<run_id>/`` (SPEC §14)."""
-    return workspace.run_folder(pipeline_id, run_id)
+def _compute(workspace: Workspace, pipeline: Pipeline, processing: ProcessingParameters, plan: RunPlan
+             ) -> tuple[EventList, EventList, str, str, Analysis, Analysis, list[dict[str, Any]], dict[str, Any]]:
+    """A and B built, hashed and analysed, and the run's test rows: everything of a run but its files."""
+    widths = width_set(processing)
+    source_generation = pipeline.source.generation
+    source = (read_dataset(workspace, pipeline.source.dataset) if pipeline.source.dataset is not None
+              else EventList.empty())
+    a_events = apply_chain(pipeline.a_tasks, source, processing, plan.seed, 0, width_set=widths,
+                           workspace=workspace, source_generation=source_generation,
+                           where=f"pipeline {pipeline.id!r} a_tasks")
+    b_input = a_events if pipeline.b_input == "a" else source
+    a_label = _label(workspace, pipeline, plan, a_events, "a")
+    # A is hashed and analysed (SHA-256 and the Rust core run without the GIL) while B is built; the
+    # results are those of doing one after the other.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        a_work = pool.submit(_hash_and_analyse, a_events, processing, plan.seed, a_label, workspace, p3=True)
+        b_events = apply_chain(pipeline.b_tasks, b_input, processing, plan.seed, 1, width_set=widths,
+                               workspace=workspace, source_generation=source_generation,
+                               where=f"pipeline {pipeline.id!r} b_tasks")
+        b_hash = b_events.events_hash()
+        a_hash, a_analysis = a_work.result()
+    if b_events.count and abs(a_events.count - b_events.count) / b_events.count > 0.01:
+        warnings.warn(f"pipeline {pipeline.id!r} run {plan.run_index}: A has {a_events.count} events, B has "
+                      f"{b_events.count} (more than 1 % apart)", LightlaneWarning, stacklevel=3)
+    baseline = plan.kind == "baseline"
+    b_analysis = _analyse(b_events, processing, plan.seed, _label(workspace, pipeline, plan, b_events, "b"),
+                          workspace, b_hash, p3=baseline)  # B's P3 is S_r of a baseline run
+    sizes = {"n_a": a_analysis.n_selected, "n_b": b_analysis.n_selected}
+    nulls = null_summaries(processing, b_analysis.chunks, b_analysis.p3.stat if b_analysis.p3 else None) \
+        if baseline else {}
+    if baseline and not plan.plots:
+        # Its tests need the complete baseline set (leave-one-out), so recompute_baseline_tests computes them.
+        rows = pending_rows(plan.run_id, processing, **sizes)
+    else:
+        rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.summaries,
+                           own_b=nulls, **sizes)
+    p3 = a_analysis.p3
+    rows.append(p3_row(plan.run_id, processing, (p3.stat, p3.slope, p3.intercept_ln_hz) if p3 else None,
+                       None if baseline else plan.summaries, undefined=a_analysis.p3_undefined, **sizes))
+    return a_events, b_events, a_hash, b_hash, a_analysis, b_analysis, rows, nulls
 
 
-def _staging_folder(workspace: Workspace, plan: RunPlan) -> Path:
-    """The sibling folder the figures of this attempt are drawn into (SPEC §4.1)."""
-    return staged_name(run_folder(workspace, plan.pipeline_id, plan.run_id), plan.staging)
+def _label(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, events: EventList, side: Literal["a", "b"]) -> str:
+    """The dataset id of a kept A or B (as staging will name it), else a run-local label."""
+    if plan.keep:
+        return planned_output_id(workspace, events, pipeline_id=pipeline.id, side=side, run_index=plan.run_index)
+    return f"{pipeline.id}_{side}_r{plan.run_index}"
 
 
-def _prefetch_drawing() -> None:
-    """Import the figure modules (matplotlib, about a second) in a thread while the run reads and
-    analyses: those phases run in the Rust core without the GIL, so the import costs the run little."""
-    if "lightlane.report.figures" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("lightlane.report.figures",), daemon=True).start()
-
-
-def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path, a_events: EventList,
-          b_events: EventList, a: Analysis, b: Analysis, rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
-    """The SPEC §14 run figures, into ``folder``; lanecount for the synthetic datasets among A, B and the source."""
-    from ..report.figures import save_run_plots  # matplotlib loads only when a run draws
-
+def _synthetic(workspace: Workspace, pipeline: Pipeline, a: Analysis, b: Analysis, a_events: EventList,
+               b_events: EventList) -> list[tuple[str, GenerationParameters]]:
+    """The synthetic datasets among A, B and the source, each with its generation (a lanecount figure each)."""
     synthetic: list[tuple[str, GenerationParameters]] = []
     for name, events in ((a.dataset_id, a_events), (b.dataset_id, b_events)):
         if events.generation is not None:
@@ -431,8 +440,17 @@ def _draw(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, folder: Path,
         meta = workspace.load(DatasetMeta, source)
         if meta.synthetic and meta.generation_id and workspace.exists(GenerationParameters, meta.generation_id):
             synthetic.append((source, workspace.load(GenerationParameters, meta.generation_id)))
-    paths = save_run_plots(folder, run_id=plan.run_id, a=a, b=b, rows=rows, synthetic=synthetic)
-    return tuple(str(p) for p in paths)
+    return synthetic
+
+
+def run_folder(workspace: Workspace, pipeline_id: str, run_id: str) -> Path:
+    """``results/pipelines/<pipeline>/run-<run_id>/`` (SPEC §14)."""
+    return workspace.run_folder(pipeline_id, run_id)
+
+
+def _staging_folder(workspace: Workspace, plan: RunPlan) -> Path:
+    """The sibling folder the figures of this attempt are drawn into (SPEC §4.1)."""
+    return staged_name(run_folder(workspace, plan.pipeline_id, plan.run_id), plan.staging)
 
 
 def _hash_and_analyse(events: EventList, processing: ProcessingParameters, seed: int, dataset_id: str,

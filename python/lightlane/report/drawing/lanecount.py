@@ -11,15 +11,12 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..framing import MAX_TRACES, WINDOW_S, lanecount_window, quartile_bins
 from .layout import arrange, bottom_legend
 from .style import CMAP_LINEAR, FIT_LINESTYLE, new_figure, set_title
 
 __all__ = ["LanecountTrace", "plot_lanecounts", "quartile_bins", "lanecount_window", "MAX_TRACES", "WINDOW_S"]
 
-#: At most this many bins are drawn in one figure; more would be unreadable.
-MAX_TRACES = 4
-#: The plot covers the first min(D, WINDOW_S) seconds of the dataset.
-WINDOW_S = 2000.0
 
 
 # eq=False: numpy array fields would make a generated __eq__ raise.
@@ -62,50 +59,6 @@ class LanecountTrace:
             raise ValueError(f"mean_lanecount must be finite, got {self.mean_lanecount!r}")
         object.__setattr__(self, "times_s", times)
         object.__setattr__(self, "counts", counts)
-
-
-def quartile_bins(n_bins: int) -> list[int]:
-    """Four representative bins, one from each quarter of the band.
-
-    Each index is the bin containing the middle of its quarter, i.e.
-    ⌊(2q + 1)·n/8⌋ for q = 0…3; the quarters are n/4 ≥ 1 bins wide, so the
-    four indices are distinct and increasing.
-
-    Parameters
-    ----------
-    n_bins
-        Number of wavelength bins in the band (≥ 1).
-
-    Returns
-    -------
-    list[int]
-        Four increasing indices in [0, n_bins − 1], or all bins when
-        ``n_bins < 4``.
-    """
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be at least 1, got {n_bins!r}")
-    if n_bins < MAX_TRACES:
-        return list(range(n_bins))
-    # Integer arithmetic: exact for any band size, no float rounding at edges.
-    return [((2 * q + 1) * n_bins) // 8 for q in range(4)]
-
-
-def lanecount_window(tstart_s: float, tstop_s: float) -> tuple[float, float]:
-    """The time span [t0, t1] (MET) drawn in the lanecount plot: the first min(D, 2000 s).
-
-    Parameters
-    ----------
-    tstart_s, tstop_s
-        Start and stop of the dataset [s, MET].
-
-    Returns
-    -------
-    (float, float)
-        ``(tstart_s, tstart_s + min(tstop_s − tstart_s, 2000))``.
-    """
-    if not tstop_s > tstart_s:
-        raise ValueError(f"tstop_s ({tstop_s!r}) must exceed tstart_s ({tstart_s!r})")
-    return tstart_s, tstart_s + min(tstop_s - tstart_s, WINDOW_S)
 
 
 def plot_lanecounts(traces: Sequence[LanecountTrace], *, tstart_s: float, title: str) -> Figure:

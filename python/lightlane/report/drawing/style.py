@@ -9,7 +9,6 @@ display is ever needed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -17,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ..framing import DPI, title_for
 from .layout import bottom_legend, legend_columns, text_width_in
 
 __all__ = [
@@ -43,8 +43,6 @@ __all__ = [
     "stairs_line",
 ]
 
-#: Default resolution of saved figures (``--dpi`` overrides it).
-DPI = 150
 #: Default figure size in inches.
 WIDTH_IN = 7.0
 HEIGHT_IN = 4.5
@@ -155,36 +153,6 @@ def set_title(fig: Figure, title: str) -> None:
     lines = [wrapped for line in title.splitlines() for wrapped in _wrap(line, TITLE_SIZE, available)]
     # Anchored by its top edge; layout.arrange moves it to the figure's top border.
     fig.suptitle("\n".join(lines), fontsize=TITLE_SIZE, va="top", y=0.98)
-
-
-def title_for(datasets: Sequence[str], processing: str | None, run_id: str | None) -> str:
-    """The standard title naming the dataset(s), processing id and run id (SPEC §14).
-
-    Parameters
-    ----------
-    datasets
-        One dataset id, or the ids of A and B (in that order), or more.
-    processing
-        The processing id, or None when the plot does not depend on one.
-    run_id
-        The run id, or None outside a pipeline run.
-
-    Returns
-    -------
-    str
-        For example ``"real-a vs mimic-b · processing p1 · run 0007"``.
-    """
-    # A lone string is a Sequence[str] too; treating it as characters would
-    # silently produce "a vs b vs c", so accept it as one id.
-    names = [datasets] if isinstance(datasets, str) else [str(d) for d in datasets]
-    if not names or any(not n for n in names):
-        raise ValueError("a plot title must name at least one dataset")
-    parts = [" vs ".join(names) if len(names) <= 2 else ", ".join(names)]
-    if processing:
-        parts.append(f"processing {processing}")
-    if run_id:
-        parts.append(f"run {run_id}")
-    return " · ".join(parts)
 
 
 def stairs_line(ax: Axes, values: np.ndarray, edges: np.ndarray, **style) -> Line2D:

@@ -1,0 +1,93 @@
+"""Drawing workers (SPEC §14 rev 2): forked before the data exists, all-or-nothing PNGs, errors carried back."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from lightlane.report.drawing import new_figure
+from lightlane.report.staging import DrawingWorkers, FigureSet
+
+#: The workers call this module's draw_batch (imported by name in the forked process).
+ENTRY = f"{__name__}:draw_batch"
+
+
+def draw_batch(batch: Sequence[str], folder: Path, figures: FigureSet) -> None:
+    """Each job is a file name; "fail" raises after the batch's earlier PNGs were rendered."""
+    fig, ax = new_figure(3.0, 2.0)
+    ax.plot([0, 1], [0, 1])
+    for name in batch:
+        if name == "fail":
+            raise ValueError(f"bad data in {os.getpid()}")
+        figures.add(fig, folder / name.replace("PID", str(os.getpid())))
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_workers_draw_their_batches_in_other_processes(tmp_path: Path) -> None:
+    workers = DrawingWorkers(ENTRY, workers=2)
+    assert workers.forked
+    workers.submit([["a-PID.png", "b-PID.png"], ["c-PID.png"]], tmp_path, 72)
+    with FigureSet(72) as figures:
+        workers.join(figures)
+    names = files(tmp_path)
+    assert len(names) == 3 and len(figures.paths) == 3
+    pids = {name.split("-")[1].split(".")[0] for name in names}
+    assert len(pids) == 2 and str(os.getpid()) not in pids  # two workers, neither of them this process
+    assert len({(tmp_path / name).read_bytes() for name in names}) == 1  # the same figure, the same bytes
+
+
+@pytest.mark.parametrize("failing", [0, 1])
+def test_a_failing_worker_leaves_no_file_and_its_error_is_raised_here(tmp_path: Path, failing: int) -> None:
+    before = tmp_path / "old.png"
+    before.write_bytes(b"previous")
+    batches = [["a.png", "b.png"], ["c.png", "d.png"]]
+    batches[failing].append("fail")
+    workers = DrawingWorkers(ENTRY, workers=2)
+    workers.submit(batches, tmp_path, 72)
+    with pytest.raises(ValueError, match="bad data") as raised:
+        with FigureSet(72) as figures:
+            workers.join(figures)
+    assert "raised in a drawing process" in "\n".join(getattr(raised.value, "__notes__", []))
+    assert files(tmp_path) == ["old.png"] and before.read_bytes() == b"previous"  # no PNG, no temporary file
+
+
+def test_cancel_before_and_after_submitting_leaves_nothing(tmp_path: Path) -> None:
+    DrawingWorkers(ENTRY, workers=2).cancel()  # never sent anything: stopped at once
+    workers = DrawingWorkers(ENTRY, workers=2)
+    workers.submit([["a.png"], ["b.png"]], tmp_path, 72)
+    workers.cancel()  # drawn, then deleted
+    assert files(tmp_path) == []
+
+
+def test_an_entry_that_cannot_be_imported_is_reported_at_join(tmp_path: Path) -> None:
+    workers = DrawingWorkers("lightlane.no_such_module:draw", workers=2)
+    workers.submit([["a.png"]], tmp_path, 72)
+    with pytest.raises(ModuleNotFoundError, match="no_such_module"):
+        workers.join(FigureSet(72))
+    assert files(tmp_path) == []
+
+
+def test_without_fork_the_batches_are_drawn_here_at_join(tmp_path: Path) -> None:
+    workers = DrawingWorkers(ENTRY, workers=2, parallel=False)
+    assert not workers.forked
+    workers.submit([["a-PID.png"], ["b-PID.png"]], tmp_path, 72)
+    assert files(tmp_path) == []
+    with FigureSet(72) as figures:
+        workers.join(figures)
+    assert files(tmp_path) == [f"a-{os.getpid()}.png", f"b-{os.getpid()}.png"]
+
+
+def test_bad_arguments_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        DrawingWorkers(ENTRY, workers=0)
+    workers = DrawingWorkers(ENTRY, workers=1, parallel=False)
+    with pytest.raises(ValueError, match="2 batches for 1 workers"):
+        workers.submit([["a.png"], ["b.png"]], tmp_path, 72)
+    with pytest.raises(ValueError, match="dpi"):
+        workers.submit([["a.png"]], tmp_path, 0)
