@@ -18,7 +18,7 @@ from lightlane.datasets.synthetic import provenance_digest
 from lightlane.events.reading import read_events
 from lightlane.exceptions import DataError, MetadataError
 from lightlane.metadata import DatasetMeta, GenerationParameters, ProcessingParameters, TaskSpec
-from lightlane.pipelines.outputs import task_output_id, write_task_output
+from lightlane.pipelines.outputs import planned_output_id, task_output_id, write_task_output
 from lightlane.pipelines.tasks import EventList, apply_chain
 from lightlane.store.catalog import Catalog
 
@@ -275,8 +275,13 @@ def test_generate_chain_gets_a_hex_id_and_its_resolved_generation(workspace: Wor
     chain = [TaskSpec.of("generate", generation="short"), TaskSpec.of("select")]
     a = apply_chain(chain, EventList.empty(), processing, RUN_SEED, 0, workspace=workspace)
     b = apply_chain([TaskSpec.of("poissonize")], a, processing, RUN_SEED, 1)
+    planned = [planned_output_id(workspace, events, pipeline_id="src_vs_poisson", side=side) for side, events in
+               (("a", a), ("b", b))]
     meta_a = _write(workspace, a, "a")
     meta_b = _write(workspace, b, "b")
+    # A run names its analyses and figures with the id before the write: the same one.
+    assert planned == [meta_a.id, meta_b.id]
+    assert planned_output_id(workspace, a, pipeline_id="src_vs_poisson", side="a") == meta_a.id  # and once stored
     for meta, events in ((meta_a, a), (meta_b, b)):
         assert re.fullmatch(r"[0-9a-f]{8}", meta.id)
         assert meta.kind == "synthetic" and meta.synthetic is True and meta.generation_id == meta.id

@@ -31,7 +31,7 @@ from lightlane.events import EventList
 from lightlane.report import figures
 from lightlane.report.drawing import SpectrumPanel
 from lightlane.report.figures import save_run_plots
-from lightlane.report.run_figures import observed_spectrum
+from lightlane.report.run_figures import observed_spectrum, run_figure_jobs, split_jobs
 from lightlane.stats.null_summaries import NullSummary
 
 HC = 1.239841984  # keV·nm (SPEC §1)
@@ -236,3 +236,19 @@ def test_observed_panel_falls_back_to_counts(pair) -> None:
     assert panel.fitted is None and fitted.fitted is not None
     # Both are y_w = k_w/(T·w) of the same selected events.
     np.testing.assert_allclose(panel.flux_density, fitted.flux_density, rtol=1e-12)
+
+
+def test_jobs_are_shared_out_evenly_with_each_group_whole_and_in_order(pair) -> None:
+    a, b = pair
+    jobs = run_figure_jobs(run_id=RUN_ID, a=a, b=b, rows=rows_for(a, b, calibrated=True),
+                           synthetic=[("gen-sparse", sparse_generation())])
+    batches = split_jobs(jobs, 2)
+    assert sorted(job.file for batch in batches for job in batch) == sorted(job.file for job in jobs)
+    for group in ("heatmap", "timescales"):
+        (holder,) = [batch for batch in batches if any(job.group == group for job in batch)]
+        assert [job.file for job in holder if job.group == group] == [job.file for job in jobs if job.group == group]
+    loads = [sum(job.cost for job in batch) for batch in batches]
+    units = [sum(job.cost for job in jobs if job.group == group) for group in ("heatmap", "timescales")]
+    largest = max(units + [job.cost for job in jobs if job.group is None])
+    assert abs(loads[0] - loads[1]) <= largest  # greedy, dearest first: never more apart than one unit
+    assert split_jobs(jobs[:1], 2) == [jobs[:1]]  # no empty batch

@@ -80,7 +80,6 @@ from .run_figures import (
     spectrum_fields,
     split_jobs,
 )
-from .staging import DrawingWorkers
 
 __all__ = ["RUN_FIGURES", "lanecount_figure", "save_lanecount_plot", "save_spectrum_plot", "spectrum_panel",
            "heatmap_figure", "save_analysis_plots", "save_synthetic_plots", "save_run_plots", "draw_jobs"]
@@ -256,7 +255,6 @@ def save_run_plots(
     synthetic: Sequence[tuple[str, GenerationParameters]] = (),
     dpi: int = 150,
     parallel: bool = True,
-    workers: DrawingWorkers | None = None,
 ) -> list[Path]:
     """Draw the figures of one pipeline run (SPEC §14) into ``folder``.
 
@@ -272,9 +270,8 @@ def save_run_plots(
         Output resolution.
     parallel
         Draw in two forked worker processes (on 2 cores about half the time of one); the
-        PNGs are the same bytes either way.
-    workers
-        Workers started earlier (:func:`run_drawing_workers`); by default two are forked now.
+        PNGs are the same bytes either way. ``run`` starts its workers before it reads its
+        events (:func:`lightlane.pipelines.runs.compute_run`).
 
     Returns
     -------
@@ -289,12 +286,7 @@ def save_run_plots(
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        jobs = run_figure_jobs(run_id=run_id, a=a, b=b, rows=rows, synthetic=synthetic)
-        workers = workers or run_drawing_workers(parallel=parallel)
-        workers.submit(split_jobs(jobs, workers.workers), folder, dpi)
-    except BaseException:
-        if workers is not None:
-            workers.cancel()
-        raise
+    jobs = run_figure_jobs(run_id=run_id, a=a, b=b, rows=rows, synthetic=synthetic)
+    workers = run_drawing_workers(parallel=parallel)  # this process has the drawing code: ready at once
+    workers.submit(split_jobs(jobs, workers.workers), folder, dpi)
     return finish_run_plots(workers, jobs, folder, dpi)
