@@ -326,10 +326,9 @@ def compute_run(plan: RunPlan) -> ComputedRun:
     try:
         a_events, b_events, a_hash, b_hash, a_analysis, b_analysis, rows, nulls = _compute(
             workspace, pipeline, processing, plan)
-        figures = _staging_folder(workspace, plan) if workers is not None else None
+        figures = _staging_folder(workspace, plan)
         jobs: list[FigureJob] = []
         if workers is not None:
-            assert figures is not None
             jobs = run_figure_jobs(run_id=plan.run_id, a=a_analysis, b=b_analysis, rows=rows,
                                    synthetic=_synthetic(workspace, pipeline, a_analysis, b_analysis, a_events, b_events))
             workers.submit(split_jobs(jobs, workers.workers), figures, FIGURE_DPI)
@@ -350,7 +349,6 @@ def compute_run(plan: RunPlan) -> ComputedRun:
     a_id, b_id = (written[0].meta.id, written[1].meta.id) if written else (None, None)
     plots: tuple[str, ...] = ()
     if workers is not None:
-        assert figures is not None
         drawn = finish_run_plots(workers, jobs, figures, FIGURE_DPI)
         final = run_folder(workspace, pipeline.id, plan.run_id)
         plots = tuple(str(final / p.name) for p in drawn)
@@ -376,7 +374,7 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                          a_dataset=a_id, b_dataset=b_id, a_events_hash=a_hash, b_events_hash=b_hash,
                          rows=tuple(rows), null_summaries=dict(nulls), plots=plots)
     return ComputedRun(outcome, run_fields, tuple(written), outputs, plots,
-                       None if figures is None else str(figures))
+                       None if workers is None else str(figures))
 
 
 def _compute(workspace: Workspace, pipeline: Pipeline, processing: ProcessingParameters, plan: RunPlan

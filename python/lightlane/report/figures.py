@@ -198,13 +198,19 @@ def _draw_counts(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
                                title=inputs["title"])
 
 
+def _reused(reuse: dict[str, Any], kind: str, make: Callable[[], Any]) -> Any:
+    """This batch's figure object for one kind (SPEC §14 rev 2: its axes are made once), made on first use."""
+    if kind not in reuse:
+        reuse[kind] = make()
+    return reuse[kind]
+
+
 def _draw_heatmap(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_heatmap(**inputs, reuse=reuse.get("heatmap") or reuse.setdefault("heatmap", HeatmapFigure()))
+    return plot_heatmap(**inputs, reuse=_reused(reuse, "heatmap", HeatmapFigure))
 
 
 def _panels(reuse: dict[str, Any], kind: str) -> PanelFigure:
-    """This worker's figure object for one kind of small multiple (SPEC §14 rev 2: its axes are made once)."""
-    return reuse.get(kind) or reuse.setdefault(kind, PanelFigure())
+    return _reused(reuse, kind, PanelFigure)
 
 
 def _draw_metric_hist(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:

@@ -151,15 +151,15 @@ def _metric_values(analysis: Analysis, metric: str) -> np.ndarray:
     return analysis.chunks[metric].cast(pl.Float64).fill_null(math.nan).to_numpy()
 
 
-def _p2_side(analysis: Analysis, metric: str, top_fraction: float, centres: np.ndarray
+def _p2_side(analysis: Analysis, metric: str, ranked: bool, top_fraction: float, centres: np.ndarray
              ) -> tuple[np.ndarray, tuple[float, float, float] | None, float | None]:
     """One dataset's P2 counts over the whole band (NaN outside W_data), fit and λ_ref.
 
     Uses the same ranking as the test (:func:`lightlane.stats.p2_fit`), so the plot shows what P2 measured.
-    A dataset without a finite value has no ranking at all: nothing is drawn for it.
+    A dataset without a finite value (not ``ranked``) has no ranking at all: nothing is drawn for it.
     """
     full = np.full(centres.size, np.nan)
-    if not np.isfinite(_metric_values(analysis, metric)).any():
+    if not ranked:
         return full, None, None
     fit = p2_fit(analysis.chunks, metric, top_fraction, centres)
     inside = fit.bins < centres.size
@@ -168,9 +168,9 @@ def _p2_side(analysis: Analysis, metric: str, top_fraction: float, centres: np.n
     return full, params, fit.lambda_ref_nm
 
 
-def _top_rows(analysis: Analysis, metric: str, top_fraction: float) -> np.ndarray:
+def _top_rows(analysis: Analysis, metric: str, ranked: bool, top_fraction: float) -> np.ndarray:
     """The rows of the top chunks by ``metric`` (the test's ranking); none without a finite value."""
-    if not np.isfinite(_metric_values(analysis, metric)).any():
+    if not ranked:
         return np.empty(0, dtype=np.int64)
     return top_chunks(analysis.chunks, metric, top_fraction)
 
@@ -247,16 +247,18 @@ def run_figure_jobs(
         # band's, which is never used to draw anything.
         fallback = float(np.exp(np.mean(np.log(centres))))
         for row, metric in zip(rows, metrics):
-            histograms.append({"metric": metric, "a": _metric_values(a, metric), "b": _metric_values(b, metric),
-                               "threshold": _finite_or_none(row.get("p1a_threshold"))})
-            sides = [_p2_side(analysis, metric, processing.top_fraction, centres) for analysis in (a, b)]
+            values = {"a": _metric_values(a, metric), "b": _metric_values(b, metric)}
+            ranked = {side: bool(np.isfinite(v).any()) for side, v in values.items()}
+            histograms.append({"metric": metric, **values, "threshold": _finite_or_none(row.get("p1a_threshold"))})
+            sides = [_p2_side(analysis, metric, ranked[side], processing.top_fraction, centres)
+                     for side, analysis in (("a", a), ("b", b))]
             p2_panels.append({"metric": metric, "counts_a": sides[0][0], "counts_b": sides[1][0],
                               "fit_a": sides[0][1], "fit_b": sides[1][1],
                               "lambda_ref_nm": (sides[0][2] or fallback, sides[1][2] or fallback),
                               "p_z": _finite_or_none(row.get("p2_p_z")),
                               "p_cal": _finite_or_none(row.get("p2_p_calibrated"))})
             for side, analysis in (("a", a), ("b", b)):
-                chosen = _top_rows(analysis, metric, processing.top_fraction)
+                chosen = _top_rows(analysis, metric, ranked[side], processing.top_fraction)
                 table = analysis.chunks
                 top[side].append({"metric": metric, "centres_nm": table["wavelength_center_nm"].to_numpy()[chosen],
                                   "widths_s": table["width_s"].to_numpy()[chosen]})
