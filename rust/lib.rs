@@ -12,6 +12,7 @@ pub mod crossing;
 pub mod dither;
 pub mod error;
 pub mod event_ops;
+pub mod figure_png;
 pub mod ingest;
 pub mod lattice;
 pub mod memory;

@@ -54,6 +54,7 @@ __all__ = [
     "monte_carlo_bootstrap_differences",
     "p3_statistic",
     "p3_periodograms",
+    "encode_png",
 ]
 
 HC_KEV_NM: float
@@ -355,3 +356,4 @@ def p3_statistic(
 def p3_periodograms(
     time_s: npt.NDArray[np.float64], wbin: npt.NDArray[np.uint16], spec: P3Spec
 ) -> P3Periodograms: ...
+def encode_png(rgba: npt.NDArray[np.uint8], dpi: float, text: list[tuple[str, str]] = ...) -> bytes: ...

@@ -8,6 +8,7 @@ mod bootstrap;
 mod chunks;
 mod errors;
 mod event_ops;
+mod figure_png;
 mod functions;
 mod ingest;
 mod lanesheet;
@@ -32,6 +33,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     binning::register(m)?;
     chunks::register(m)?;
     event_ops::register(m)?;
+    figure_png::register(m)?;
     objective::register(m)?;
     p3::register(m)?;
     bootstrap::register(m)

@@ -24,6 +24,12 @@ pub fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> CoreResult<T> + S
     Ok(py.detach(|| run_in_pool(work))?)
 }
 
+/// Run single-threaded core `work` with the GIL released, off the pool: safe in a forked
+/// process, where the pool's threads do not exist.
+pub fn compute_here<T: Send>(py: Python<'_>, work: impl FnOnce() -> CoreResult<T> + Send) -> PyResult<T> {
+    Ok(py.detach(work)?)
+}
+
 #[pyfunction]
 #[pyo3(signature = (threads=None))]
 pub fn set_threads(threads: Option<usize>) -> PyResult<()> {

@@ -28,7 +28,7 @@ from lightlane.exceptions import DataError
 from lightlane.metadata import ProcessingParameters
 from lightlane.pipelines import RunPlan, execute_run, execute_runs, recording, run_folder, runs, sweep_staging
 from lightlane.pipelines.baselines import ensure_baseline
-from lightlane.report import figures
+from lightlane.report.drawing import run_jobs
 from lightlane.store.catalog import Catalog, recording_command
 from lightlane.store.hashing import file_sha256
 
@@ -134,7 +134,7 @@ def _fail_in_compute(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _fail_in_plotting(monkeypatch: pytest.MonkeyPatch) -> None:
     """After several figures are in the staging folder."""
-    monkeypatch.setattr(figures, "plot_timescales", _raiser(DataError("injected: plotting")))
+    monkeypatch.setattr(run_jobs, "plot_timescales", _raiser(DataError("injected: plotting")))
 
 
 def _before_commit(error: BaseException) -> Callable[[pytest.MonkeyPatch], None]:

@@ -168,12 +168,15 @@ def test_run_and_baseline_commands(workspace: Workspace, small_pipeline, capsys)
 def test_a_run_draws_its_figures_without_loading_matplotlib(workspace: Workspace, small_pipeline) -> None:
     """The figures are drawn by forked workers (SPEC §14 rev 2): the run's own process never imports matplotlib."""
     small_pipeline(workspace)
-    script = ("import sys, lightlane.cli\n"
+    script = ("import sys, lightlane.cli, lightlane.report.figure_jobs as jobs\n"
+              "started, start = [], jobs.drawing_workers\n"
+              "jobs.drawing_workers = lambda **options: started.append(options) or start(**options)\n"
               f"code = lightlane.cli.main(['--workspace', {str(workspace.root)!r}, '--quiet', 'run', 'src_null', "
               "'--ensure-baseline', '2'])\n"
-              "print(code, 'matplotlib' in sys.modules)\n")
+              "print(code, 'matplotlib' in sys.modules, len(started))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
-    assert done.stdout.split() == ["0", "False"], done.stderr
+    # One pair of workers, started by the command before its imports and taken by the run.
+    assert done.stdout.split() == ["0", "False", "1"], done.stderr
     (folder,) = (workspace.root / "results" / "pipelines" / "src_null").glob("run-*")
     names = sorted(path.name for path in folder.iterdir())
     assert {"heatmap_a.png", "metric_hist.png", "timescales_b.png", "index.html"} <= set(names)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -26,6 +25,7 @@ from lightlane.report.drawing import (
     save_figures,
     title_for,
 )
+from lightlane.report import staging
 from lightlane.report.drawing.save import FigureSet
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -133,11 +133,10 @@ def test_failed_save_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mon
     target = save_figure(fig, tmp_path / "plot.png")
     before = target.read_bytes()
 
-    def broken_savefig(fname, **kwargs):  # writes half a file, then fails
-        Path(fname).write_bytes(PNG_SIGNATURE)
+    def broken_encode(*args, **kwargs):  # rendered, then the PNG cannot be made
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(fig, "savefig", broken_savefig)
+    monkeypatch.setattr(staging._core, "encode_png", broken_encode)
     with pytest.raises(RuntimeError, match="disk full"):
         save_figure(fig, target)
     assert target.read_bytes() == before

@@ -28,10 +28,13 @@ from lightlane.metadata import (
 )
 from lightlane.pipelines.results import result_rows
 from lightlane.events import EventList
+from lightlane.exceptions import LightlaneWarning
 from lightlane.report import figures
+from lightlane.report.drawing import run_jobs
 from lightlane.report.drawing import SpectrumPanel
 from lightlane.report.figures import save_run_plots
-from lightlane.report.run_figures import observed_spectrum, run_figure_jobs, split_jobs
+from lightlane.report.figure_jobs import split_jobs
+from lightlane.report.run_figures import observed_spectrum, run_figure_jobs
 from lightlane.stats.null_summaries import NullSummary
 
 HC = 1.239841984  # keV·nm (SPEC §1)
@@ -98,13 +101,13 @@ class Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
         self.calls: list[tuple[tuple, dict]] = []
-        original = getattr(figures, name)
+        original = getattr(run_jobs, name)
 
         def spy(*args: Any, **kwargs: Any) -> Any:
             self.calls.append((args, kwargs))
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(figures, name, spy)
+        monkeypatch.setattr(run_jobs, name, spy)
 
 
 def test_full_run_writes_every_figure_with_lanecount(pair, tmp_path, monkeypatch) -> None:
@@ -143,10 +146,8 @@ def test_full_run_writes_every_figure_with_lanecount(pair, tmp_path, monkeypatch
 
 
 def unfitted(analysis: Analysis, **changes) -> Analysis:
-    """A copy whose spectrum fit failed (the fit is computed on first use and cached; here: None)."""
-    copy = dataclasses.replace(analysis, **changes)
-    copy.__dict__["fit"] = None
-    return copy
+    """A copy whose spectrum cannot be fitted (no selected counts to fit; its binned counts are kept)."""
+    return dataclasses.replace(analysis, selected_counts=np.zeros_like(analysis.selected_counts), **changes)
 
 
 def test_missing_fit_calibration_and_values_do_not_raise(pair, tmp_path, monkeypatch) -> None:
@@ -159,7 +160,8 @@ def test_missing_fit_calibration_and_values_do_not_raise(pair, tmp_path, monkeyp
     hist = Spy(monkeypatch, "plot_metric_histograms")
     conc = Spy(monkeypatch, "plot_p2_concentration")
     folder = tmp_path / "run-y"
-    paths = save_run_plots(folder, run_id=RUN_ID, a=a, b=b, rows=rows, dpi=DPI, parallel=False)
+    with pytest.warns(LightlaneWarning, match="ds-a: apparent spectrum not fitted"):
+        paths = save_run_plots(folder, run_id=RUN_ID, a=a, b=b, rows=rows, dpi=DPI, parallel=False)
     assert [p.name for p in paths] == expected_names()  # no lanecount without synthetic datasets
     assert_pngs(paths, folder)
     ((vesa, fvar),), _ = hist.calls[0]
@@ -188,7 +190,7 @@ def test_a_failed_figure_leaves_no_file(pair, tmp_path, monkeypatch, broken_plot
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("drawing failed")
 
-    monkeypatch.setattr(figures, broken_plot, broken)
+    monkeypatch.setattr(run_jobs, broken_plot, broken)
     folder = tmp_path / "run-w"
     with pytest.raises(RuntimeError, match="drawing failed"):
         save_run_plots(folder, run_id=RUN_ID, a=a, b=b, rows=rows_for(a, b, calibrated=False), dpi=DPI,
@@ -216,13 +218,13 @@ def test_shared_figure_objects_draw_what_new_ones_would(pair, tmp_path, monkeypa
     rows = rows_for(a, b, calibrated=True)
     shared = save_run_plots(tmp_path / "shared", run_id=RUN_ID, a=a, b=b, rows=rows, dpi=DPI, parallel=False)
 
-    class NewEachTime(figures.PanelFigure):
+    class NewEachTime(run_jobs.PanelFigure):
         def take(self, n_panels: int):
             self.figure = None
             return super().take(n_panels)
 
-    monkeypatch.setattr(figures, "PanelFigure", NewEachTime)
-    monkeypatch.setattr(figures, "HeatmapFigure", lambda: None)  # plot_heatmap then makes a new figure
+    monkeypatch.setattr(run_jobs, "PanelFigure", NewEachTime)
+    monkeypatch.setattr(run_jobs, "HeatmapFigure", lambda: None)  # plot_heatmap then makes a new figure
     new = save_run_plots(tmp_path / "new", run_id=RUN_ID, a=a, b=b, rows=rows, dpi=DPI, parallel=False)
     assert [p.name for p in shared] == [p.name for p in new] == expected_names()
     for one, other in zip(shared, new):
@@ -231,7 +233,8 @@ def test_shared_figure_objects_draw_what_new_ones_would(pair, tmp_path, monkeypa
 
 def test_observed_panel_falls_back_to_counts(pair) -> None:
     a, _ = pair
-    panel = SpectrumPanel(**observed_spectrum("A", unfitted(a)))
+    with pytest.warns(LightlaneWarning, match="apparent spectrum not fitted"):
+        panel = SpectrumPanel(**observed_spectrum("A", unfitted(a)))
     fitted = SpectrumPanel(**observed_spectrum("A", a))
     assert panel.fitted is None and fitted.fitted is not None
     # Both are y_w = k_w/(T·w) of the same selected events.
@@ -242,13 +245,15 @@ def test_jobs_are_shared_out_evenly_with_each_group_whole_and_in_order(pair) -> 
     a, b = pair
     jobs = run_figure_jobs(run_id=RUN_ID, a=a, b=b, rows=rows_for(a, b, calibrated=True),
                            synthetic=[("gen-sparse", sparse_generation())])
-    batches = split_jobs(jobs, 2)
+    loads = [0.0, 0.0]
+    batches = split_jobs(jobs, loads)
     assert sorted(job.file for batch in batches for job in batch) == sorted(job.file for job in jobs)
     for group in ("heatmap", "timescales"):
         (holder,) = [batch for batch in batches if any(job.group == group for job in batch)]
         assert [job.file for job in holder if job.group == group] == [job.file for job in jobs if job.group == group]
-    loads = [sum(job.cost for job in batch) for batch in batches]
+    assert loads == pytest.approx([sum(job.cost for job in batch) for batch in batches])
     units = [sum(job.cost for job in jobs if job.group == group) for group in ("heatmap", "timescales")]
     largest = max(units + [job.cost for job in jobs if job.group is None])
     assert abs(loads[0] - loads[1]) <= largest  # greedy, dearest first: never more apart than one unit
-    assert split_jobs(jobs[:1], 2) == [jobs[:1]]  # no empty batch
+    assert split_jobs(jobs[:1], [0.0, 0.0]) == [jobs[:1], []]
+    assert split_jobs(jobs[:1], [5.0, 1.0]) == [[], jobs[:1]]  # to the worker with less so far

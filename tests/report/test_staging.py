@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from lightlane.exceptions import LightlaneWarning
 from lightlane.report.drawing import new_figure
 from lightlane.report.staging import DrawingWorkers, FigureSet
 
@@ -15,14 +18,16 @@ from lightlane.report.staging import DrawingWorkers, FigureSet
 ENTRY = f"{__name__}:draw_batch"
 
 
-def draw_batch(batch: Sequence[str], folder: Path, figures: FigureSet) -> None:
-    """Each job is a file name; "fail" raises after the batch's earlier PNGs were rendered."""
+def draw_batch(batch: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
+    """Each job is a file name ("PID": the process, "N": this worker's batch count so far); "fail" raises
+    after the batch's earlier PNGs were rendered."""
     fig, ax = new_figure(3.0, 2.0)
     ax.plot([0, 1], [0, 1])
+    state["batches"] = state.get("batches", 0) + 1
     for name in batch:
         if name == "fail":
             raise ValueError(f"bad data in {os.getpid()}")
-        figures.add(fig, folder / name.replace("PID", str(os.getpid())))
+        figures.add(fig, folder / name.replace("PID", str(os.getpid())).replace("N", str(state["batches"])))
 
 
 def files(folder: Path) -> list[str]:
@@ -91,3 +96,69 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         workers.submit([["a.png"], ["b.png"]], tmp_path, 72)
     with pytest.raises(ValueError, match="dpi"):
         workers.submit([["a.png"]], tmp_path, 0)
+
+
+def draw_with_warning(batch: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
+    warnings.warn(f"careful with {batch[0]}", LightlaneWarning, stacklevel=1)
+    draw_batch(batch, folder, figures, state)
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_several_submissions_are_drawn_as_they_arrive_and_joined_once(tmp_path: Path, parallel: bool) -> None:
+    workers = DrawingWorkers(ENTRY, workers=2, parallel=parallel)
+    workers.submit([["a-PID-N.png"], ["b-PID-N.png"]], tmp_path, 72)
+    workers.submit([["c-PID-N.png"]], tmp_path, 72)  # one batch: the second worker gets nothing more
+    workers.submit([[], ["d-PID-N.png"]], tmp_path, 72)
+    with FigureSet(72) as figures:
+        workers.join(figures)
+    names = files(tmp_path)
+    assert [name[0] for name in names] == ["a", "b", "c", "d"] and len(figures.paths) == 4
+    worker = {letter: name.split("-")[1] for letter, name in zip("abcd", names)}
+    if parallel:
+        assert worker["a"] == worker["c"] != worker["b"] == worker["d"]
+    # Each worker keeps its state from one batch to the next (in this process: one state per worker index).
+    assert [name.split("-")[2] for name in names] == ["1.png", "1.png", "2.png", "2.png"]
+
+
+def test_a_failure_in_an_early_submission_does_not_hold_up_later_ones(tmp_path: Path) -> None:
+    workers = DrawingWorkers(ENTRY, workers=2)
+    workers.submit([["a.png", "fail"], ["b.png"]], tmp_path, 72)
+    big = [f"x{i}.png" for i in range(3)] + ["padding" * 20_000]  # more than a pipe holds, never drawn
+    workers.submit([big, ["c.png"]], tmp_path, 72)
+    with pytest.raises(ValueError, match="bad data"):
+        workers.join(FigureSet(72))
+    assert files(tmp_path) == []  # the other worker's PNGs are removed too
+
+
+def test_warnings_raised_while_drawing_are_raised_again_at_join(tmp_path: Path) -> None:
+    with warnings.catch_warnings():  # the workers keep the filters in force when they were forked
+        warnings.simplefilter("always", LightlaneWarning)
+        workers = DrawingWorkers(f"{__name__}:draw_with_warning", workers=2)
+    workers.submit([["a.png"], ["b.png"]], tmp_path, 72)
+    with pytest.warns(LightlaneWarning) as caught, FigureSet(72) as figures:
+        workers.join(figures)
+    assert sorted(str(w.message) for w in caught) == ["careful with a.png", "careful with b.png"]
+    assert files(tmp_path) == ["a.png", "b.png"]
+
+
+#: Set by prepare_once in the first worker, before it forks the others.
+PREPARED: int | None = None
+
+
+def prepare_once() -> None:
+    global PREPARED
+    PREPARED = os.getpid()
+
+
+def draw_prepared(batch: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
+    draw_batch([name.replace("PREPARED", str(PREPARED)) for name in batch], folder, figures, state)
+
+
+def test_the_first_worker_prepares_once_and_the_others_inherit_it(tmp_path: Path) -> None:
+    workers = DrawingWorkers(f"{__name__}:draw_prepared", prepare=f"{__name__}:prepare_once", workers=2)
+    workers.submit([["a-PID-PREPARED.png"], ["b-PID-PREPARED.png"]], tmp_path, 72)
+    with FigureSet(72) as figures:
+        workers.join(figures)
+    (a, b) = (name.removesuffix(".png").split("-")[1:] for name in files(tmp_path))
+    assert a[0] != b[0] and a[1] == b[1] and a[1] in (a[0], b[0])  # the first worker's, once
+    assert PREPARED is None  # not in this process

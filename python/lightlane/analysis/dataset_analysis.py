@@ -7,7 +7,6 @@ analysis seed (common random numbers).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,8 +17,8 @@ import polars as pl
 from ..datasets.registered import read_dataset
 from ..events.event_list import EventList
 from ..events.selection import selected_bins, selected_counts
-from ..events.spectrum_fit import SpectrumFit, fit_binned_spectrum
-from ..exceptions import DataError, LightlaneWarning
+from ..events.spectrum_fit import SpectrumFit, fit_apparent_spectrum
+from ..exceptions import DataError
 from ..metadata import DatasetMeta, ProcessingParameters
 from ..store import cache
 from ..store.catalog import Catalog
@@ -58,13 +57,7 @@ class Analysis:
     def fit(self) -> SpectrumFit | None:
         """The apparent spectrum (SPEC §12) of the selected events, fitted on first use (figures only),
         or None with a warning when it cannot be fitted."""
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", LightlaneWarning)  # bound/flat notes belong to the plot legend
-                return fit_binned_spectrum(self.selected_counts, self.processing.band, self.exposure_s)
-        except DataError as exc:
-            warnings.warn(f"{self.dataset_id}: apparent spectrum not fitted: {exc}", LightlaneWarning, stacklevel=2)
-            return None
+        return fit_apparent_spectrum(self.dataset_id, self.selected_counts, self.processing.band, self.exposure_s)
 
 
 def analyze_events(

@@ -42,6 +42,22 @@ def _pipelines(options: Options, globals_: GlobalOptions) -> list[str]:
 
 
 def _execute(options: Options, globals_: GlobalOptions) -> int:
+    execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)
+    draws_here = execution.inline and not (options.no_plots or options.retest)
+    if not draws_here:
+        return _run(options, globals_, execution)
+    # Before the imports of _run: the drawing workers fork from a process that is still small and
+    # load matplotlib on the idle core while this one loads polars and astropy (SPEC §14 rev 2).
+    from ..report.figure_jobs import cancel_early, start_early
+
+    start_early()
+    try:
+        return _run(options, globals_, execution)
+    finally:
+        cancel_early()  # when no run took them
+
+
+def _run(options: Options, globals_: GlobalOptions, execution: Execution) -> int:
     # Here, not at the top: runs load polars, astropy, scipy and matplotlib (and Dask with --jobs),
     # which `lightlane run --help` does not need (SPEC §20).
     from ..pipelines.baselines import ensure_baselines, retest_run
@@ -54,7 +70,6 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
     workspace.require_initialised()
     if options.retest and (options.ensure_baseline or options.seed is not None):
         raise MetadataError("--retest recomputes stored runs: it takes neither --seed nor --ensure-baseline")
-    execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)
     with workspace.lock():
         pipeline_ids = _pipelines(options, globals_)
         if options.retest:

@@ -33,7 +33,7 @@ import numpy as np
 from ..exceptions import DataError, LightlaneWarning
 from ..metadata import ApparentSpectrum, Band, Spectrum
 
-__all__ = ["PARAMETER_NAMES", "SpectrumFit", "fit_binned_spectrum", "fit_spectrum"]
+__all__ = ["PARAMETER_NAMES", "SpectrumFit", "fit_apparent_spectrum", "fit_binned_spectrum", "fit_spectrum"]
 
 #: Names of the fitted parameters, in the order used by every vector and matrix here.
 PARAMETER_NAMES: tuple[str, str, str, str] = ("A", "lambda0_nm", "sigma", "C")
@@ -200,6 +200,18 @@ def fit_spectrum(
     lam = lam[np.isfinite(lam)]
     counts, _ = np.histogram(lam, bins=band.edges_nm())
     return fit_binned_spectrum(counts, band, exposure_s, method=method, events_in_total=lam.size)
+
+
+def fit_apparent_spectrum(dataset_id: str, counts: np.ndarray, band: Band, exposure_s: float) -> SpectrumFit | None:
+    """:func:`fit_binned_spectrum` for a figure: None with a warning naming ``dataset_id`` when the
+    spectrum cannot be fitted (the figure then shows the counts alone), notes on the fit left to its legend."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LightlaneWarning)  # bound/flat notes belong to the plot legend
+            return fit_binned_spectrum(counts, band, exposure_s)
+    except DataError as exc:
+        warnings.warn(f"{dataset_id}: apparent spectrum not fitted: {exc}", LightlaneWarning, stacklevel=3)
+        return None
 
 
 def fit_binned_spectrum(counts: np.ndarray, band: Band, exposure_s: float, *, method: str = "poisson",

@@ -73,7 +73,7 @@ from ..metadata import DatasetMeta, GenerationParameters, Pipeline, ProcessingPa
 from ..metadata.pipeline import Outputs
 from ..metadata.values import MAX_SEED
 from ..report.framing import DPI as FIGURE_DPI
-from ..report.run_figures import FigureJob, finish_run_plots, run_drawing_workers, run_figure_jobs, split_jobs
+from ..report.run_figures import RunFigures, data_figure_jobs, spectrum_figure_job, test_figure_jobs
 from ..stats.null_summaries import P3_METRIC, NullSummary, load_baseline_set, require_baseline
 from ..store.catalog import Catalog, utc_now
 from ..store.workspace import Workspace
@@ -320,38 +320,34 @@ def compute_run(plan: RunPlan) -> ComputedRun:
     processing = workspace.load(ProcessingParameters, pipeline.processing)
     if processing.processing_hash() != plan.processing_hash:
         raise DataError(f"processing '{processing.id}' changed while the run was scheduled; run it again")
-    # The drawing workers fork now, before any thread starts, and load matplotlib on the other
-    # core while this process reads and analyses; they draw while it writes A and B (SPEC §14 rev 2).
-    workers = run_drawing_workers() if plan.plots else None
+    # The drawing workers (forked now, before any thread starts, or by `lightlane run` before its imports)
+    # load matplotlib on the other core while this process reads and analyses; they draw the figures of
+    # the data while it computes the tests, and the rest while it writes A and B (SPEC §14 rev 2).
+    figures = RunFigures(_staging_folder(workspace, plan), FIGURE_DPI) if plan.plots else None
     try:
-        a_events, b_events, a_hash, b_hash, a_analysis, b_analysis, rows, nulls = _compute(
-            workspace, pipeline, processing, plan)
-        figures = _staging_folder(workspace, plan)
-        jobs: list[FigureJob] = []
-        if workers is not None:
-            jobs = run_figure_jobs(run_id=plan.run_id, a=a_analysis, b=b_analysis, rows=rows,
-                                   synthetic=_synthetic(workspace, pipeline, a_analysis, b_analysis, a_events, b_events))
-            workers.submit(split_jobs(jobs, workers.workers), figures, FIGURE_DPI)
-        written: list[TaskOutput] = []
-        if plan.keep:
-            for side, events, analysis in (("a", a_events, a_analysis), ("b", b_events, b_analysis)):
-                output = stage_task_output(workspace, events, pipeline_id=pipeline.id, side=side,
-                                           processing=processing, run_seed=plan.seed, run_index=plan.run_index,
-                                           parent_id=pipeline.source.dataset, staging=plan.staging)
-                written.append(output)
-                if output.meta.id != analysis.dataset_id:  # planned_output_id is how staging names it
-                    raise DataError(f"pipeline {pipeline.id!r}: {side.upper()} was written as {output.meta.id!r}, "
-                                    f"not {analysis.dataset_id!r} as planned; run it again")
+        built = _build_and_analyse(workspace, pipeline, processing, plan)
+        a_events, b_events, a_analysis, b_analysis = built.a_events, built.b_events, built.a, built.b
+        p3_result = _p3_row(plan, processing, built)
+        if figures is not None:
+            figures.draw(data_figure_jobs(
+                run_id=plan.run_id, a=a_analysis, b=b_analysis, metrics=processing.test_metrics, p3_row=p3_result,
+                synthetic=_synthetic(workspace, pipeline, a_analysis, b_analysis, a_events, b_events)))
+        rows, nulls = _test_rows(plan, processing, built)
+        if figures is not None:
+            figures.draw(test_figure_jobs(run_id=plan.run_id, a=a_analysis, b=b_analysis, rows=rows))
+            figures.draw([spectrum_figure_job(run_id=plan.run_id, a=a_analysis, b=b_analysis)])
+        rows.append(p3_result)
+        written = _stage_outputs(workspace, pipeline, processing, plan, built) if plan.keep else []
     except BaseException:
-        if workers is not None:
-            workers.cancel()
+        if figures is not None:
+            figures.cancel()
         raise
     a_id, b_id = (written[0].meta.id, written[1].meta.id) if written else (None, None)
+    a_hash, b_hash = built.a_hash, built.b_hash
     plots: tuple[str, ...] = ()
-    if workers is not None:
-        drawn = finish_run_plots(workers, jobs, figures, FIGURE_DPI)
+    if figures is not None:
         final = run_folder(workspace, pipeline.id, plan.run_id)
-        plots = tuple(str(final / p.name) for p in drawn)
+        plots = tuple(str(final / p.name) for p in figures.finish())
 
     resolved = {
         "width_set_s": [float(w) for w in width_set(processing)],
@@ -374,12 +370,24 @@ def compute_run(plan: RunPlan) -> ComputedRun:
                          a_dataset=a_id, b_dataset=b_id, a_events_hash=a_hash, b_events_hash=b_hash,
                          rows=tuple(rows), null_summaries=dict(nulls), plots=plots)
     return ComputedRun(outcome, run_fields, tuple(written), outputs, plots,
-                       None if workers is None else str(figures))
+                       None if figures is None else str(figures.folder))
 
 
-def _compute(workspace: Workspace, pipeline: Pipeline, processing: ProcessingParameters, plan: RunPlan
-             ) -> tuple[EventList, EventList, str, str, Analysis, Analysis, list[dict[str, Any]], dict[str, Any]]:
-    """A and B built, hashed and analysed, and the run's test rows: everything of a run but its files."""
+@dataclass(frozen=True)
+class _Built:
+    """A run's A and B: their events, events hashes and analyses."""
+
+    a_events: EventList
+    b_events: EventList
+    a_hash: str
+    b_hash: str
+    a: Analysis
+    b: Analysis
+
+
+def _build_and_analyse(workspace: Workspace, pipeline: Pipeline, processing: ProcessingParameters,
+                       plan: RunPlan) -> _Built:
+    """A and B built, hashed and analysed (B's P3 only in a baseline run: it is S_r)."""
     widths = width_set(processing)
     source_generation = pipeline.source.generation
     source = (read_dataset(workspace, pipeline.source.dataset) if pipeline.source.dataset is not None
@@ -401,22 +409,49 @@ def _compute(workspace: Workspace, pipeline: Pipeline, processing: ProcessingPar
     if b_events.count and abs(a_events.count - b_events.count) / b_events.count > 0.01:
         warnings.warn(f"pipeline {pipeline.id!r} run {plan.run_index}: A has {a_events.count} events, B has "
                       f"{b_events.count} (more than 1 % apart)", LightlaneWarning, stacklevel=3)
-    baseline = plan.kind == "baseline"
     b_analysis = _analyse(b_events, processing, plan.seed, _label(workspace, pipeline, plan, b_events, "b"),
-                          workspace, b_hash, p3=baseline)  # B's P3 is S_r of a baseline run
-    sizes = {"n_a": a_analysis.n_selected, "n_b": b_analysis.n_selected}
-    nulls = null_summaries(processing, b_analysis.chunks, b_analysis.p3.stat if b_analysis.p3 else None) \
-        if baseline else {}
+                          workspace, b_hash, p3=plan.kind == "baseline")
+    return _Built(a_events, b_events, a_hash, b_hash, a_analysis, b_analysis)
+
+
+def _sizes(built: _Built) -> dict[str, int]:
+    return {"n_a": built.a.n_selected, "n_b": built.b.n_selected}
+
+
+def _p3_row(plan: RunPlan, processing: ProcessingParameters, built: _Built) -> dict[str, Any]:
+    """The run's P3 row: A's statistic, calibrated against the baseline set (a baseline run's later)."""
+    p3 = built.a.p3
+    return p3_row(plan.run_id, processing, (p3.stat, p3.slope, p3.intercept_ln_hz) if p3 else None,
+                  None if plan.kind == "baseline" else plan.summaries, undefined=built.a.p3_undefined,
+                  **_sizes(built))
+
+
+def _test_rows(plan: RunPlan, processing: ProcessingParameters, built: _Built
+               ) -> tuple[list[dict[str, Any]], dict[str, NullSummary]]:
+    """The run's test rows (one per test metric) and, for a baseline run, B's null summaries."""
+    baseline = plan.kind == "baseline"
+    b = built.b
+    nulls = null_summaries(processing, b.chunks, b.p3.stat if b.p3 else None) if baseline else {}
     if baseline and not plan.plots:
         # Its tests need the complete baseline set (leave-one-out), so recompute_baseline_tests computes them.
-        rows = pending_rows(plan.run_id, processing, **sizes)
-    else:
-        rows = result_rows(plan.run_id, processing, a_analysis.chunks, b_analysis.chunks, plan.summaries,
-                           own_b=nulls, **sizes)
-    p3 = a_analysis.p3
-    rows.append(p3_row(plan.run_id, processing, (p3.stat, p3.slope, p3.intercept_ln_hz) if p3 else None,
-                       None if baseline else plan.summaries, undefined=a_analysis.p3_undefined, **sizes))
-    return a_events, b_events, a_hash, b_hash, a_analysis, b_analysis, rows, nulls
+        return pending_rows(plan.run_id, processing, **_sizes(built)), nulls
+    return result_rows(plan.run_id, processing, built.a.chunks, b.chunks, plan.summaries, own_b=nulls,
+                       **_sizes(built)), nulls
+
+
+def _stage_outputs(workspace: Workspace, pipeline: Pipeline, processing: ProcessingParameters, plan: RunPlan,
+                   built: _Built) -> list[TaskOutput]:
+    """A and B written under staging names, with the ids the analyses were labelled with."""
+    written = []
+    for side, events, analysis in (("a", built.a_events, built.a), ("b", built.b_events, built.b)):
+        output = stage_task_output(workspace, events, pipeline_id=pipeline.id, side=side, processing=processing,
+                                   run_seed=plan.seed, run_index=plan.run_index, parent_id=pipeline.source.dataset,
+                                   staging=plan.staging)
+        written.append(output)
+        if output.meta.id != analysis.dataset_id:  # planned_output_id is how staging names it
+            raise DataError(f"pipeline {pipeline.id!r}: {side.upper()} was written as {output.meta.id!r}, "
+                            f"not {analysis.dataset_id!r} as planned; run it again")
+    return written
 
 
 def _label(workspace: Workspace, pipeline: Pipeline, plan: RunPlan, events: EventList, side: Literal["a", "b"]) -> str:

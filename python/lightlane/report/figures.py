@@ -21,20 +21,23 @@ quicklook (:func:`save_analysis_plots`).
 
 The run figures are prepared from the two :class:`~lightlane.analysis.Analysis` objects and the
 run's ``test_results`` rows in the run's process (:mod:`lightlane.report.run_figures`, no
-matplotlib) and drawn from numpy arrays by :func:`draw_jobs`, in forked
-:class:`~lightlane.report.staging.DrawingWorkers` that a run starts before it reads its events.
+matplotlib) and drawn from numpy arrays by :mod:`lightlane.report.drawing.run_jobs`, in forked
+:class:`~lightlane.report.staging.DrawingWorkers` that a run starts before it reads its events
+(``lightlane run``: before it imports its own libraries, :mod:`lightlane.report.figure_jobs`).
 
 Figure cost (SPEC §14 rev 2): every figure has a fixed layout
-(:mod:`lightlane.report.drawing.layout`, no layout engine at save time); one figure object is
-re-used per kind in each worker (the heatmaps of A and B share one, the timescales of A and B
-one :class:`~lightlane.report.drawing.PanelFigure`), which gives the same PNG bytes as new
-figures; and the PNGs of a command are rendered into temporary files and synced and renamed
-together (:class:`~lightlane.report.staging.FigureSet`).
+(:mod:`lightlane.report.drawing.layout`, no layout engine at save time); a worker keeps one
+figure object per kind for the whole run (the heatmaps of A and B share one; the small
+multiples, a panel per test metric, share one :class:`~lightlane.report.drawing.PanelFigure`
+and go to the same worker), which gives the same PNG bytes as new figures; the PNGs are
+encoded by the Rust core (:func:`~lightlane.report.staging.write_png`); and the PNGs of a
+command are rendered into temporary files and synced and renamed together
+(:class:`~lightlane.report.staging.FigureSet`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,38 +54,20 @@ from .drawing import (
     HeatmapFigure,
     LanecountTrace,
     MetricHistogram,
-    P2Panel,
-    P3Panel,
-    PanelFigure,
     SpectrumPanel,
-    TimescalesPanel,
-    plot_counts_per_bin,
     plot_heatmap,
     plot_lanecounts,
     plot_metric_histograms,
-    plot_p2_concentration,
-    plot_p3,
     plot_quicklook,
     plot_spectrum_comparison,
-    plot_timescales,
     save_figure,
     title_for,
 )
-from .run_figures import (
-    RUN_FIGURES,
-    FigureJob,
-    finish_run_plots,
-    heatmap_inputs,
-    lanecount_inputs,
-    median_binning,
-    run_drawing_workers,
-    run_figure_jobs,
-    spectrum_fields,
-    split_jobs,
-)
+from .figure_jobs import RUN_FIGURES
+from .run_figures import RunFigures, heatmap_inputs, lanecount_inputs, median_binning, run_figure_jobs, spectrum_fields
 
 __all__ = ["RUN_FIGURES", "lanecount_figure", "save_lanecount_plot", "save_spectrum_plot", "spectrum_panel",
-           "heatmap_figure", "save_analysis_plots", "save_synthetic_plots", "save_run_plots", "draw_jobs"]
+           "heatmap_figure", "save_analysis_plots", "save_synthetic_plots", "save_run_plots"]
 
 
 # ----------------------------------------------------------------------------- datasets, generations, analyses
@@ -95,7 +80,10 @@ def lanecount_figure(dataset: str, generation: GenerationParameters, processing:
     Shared by ``generate``/``replicate`` and ``run`` so the lanecount figure looks the same everywhere.
     """
     inputs = lanecount_inputs(dataset, generation, processing, run_id)
-    return None if inputs is None else _draw_lanecount(inputs, {})
+    if inputs is None:
+        return None
+    return plot_lanecounts([LanecountTrace(**trace) for trace in inputs["traces"]], tstart_s=inputs["tstart_s"],
+                           title=inputs["title"])
 
 
 def save_lanecount_plot(path: Path, meta: DatasetMeta | str, generation: GenerationParameters,
@@ -189,68 +177,6 @@ def save_synthetic_plots(workspace: Workspace, result: SyntheticResult) -> tuple
 # ----------------------------------------------------------------------------- runs
 
 
-def _draw_spectrum(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_spectrum_comparison(SpectrumPanel(**inputs["a"]), SpectrumPanel(**inputs["b"]), title=inputs["title"])
-
-
-def _draw_counts(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_counts_per_bin(inputs["centres_nm"], inputs["counts_a"], inputs["counts_b"], labels=inputs["labels"],
-                               title=inputs["title"])
-
-
-def _reused(reuse: dict[str, Any], kind: str, make: Callable[[], Any]) -> Any:
-    """This batch's figure object for one kind (SPEC §14 rev 2: its axes are made once), made on first use."""
-    if kind not in reuse:
-        reuse[kind] = make()
-    return reuse[kind]
-
-
-def _draw_heatmap(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_heatmap(**inputs, reuse=_reused(reuse, "heatmap", HeatmapFigure))
-
-
-def _panels(reuse: dict[str, Any], kind: str) -> PanelFigure:
-    return _reused(reuse, kind, PanelFigure)
-
-
-def _draw_metric_hist(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_metric_histograms([MetricHistogram(**panel) for panel in inputs["panels"]], labels=inputs["labels"],
-                                  title=inputs["title"], reuse=_panels(reuse, "metric_hist"))
-
-
-def _draw_p2(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_p2_concentration(inputs["centres_nm"], [P2Panel(**panel) for panel in inputs["panels"]],
-                                 labels=inputs["labels"], title=inputs["title"], reuse=_panels(reuse, "p2"))
-
-
-def _draw_timescales(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_timescales([TimescalesPanel(**panel) for panel in inputs["panels"]], title=inputs["title"],
-                           reuse=_panels(reuse, "timescales"))
-
-
-def _draw_p3(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_p3(P3Panel(**inputs["panel"]), title=inputs["title"])
-
-
-def _draw_lanecount(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_lanecounts([LanecountTrace(**trace) for trace in inputs["traces"]], tstart_s=inputs["tstart_s"],
-                           title=inputs["title"])
-
-
-#: How each kind of :class:`~lightlane.report.run_figures.FigureJob` is drawn.
-DRAWERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], Figure]] = {
-    "spectrum": _draw_spectrum, "counts": _draw_counts, "heatmap": _draw_heatmap, "metric_hist": _draw_metric_hist,
-    "p2": _draw_p2, "timescales": _draw_timescales, "p3": _draw_p3, "lanecount": _draw_lanecount,
-}
-
-
-def draw_jobs(jobs: Sequence[FigureJob], folder: Path, figures: FigureSet) -> None:
-    """Draw ``jobs`` into ``folder``, staged in ``figures`` (in a drawing worker, or in this process)."""
-    reuse: dict[str, Any] = {}  # one figure object per kind, for this batch
-    for job in jobs:
-        figures.add(DRAWERS[job.kind](job.inputs, reuse), folder / job.file)
-
-
 def save_run_plots(
     folder: Path,
     *,
@@ -292,7 +218,10 @@ def save_run_plots(
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = run_figure_jobs(run_id=run_id, a=a, b=b, rows=rows, synthetic=synthetic)
-    workers = run_drawing_workers(parallel=parallel)  # this process has the drawing code: ready at once
-    workers.submit(split_jobs(jobs, workers.workers), folder, dpi)
-    return finish_run_plots(workers, jobs, folder, dpi)
+    figures = RunFigures(folder, dpi, parallel=parallel)  # this process has the drawing code: ready at once
+    try:
+        figures.draw(run_figure_jobs(run_id=run_id, a=a, b=b, rows=rows, synthetic=synthetic))
+    except BaseException:
+        figures.cancel()
+        raise
+    return figures.finish()

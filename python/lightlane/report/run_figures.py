@@ -1,17 +1,20 @@
-"""The figures of a run as jobs: what each PNG shows, computed here, drawn by another process (SPEC §14).
+"""The figures of a run as jobs: what each PNG shows, computed here, drawn by other processes (SPEC §14).
 
 A run prepares every figure from its two analyses and its ``test_results`` rows in its own
 process (polars, the Rust core) and hands the drawing workers
-(:class:`~lightlane.report.staging.DrawingWorkers`) numpy arrays and plain values only. This
-module imports no matplotlib: the run never loads it; its workers do, while it reads and
-analyses. :func:`lightlane.report.figures.draw_jobs` turns each job into a PNG.
+(:class:`~lightlane.report.staging.DrawingWorkers`, through :class:`RunFigures`) numpy
+arrays and plain values only. This module imports no matplotlib: the run never loads it;
+its workers do, while it reads and analyses. The figures of the data (:func:`data_figure_jobs`)
+are sent as soon as A and B are analysed and drawn while the run computes its tests; the
+figures of the tests (:func:`test_figure_jobs`) follow with the rows, and the spectrum
+(:func:`spectrum_figure_job`) last.
+:mod:`lightlane.report.drawing.run_jobs` turns each job into a PNG.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,62 +22,18 @@ import numpy as np
 import polars as pl
 
 from ..analysis.dataset_analysis import Analysis
+from ..events.spectrum_fit import SpectrumFit
 from ..lanesheet.simulation import generation_band, lanecount_trace, lanesheet_bins
 from ..metadata import GenerationParameters, ProcessingParameters
 from ..stats.p2 import p2_fit, top_chunks
 from ..stats.verdicts import P3_METRIC
+from .figure_jobs import FigureJob, drawing_workers, figure_order, split_jobs, take_early
 from .framing import lanecount_window, quartile_bins, title_for
-from .staging import DrawingWorkers, FigureSet
+from .staging import FigureSet
 
-__all__ = ["FigureJob", "RUN_FIGURES", "run_figure_jobs", "split_jobs", "run_drawing_workers", "finish_run_plots",
-           "lanecount_inputs", "observed_spectrum", "spectrum_fields", "median_binning", "heatmap_inputs",
-           "band_counts"]
-
-#: What the drawing workers call on a batch of jobs (:func:`lightlane.report.figures.draw_jobs`).
-DRAW_JOBS = "lightlane.report.figures:draw_jobs"
-
-#: The files every run writes, in order (then ``p3_<run>.png`` and ``lanecount_<dataset>.png``).
-RUN_FIGURES = ("spectrum_a_vs_b.png", "counts_hist_wavelength.png", "heatmap_a.png", "heatmap_b.png",
-               "metric_hist.png", "p2_concentration.png", "timescales_a.png", "timescales_b.png")
-
-#: Relative drawing time of each kind (measured on the quickstart run), to share the work out evenly.
-COSTS = {"spectrum": 1.0, "counts": 0.8, "heatmap": 0.9, "metric_hist": 2.6, "p2": 2.8, "timescales": 2.2,
-         "p3": 1.8, "lanecount": 1.1}
-
-
-@dataclass(frozen=True, eq=False)
-class FigureJob:
-    """One PNG: its file name, the kind of drawing and its inputs (numpy arrays and plain values).
-
-    Jobs of one ``group`` are drawn into one figure object, in order, by the same worker
-    (SPEC §14 rev 2: the axes of a kind are made once).
-    """
-
-    file: str
-    kind: str
-    inputs: dict[str, Any] = field(default_factory=dict)
-    group: str | None = None
-
-    @property
-    def cost(self) -> float:
-        return COSTS[self.kind]
-
-
-def split_jobs(jobs: Sequence[FigureJob], workers: int) -> list[list[FigureJob]]:
-    """Share ``jobs`` out to ``workers`` batches of about equal cost; a group stays whole and in order.
-
-    Greedy, dearest first: each unit (a group, or a job alone) goes to the cheapest batch so far.
-    """
-    units: dict[str, list[FigureJob]] = {}
-    for index, job in enumerate(jobs):
-        units.setdefault(job.group or f"#{index}", []).append(job)
-    batches: list[list[FigureJob]] = [[] for _ in range(workers)]
-    loads = [0.0] * workers
-    for unit in sorted(units.values(), key=lambda unit: -sum(job.cost for job in unit)):
-        cheapest = loads.index(min(loads))
-        batches[cheapest].extend(unit)
-        loads[cheapest] += sum(job.cost for job in unit)
-    return [batch for batch in batches if batch]
+__all__ = ["RunFigures", "run_figure_jobs", "data_figure_jobs", "test_figure_jobs", "spectrum_figure_job",
+           "observed_spectrum",
+           "spectrum_fields", "lanecount_inputs", "median_binning", "heatmap_inputs", "band_counts"]
 
 
 def band_counts(analysis: Analysis) -> np.ndarray:
@@ -82,7 +41,7 @@ def band_counts(analysis: Analysis) -> np.ndarray:
     return np.asarray(analysis.binnings[0].counts, dtype=np.float64).sum(axis=0)
 
 
-def spectrum_fields(label: str, fit: Any) -> dict[str, Any]:
+def spectrum_fields(label: str, fit: SpectrumFit) -> dict[str, Any]:
     """The fields of a :class:`~lightlane.report.drawing.SpectrumPanel` from a spectrum fit."""
     return {"label": label, "centres_nm": fit.band.centres_nm(), "flux_density": np.asarray(fit.flux_density),
             "flux_density_err": np.asarray(fit.flux_density_err), "fitted": fit.spectrum, "r2": float(fit.r2)}
@@ -187,91 +146,51 @@ def _p3_panel(analysis: Analysis, row: Mapping[str, Any]) -> dict[str, Any] | No
             "stat": result.stat, "slope": result.slope, "intercept_ln_hz": result.intercept_ln_hz, "verdict": text}
 
 
-def run_figure_jobs(
+def _titles(run_id: str, a: Analysis, b: Analysis) -> tuple[tuple[str, str], str, dict[str, str]]:
+    """The legend labels, the A-vs-B title and each side's own title of a run's figures."""
+    processing = a.processing
+    names = (a.dataset_id, b.dataset_id)
+    labels = (f"A: {names[0]}", f"B: {names[1]}")
+    sides = {side: title_for([name], processing.id, run_id) for side, name in zip("ab", names)}
+    return labels, title_for(names, processing.id, run_id), sides
+
+
+def data_figure_jobs(
     *,
     run_id: str,
     a: Analysis,
     b: Analysis,
-    rows: Sequence[Mapping[str, Any]],
+    metrics: Sequence[str],
+    p3_row: Mapping[str, Any] | None = None,
     synthetic: Sequence[tuple[str, GenerationParameters]] = (),
 ) -> list[FigureJob]:
-    """The figure jobs of one pipeline run (SPEC §14), in SPEC §14 table order.
-
-    Parameters
-    ----------
-    run_id
-        The run, named in every title.
-    a, b
-        The analyses of A and B (same processing; A's is used for band, ids and top_fraction).
-    rows
-        The run's ``test_results`` rows (SPEC §11.7), one per test metric plus P3's: one
-        panel each in the metric figures, in this order. ``p1a_threshold`` (q̄), ``p2_p_z``
-        and ``p2_p_calibrated`` may be None: no line, "n/a".
-    synthetic
-        (dataset name, resolved generation) of each synthetic A/B dataset; one lanecount plot
-        each (a repeated name is drawn once, and nothing when all its quartile bins are isotropic).
-
-    Returns
-    -------
-    list of FigureJob
-        Spectrum, counts histogram, heatmaps A and B, the small multiples ``metric_hist.png``,
-        ``p2_concentration.png``, ``timescales_a.png`` and ``timescales_b.png`` (none of the
-        four without metric rows), ``p3_<run>.png`` when A has a P3 result, then the
-        lanecounts in ``synthetic`` order.
+    """The figures a run can draw once A and B are analysed, before its tests: in SPEC §14 order,
+    counts histogram, heatmaps A and B, ``timescales_a.png`` and ``timescales_b.png`` (none
+    without ``metrics``), ``p3_<run>.png`` when A has a P3 result (its calibrated verdict from
+    ``p3_row``, when given), then one lanecount per synthetic dataset (a repeated name once,
+    none when all its quartile bins are isotropic). The spectrum is :func:`spectrum_figure_job`.
     """
     processing = a.processing
-    names = (a.dataset_id, b.dataset_id)
-    labels = (f"A: {names[0]}", f"B: {names[1]}")
-    title = title_for(names, processing.id, run_id)
-    side_titles = {"a": title_for([names[0]], processing.id, run_id), "b": title_for([names[1]], processing.id, run_id)}
-    centres = processing.band.centres_nm()
-    p3_rows = [row for row in rows if row["metric"] == P3_METRIC]
-    rows = [row for row in rows if row["metric"] != P3_METRIC]
-    metrics = [str(row["metric"]) for row in rows]
-
-    jobs = [
-        FigureJob("spectrum_a_vs_b.png", "spectrum", {"a": observed_spectrum(labels[0], a),
-                                                      "b": observed_spectrum(labels[1], b),
-                                                      "title": "apparent spectrum · " + title}),
-        FigureJob("counts_hist_wavelength.png", "counts", {"centres_nm": centres, "counts_a": band_counts(a),
-                                                           "counts_b": band_counts(b), "labels": labels,
-                                                           "title": "counts per wavelength bin · " + title}),
-    ]
+    labels, title, side_titles = _titles(run_id, a, b)
+    jobs = [FigureJob("counts_hist_wavelength.png", "counts", {
+        "centres_nm": processing.band.centres_nm(), "counts_a": band_counts(a), "counts_b": band_counts(b),
+        "labels": labels, "title": "counts per wavelength bin · " + title})]
     for side, analysis in (("a", a), ("b", b)):
         jobs.append(FigureJob(f"heatmap_{side}.png", "heatmap",
                               heatmap_inputs(analysis, f"{side.upper()}: " + side_titles[side]), group="heatmap"))
     if metrics:
-        histograms, p2_panels = [], []
-        top: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}
-        # A fitted P2 side needs a λ_ref on both sides; a side without its own bins borrows the
-        # band's, which is never used to draw anything.
-        fallback = float(np.exp(np.mean(np.log(centres))))
-        for row, metric in zip(rows, metrics):
-            values = {"a": _metric_values(a, metric), "b": _metric_values(b, metric)}
-            ranked = {side: bool(np.isfinite(v).any()) for side, v in values.items()}
-            histograms.append({"metric": metric, **values, "threshold": _finite_or_none(row.get("p1a_threshold"))})
-            sides = [_p2_side(analysis, metric, ranked[side], processing.top_fraction, centres)
-                     for side, analysis in (("a", a), ("b", b))]
-            p2_panels.append({"metric": metric, "counts_a": sides[0][0], "counts_b": sides[1][0],
-                              "fit_a": sides[0][1], "fit_b": sides[1][1],
-                              "lambda_ref_nm": (sides[0][2] or fallback, sides[1][2] or fallback),
-                              "p_z": _finite_or_none(row.get("p2_p_z")),
-                              "p_cal": _finite_or_none(row.get("p2_p_calibrated"))})
-            for side, analysis in (("a", a), ("b", b)):
-                chosen = _top_rows(analysis, metric, ranked[side], processing.top_fraction)
+        for side, analysis in (("a", a), ("b", b)):
+            panels = []
+            for metric in metrics:
+                ranked = bool(analysis.chunks[metric].cast(pl.Float64).is_finite().any())
+                chosen = _top_rows(analysis, metric, ranked, processing.top_fraction)
                 table = analysis.chunks
-                top[side].append({"metric": metric, "centres_nm": table["wavelength_center_nm"].to_numpy()[chosen],
-                                  "widths_s": table["width_s"].to_numpy()[chosen]})
-        jobs.append(FigureJob("metric_hist.png", "metric_hist", {
-            "panels": histograms, "labels": labels, "title": "metric histograms (P1d bins) · " + title}))
-        jobs.append(FigureJob("p2_concentration.png", "p2", {
-            "centres_nm": centres, "panels": p2_panels, "labels": labels,
-            "title": "P2 concentration of the top chunks · " + title}))
-        for side in ("a", "b"):
+                panels.append({"metric": metric, "centres_nm": table["wavelength_center_nm"].to_numpy()[chosen],
+                               "widths_s": table["width_s"].to_numpy()[chosen]})
             jobs.append(FigureJob(f"timescales_{side}.png", "timescales", {
-                "panels": top[side],
-                "title": f"timescales of the top chunks · {side.upper()}: " + side_titles[side]}, group="timescales"))
-    p3 = _p3_panel(a, p3_rows[0] if p3_rows else {})
+                "panels": panels, "title": f"timescales of the top chunks · {side.upper()}: " + side_titles[side]},
+                group="timescales"))
+    p3 = _p3_panel(a, p3_row or {})
     if p3 is not None:
         jobs.append(FigureJob(f"p3_{run_id}.png", "p3", {"panel": p3,
                                                           "title": "P3 spectral-timing stack · " + side_titles["a"]}))
@@ -285,14 +204,129 @@ def run_figure_jobs(
     return jobs
 
 
-def run_drawing_workers(*, parallel: bool = True) -> DrawingWorkers:
-    """Two forked workers for a run's figures, loading the drawing code from now on (SPEC §14 rev 2)."""
-    return DrawingWorkers(DRAW_JOBS, workers=2, parallel=parallel)
+def spectrum_figure_job(*, run_id: str, a: Analysis, b: Analysis) -> FigureJob:
+    """``spectrum_a_vs_b.png``: the apparent spectra of A and B with their fits.
+
+    The fits (and scipy's optimiser, which a run otherwise loads when it writes A) are the
+    run's dearest figure input, so a run makes this job after the others.
+    """
+    labels, title, _ = _titles(run_id, a, b)
+    return FigureJob("spectrum_a_vs_b.png", "spectrum", {
+        "a": observed_spectrum(labels[0], a), "b": observed_spectrum(labels[1], b),
+        "title": "apparent spectrum · " + title})
 
 
-def finish_run_plots(workers: DrawingWorkers, jobs: Sequence[FigureJob], folder: Path, dpi: float) -> list[Path]:
-    """Wait for the workers drawing ``jobs`` and rename every PNG into place, in job order (none on failure)."""
-    with FigureSet(dpi) as figures:
-        workers.join(figures)
-    order = {job.file: rank for rank, job in enumerate(jobs)}
-    return sorted(figures.paths, key=lambda path: order.get(path.name, len(order)))
+def test_figure_jobs(*, run_id: str, a: Analysis, b: Analysis, rows: Sequence[Mapping[str, Any]]) -> list[FigureJob]:
+    """The figures of a run's tests, a panel per test metric row (P3's row is left out):
+    ``metric_hist.png`` and ``p2_concentration.png``; none without metric rows.
+
+    ``p1a_threshold`` (q̄), ``p2_p_z`` and ``p2_p_calibrated`` may be None: no line, "n/a".
+    """
+    processing = a.processing
+    labels, title, _ = _titles(run_id, a, b)
+    centres = processing.band.centres_nm()
+    rows = [row for row in rows if row["metric"] != P3_METRIC]
+    if not rows:
+        return []
+    histograms, p2_panels = [], []
+    # A fitted P2 side needs a λ_ref on both sides; a side without its own bins borrows the
+    # band's, which is never used to draw anything.
+    fallback = float(np.exp(np.mean(np.log(centres))))
+    for row in rows:
+        metric = str(row["metric"])
+        values = {"a": _metric_values(a, metric), "b": _metric_values(b, metric)}
+        ranked = {side: bool(np.isfinite(v).any()) for side, v in values.items()}
+        histograms.append({"metric": metric, **values, "threshold": _finite_or_none(row.get("p1a_threshold"))})
+        sides = [_p2_side(analysis, metric, ranked[side], processing.top_fraction, centres)
+                 for side, analysis in (("a", a), ("b", b))]
+        p2_panels.append({"metric": metric, "counts_a": sides[0][0], "counts_b": sides[1][0],
+                          "fit_a": sides[0][1], "fit_b": sides[1][1],
+                          "lambda_ref_nm": (sides[0][2] or fallback, sides[1][2] or fallback),
+                          "p_z": _finite_or_none(row.get("p2_p_z")),
+                          "p_cal": _finite_or_none(row.get("p2_p_calibrated"))})
+    return [
+        FigureJob("metric_hist.png", "metric_hist", {
+            "panels": histograms, "labels": labels, "title": "metric histograms (P1d bins) · " + title}),
+        FigureJob("p2_concentration.png", "p2", {
+            "centres_nm": centres, "panels": p2_panels, "labels": labels,
+            "title": "P2 concentration of the top chunks · " + title}),
+    ]
+
+
+def run_figure_jobs(
+    *,
+    run_id: str,
+    a: Analysis,
+    b: Analysis,
+    rows: Sequence[Mapping[str, Any]],
+    synthetic: Sequence[tuple[str, GenerationParameters]] = (),
+) -> list[FigureJob]:
+    """Every figure job of one pipeline run (SPEC §14): :func:`data_figure_jobs`, :func:`test_figure_jobs`
+    and :func:`spectrum_figure_job`.
+
+    Parameters
+    ----------
+    run_id
+        The run, named in every title.
+    a, b
+        The analyses of A and B (same processing; A's is used for band, ids and top_fraction).
+    rows
+        The run's ``test_results`` rows (SPEC §11.7), one per test metric plus P3's: one
+        panel each in the metric figures, in this order.
+    synthetic
+        (dataset name, resolved generation) of each synthetic A/B dataset; one lanecount plot each.
+
+    Returns
+    -------
+    list of FigureJob
+        In the order of :func:`~lightlane.report.figure_jobs.figure_order`.
+    """
+    metrics = [str(row["metric"]) for row in rows if row["metric"] != P3_METRIC]
+    p3_rows = [row for row in rows if row["metric"] == P3_METRIC]
+    jobs = data_figure_jobs(run_id=run_id, a=a, b=b, metrics=metrics, p3_row=p3_rows[0] if p3_rows else None,
+                            synthetic=synthetic)
+    jobs += test_figure_jobs(run_id=run_id, a=a, b=b, rows=rows)
+    jobs.append(spectrum_figure_job(run_id=run_id, a=a, b=b))
+    return sorted(jobs, key=lambda job: figure_order(job.file))
+
+
+class RunFigures:
+    """A run's figures, drawn by two forked workers as the run sends them and committed together.
+
+    Made before the run reads its events (the workers load matplotlib meanwhile, or were
+    started by ``lightlane run`` before its own imports: :func:`~lightlane.report.figure_jobs.start_early`); each
+    :meth:`draw` shares its jobs out by cost, counting what each worker already has;
+    :meth:`finish` waits and renames every PNG into ``folder``, all or nothing.
+
+    Parameters
+    ----------
+    folder
+        Where the PNGs go (created when missing).
+    dpi
+        Output resolution.
+    parallel
+        Fork the workers (True) or draw in this process at :meth:`finish` (the same bytes).
+    """
+
+    def __init__(self, folder: Path, dpi: float, *, parallel: bool = True) -> None:
+        self.folder, self.dpi = Path(folder), dpi
+        self._workers = (take_early() if parallel else None) or drawing_workers(parallel=parallel)
+        self._loads = [0.0] * self._workers.workers
+        self._files: list[str] = []
+
+    def draw(self, jobs: Sequence[FigureJob]) -> None:
+        """Send ``jobs`` to the workers now; returns at once."""
+        self._workers.submit(split_jobs(jobs, self._loads), self.folder, self.dpi)
+        self._files += [job.file for job in jobs]
+
+    def finish(self) -> list[Path]:
+        """Wait for every figure and rename each PNG into place (none on failure): :func:`~lightlane.report.figure_jobs.figure_order`,
+        then the order sent."""
+        with FigureSet(self.dpi) as figures:
+            self._workers.join(figures)
+        rank = {file: (figure_order(file), index) for index, file in enumerate(self._files)}
+        return sorted(figures.paths, key=lambda path: rank[path.name])
+
+    def cancel(self) -> None:
+        """Stop drawing and delete what was drawn (after a failure elsewhere)."""
+        self._workers.cancel()

@@ -1,22 +1,23 @@
 """PNG files staged and made visible together, and the forked workers that draw them (SPEC §4.3, §14 rev 2).
 
-Nothing here imports matplotlib. A run starts its :class:`DrawingWorkers` before it reads a
-single event: they load the figure modules on the other core while the run reads and
-analyses (the run itself never loads matplotlib), then draw the figure jobs they are sent
-while the run writes its datasets. Each worker renders into temporary siblings of its
-targets; the run commits them with its own :class:`FigureSet`, all or nothing.
+Nothing here imports matplotlib at import time. A run starts its :class:`DrawingWorkers`
+before it reads a single event: they load the figure modules on the other core while the
+run reads and analyses (the run itself never loads matplotlib), then draw each batch of
+figure jobs as soon as it is sent, while the run computes its tests and writes its
+datasets. Each worker renders into temporary siblings of its targets; the run commits them
+with its own :class:`FigureSet`, all or nothing.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import importlib
-import json
 import math
 import os
 import pickle
+import queue
 import signal
+import struct
 import threading
 import traceback
 import warnings
@@ -24,21 +25,45 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from .. import _core
 from ..store.atomic import fsync_dir, fsync_file, temp_name
+from ..version import CODE_VERSION
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["FigureSet", "DrawingWorkers", "PNG_OPTIONS", "check_dpi"]
-
-#: zlib level 3 instead of Pillow's 6: about half the encoding time for PNGs some 10 % larger
-#: (flat colours and text compress well at any level); the pixels are the same.
-PNG_OPTIONS = {"compress_level": 3}
+__all__ = ["FigureSet", "DrawingWorkers", "write_png", "check_dpi"]
 
 
 def check_dpi(dpi: float) -> None:
     if not (math.isfinite(dpi) and dpi > 0):
         raise ValueError(f"dpi must be a positive number, got {dpi!r}")
+
+
+def write_png(fig: Figure, path: str | os.PathLike[str], dpi: float) -> None:
+    """Write ``fig`` to ``path`` as a PNG: matplotlib's Agg pixels, encoded by the Rust core.
+
+    ``savefig`` hands PNGs to Pillow, whose encoding is a fifth of a figure's time; the core
+    (zlib level 1, adaptive row filters) takes a sixth of that for files about 10 % larger.
+    The pixels are those ``savefig(format="png", dpi=dpi)`` writes (no ``bbox_inches``: the
+    size is the figure's), read from the canvas without a copy.
+    """
+    import matplotlib
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    check_dpi(dpi)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    shown = fig.dpi
+    fig.set_dpi(dpi)
+    try:
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())
+        software = f"lightlane {CODE_VERSION} (Matplotlib {matplotlib.__version__})"
+        data = _core.encode_png(pixels, dpi, [("Software", software)])
+    finally:
+        fig.set_dpi(shown)
+    Path(path).write_bytes(data)
 
 
 class FigureSet:
@@ -74,8 +99,7 @@ class FigureSet:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_name(target)
         self._staged.append((tmp, target))
-        # Explicit format: the temporary name does not end in ".png".
-        fig.savefig(tmp, format="png", dpi=self.dpi, pil_kwargs=dict(PNG_OPTIONS))
+        write_png(fig, tmp, self.dpi)
         return target
 
     def adopt(self, staged: Sequence[tuple[Path, Path]]) -> None:
@@ -113,41 +137,50 @@ class FigureSet:
             raise
 
 
-#: What a worker calls on each batch it is sent: ``draw(batch, folder, figures)``.
-DrawBatch = Callable[[Sequence[Any], Path, FigureSet], None]
+#: What a worker calls on each batch it is sent: ``draw(batch, folder, figures, state)``; ``state`` is
+#: one dict per worker for its whole life (figure objects kept from one batch for the next).
+DrawBatch = Callable[[Sequence[Any], Path, FigureSet, dict[str, Any]], None]
+
+#: A message on a pipe: its length (8 bytes, big-endian), then that many bytes of pickle.
+_LENGTH = struct.Struct(">Q")
 
 
 class DrawingWorkers:
     """Forked processes that import the drawing code now and draw what :meth:`submit` sends them later.
 
     One process is forked at construction; it imports ``entry``'s module (matplotlib and the
-    figure modules, about half a second) and then forks its siblings, which inherit the
-    import. Each worker draws one batch into temporary files and reports them; :meth:`join`
-    takes them into a :class:`FigureSet`. Drawing code must use only numpy and matplotlib on
-    the inputs it is sent: no polars and no lightlane core, whose thread pools do not survive
-    a fork. Without ``os.fork`` or with ``parallel=False`` the batches are drawn here at
-    :meth:`join`. A killed run takes its workers with it (Linux), so no worker writes into a
-    folder a retry has swept.
+    figure modules, about half a second), calls ``prepare`` (what every worker would otherwise
+    do on its first figure: load fonts, fill caches) and then forks its siblings, which
+    inherit both. Each :meth:`submit` sends every worker a batch, drawn as soon as it arrives
+    (a run submits what it can draw as soon as it can); :meth:`join` waits for them and
+    takes their PNGs into a :class:`FigureSet`. Warnings raised while drawing are raised
+    again here, at :meth:`join`. Drawing code must use only numpy, scipy and matplotlib on
+    the inputs it is sent (and the core's single-threaded PNG encoder): no polars and no
+    pooled core work, whose threads do not survive a fork. Without ``os.fork`` or with
+    ``parallel=False`` the batches are drawn here at :meth:`join`. A killed run takes its
+    workers with it (Linux), so no worker writes into a folder a retry has swept.
 
     Parameters
     ----------
     entry
         ``"module:function"``, the :data:`DrawBatch` the workers call.
+    prepare
+        ``"module:function"`` called once with no arguments before the siblings fork, or None.
     workers
-        The number of worker processes (batches).
+        The number of worker processes (batches per :meth:`submit`).
     parallel
         Fork (True) or draw in this process (False).
     """
 
-    def __init__(self, entry: str, *, workers: int = 2, parallel: bool = True) -> None:
+    def __init__(self, entry: str, *, prepare: str | None = None, workers: int = 2, parallel: bool = True) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers!r}")
         self.entry, self.workers = entry, workers
         self._pid: int | None = None
-        self._send: list[int] = []
+        self._senders: list[_Sender] = []
         self._reports: list[int] = []
-        self._sender: threading.Thread | None = None
-        self._local: tuple[Sequence[Sequence[Any]], Path, float] | None = None
+        self._sent = False
+        self._local: list[tuple[Sequence[Sequence[Any]], Path]] = []
         if not (parallel and hasattr(os, "fork")):
             return
         pipes = [(*os.pipe(), *os.pipe()) for _ in range(workers)]  # (jobs r, jobs w, report r, report w)
@@ -160,12 +193,12 @@ class DrawingWorkers:
             for _, jobs_w, report_r, _ in pipes:
                 os.close(jobs_w)
                 os.close(report_r)
-            _serve(entry, [(jobs_r, report_w) for jobs_r, _, _, report_w in pipes], parent)
+            _serve(entry, prepare, [(jobs_r, report_w) for jobs_r, _, _, report_w in pipes], parent)
         for jobs_r, _, _, report_w in pipes:
             os.close(jobs_r)
             os.close(report_w)
         self._pid = pid
-        self._send = [jobs_w for _, jobs_w, _, _ in pipes]
+        self._senders = [_Sender(jobs_w) for _, jobs_w, _, _ in pipes]
         self._reports = [report_r for _, _, report_r, _ in pipes]
 
     @property
@@ -173,20 +206,17 @@ class DrawingWorkers:
         return self._pid is not None
 
     def submit(self, batches: Sequence[Sequence[Any]], folder: Path, dpi: float) -> None:
-        """Send each worker its batch (at most ``workers`` of them) to draw into ``folder``; returns at once."""
+        """Send worker i batch i (at most ``workers`` batches) to draw into ``folder``; returns at once."""
         check_dpi(dpi)
         if len(batches) > self.workers:
             raise ValueError(f"{len(batches)} batches for {self.workers} workers")
         if self._pid is None:
-            self._local = (batches, Path(folder), dpi)
+            self._local.append((batches, Path(folder)))
             return
-        padded = list(batches) + [[]] * (self.workers - len(batches))
-        payloads = [pickle.dumps((list(batch), str(folder), dpi), protocol=pickle.HIGHEST_PROTOCOL)
-                    for batch in padded]
-        # Written by a thread: a worker still importing reads nothing yet, and a pipe holds 64 KiB.
-        self._sender = threading.Thread(target=_send_all, args=(self._send, payloads), daemon=True)
-        self._send = []
-        self._sender.start()
+        for sender, batch in zip(self._senders, batches):
+            if batch:
+                sender.send(pickle.dumps((list(batch), str(folder), dpi), protocol=pickle.HIGHEST_PROTOCOL))
+                self._sent = True
 
     def join(self, figures: FigureSet) -> None:
         """Take the workers' PNGs into ``figures`` (or draw the batches here when not forked).
@@ -198,32 +228,36 @@ class DrawingWorkers:
             status of a worker that died without saying.
         """
         if self._pid is None:
-            if self._local is not None:
-                batches, folder, _ = self._local
-                draw = _resolve(self.entry)
-                for batch in batches:
-                    draw(batch, folder, figures)
+            draw = _resolve(self.entry) if self._local else None
+            states: list[dict[str, Any]] = [{} for _ in range(self.workers)]  # as each worker would keep it
+            for batches, folder in self._local:
+                for batch, state in zip(batches, states):
+                    if batch:
+                        draw(batch, folder, figures, state)  # type: ignore[misc]
+            self._local = []
             return
-        staged, error = self._collect()
+        staged, caught, error = self._collect()
         if error is not None:
             _unlink(staged)
             raise error
+        for category, message in caught:
+            warnings.warn(message, category, stacklevel=2)
         figures.adopt(staged)
 
     def cancel(self) -> None:
         """Stop the workers and delete whatever they drew (after a failure elsewhere)."""
         if self._pid is None:
+            self._local = []
             return
-        if self._sender is None:  # nothing sent, so nothing drawn: no need to wait for an import
+        if not self._sent:  # nothing sent, so nothing drawn: no need to wait for an import
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)  # its siblings die with it
         _unlink(self._collect()[0])
 
-    def _collect(self) -> tuple[list[tuple[Path, Path]], BaseException | None]:
-        """Wait for every worker: the (temporary, target) pairs they staged, and the first error."""
-        for fd in self._send:  # never submitted: a worker reading end-of-file stops
-            os.close(fd)
-        self._send = []
+    def _collect(self) -> tuple[list[tuple[Path, Path]], list[tuple[type[Warning], str]], BaseException | None]:
+        """Wait for every worker: the (temporary, target) pairs they staged, their warnings, the first error."""
+        for sender in self._senders:
+            sender.close()  # after what was sent: a worker reading end-of-file reports and stops
         messages: list[bytes] = []
         try:
             for fd in self._reports:
@@ -234,44 +268,117 @@ class DrawingWorkers:
             self._reports = []
             _, status = os.waitpid(self._pid, 0)  # type: ignore[arg-type]
             self._pid = None
-            if self._sender is not None:
-                self._sender.join()
-                self._sender = None
+            for sender in self._senders:
+                sender.join()
+            self._senders = []
         staged: list[tuple[Path, Path]] = []
+        caught: list[tuple[type[Warning], str]] = []
         error: BaseException | None = None
         for message in messages:
-            report = json.loads(message) if message else {}
+            report = _unpickle_report(message)
             staged += [(Path(tmp), Path(target)) for tmp, target in report.get("staged", [])]
+            caught += report.get("warnings", [])
             if error is None and ("error" in report or "staged" not in report):
                 error = _worker_error(report, status)
-        return staged, error
+        return staged, caught, error
+
+
+class _Sender:
+    """Writes one worker's messages in order from a thread of its own.
+
+    A pipe holds 64 KiB and a worker busy drawing (or still importing) reads nothing, so
+    the run never writes to it directly; one thread per worker, so that a busy worker
+    never holds up another one's batch.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def send(self, payload: bytes) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._write_all, daemon=True)
+            self._thread.start()
+        self._queue.put(payload)
+
+    def close(self) -> None:
+        if self._thread is None:
+            os.close(self._fd)
+        else:
+            self._queue.put(None)  # the thread closes the pipe after the last message
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def _write_all(self) -> None:
+        broken = False
+        while (payload := self._queue.get()) is not None:
+            if broken:
+                continue
+            view = memoryview(_LENGTH.pack(len(payload)) + payload)
+            try:
+                while view:
+                    view = view[os.write(self._fd, view):]
+            except OSError:
+                broken = True  # that worker is gone; its missing report says so
+        os.close(self._fd)
+
+
+def _portable(category: type[Warning]) -> type[Warning]:
+    """``category``, or UserWarning when it cannot be pickled (a class the run could not import)."""
+    try:
+        pickle.dumps(category)
+    except Exception:  # noqa: BLE001
+        return UserWarning
+    return category
+
+
+def _unpickle_report(message: bytes) -> dict[str, Any]:
+    try:
+        return pickle.loads(message) if message else {}
+    except Exception:  # noqa: BLE001 - a torn report is a failed worker
+        return {}
 
 
 def _worker_error(report: dict[str, Any], status: int) -> BaseException:
     text = report.get("error", f"exit status {status}")
-    try:
-        error = pickle.loads(base64.b64decode(report["exception"]))
-        error.add_note("raised in a drawing process:\n" + text)
-    except Exception:
-        error = RuntimeError("a drawing process failed:\n" + text)
+    error = report.get("exception")
+    if not isinstance(error, BaseException):
+        return RuntimeError("a drawing process failed:\n" + text)
+    error.add_note("raised in a drawing process:\n" + text)
     return error
 
 
-def _resolve(entry: str) -> DrawBatch:
+def _resolve(entry: str) -> Callable[..., Any]:
     module, _, name = entry.partition(":")
     return getattr(importlib.import_module(module), name)
 
 
-def _send_all(fds: Sequence[int], payloads: Sequence[bytes]) -> None:
-    for fd, data in zip(fds, payloads):
-        view = memoryview(data)
-        try:
-            while view:
-                view = view[os.write(fd, view):]
-        except OSError:
-            pass  # that worker is gone; its missing report says so
-        finally:
-            os.close(fd)
+def _read_exact(fd: int, size: int) -> bytes | None:
+    """``size`` bytes from ``fd``, or None at end of file before the first of them."""
+    chunks, missing = [], size
+    while missing:
+        chunk = os.read(fd, min(missing, 1 << 20))
+        if not chunk:
+            if missing == size:
+                return None
+            raise EOFError(f"a message ended {missing} bytes early")
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_message(fd: int) -> bytes | None:
+    """The next message on ``fd`` (see :data:`_LENGTH`), or None when the sender has closed it."""
+    header = _read_exact(fd, _LENGTH.size)
+    if header is None:
+        return None
+    payload = _read_exact(fd, _LENGTH.unpack(header)[0])
+    if payload is None:
+        raise EOFError("a message ended early")
+    return payload
 
 
 def _read_all(fd: int) -> bytes:
@@ -297,13 +404,15 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _serve(entry: str, pipes: Sequence[tuple[int, int]], parent: int) -> NoReturn:
-    """The first worker: import the drawing code, fork the others, draw batch 0, wait for them, exit."""
+def _serve(entry: str, prepare: str | None, pipes: Sequence[tuple[int, int]], parent: int) -> NoReturn:
+    """The first worker: import the drawing code and prepare, fork the others, draw its batches, wait, exit."""
     status, index, children = 1, 0, []
     try:
         _die_with(parent)
         try:
             draw: DrawBatch | BaseException = _resolve(entry)
+            if prepare is not None:
+                _resolve(prepare)()
         except BaseException as error:  # reported with the first batch
             draw = error
         first = os.getpid()
@@ -327,30 +436,36 @@ def _serve(entry: str, pipes: Sequence[tuple[int, int]], parent: int) -> NoRetur
 
 
 def _work(draw: DrawBatch | BaseException, jobs_fd: int, report_fd: int) -> int:
-    """Draw the batch read from ``jobs_fd``; write the staged files (or the error) to ``report_fd``."""
-    status = 1
-    staged: FigureSet | None = None
+    """Draw each batch read from ``jobs_fd`` until it closes; report the staged files, warnings or error."""
+    staged: list[tuple[Path, Path]] = []
+    state: dict[str, Any] = {}
     report: dict[str, Any]
     try:
-        message = _read_all(jobs_fd)
-        if not message:  # cancelled before anything was sent
-            report, status = {"staged": []}, 0
-        else:
-            batch, folder, dpi = pickle.loads(message)
-            staged = FigureSet(dpi)
-            if isinstance(draw, BaseException):
-                raise draw
-            draw(batch, Path(folder), staged)
-            report, status = {"staged": [[str(tmp), str(target)] for tmp, target in staged._staged]}, 0
+        with warnings.catch_warnings(record=True) as caught:  # the filters in force stay as they are
+            while (message := _read_message(jobs_fd)) is not None:
+                batch, folder, dpi = pickle.loads(message)
+                figures = FigureSet(dpi)
+                try:
+                    if isinstance(draw, BaseException):
+                        raise draw
+                    draw(batch, Path(folder), figures, state)
+                finally:
+                    staged += figures._staged  # removed below if anything failed
+        report = {"staged": [(str(tmp), str(target)) for tmp, target in staged],
+                  "warnings": [(_portable(w.category), str(w.message)) for w in caught]}
     except BaseException as error:
-        if staged is not None:
-            staged.discard()
-        report = {"error": traceback.format_exc()}
-        with contextlib.suppress(Exception):  # the same exception in the run when it unpickles
-            report["exception"] = base64.b64encode(pickle.dumps(error)).decode("ascii")
-    data = memoryview(json.dumps(report).encode())
+        _unlink(staged)
+        report = {"error": traceback.format_exc(), "exception": error}
+        with contextlib.suppress(Exception):
+            while _read_message(jobs_fd) is not None:  # let the run's sender finish
+                pass
+    try:
+        data = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - an exception or warning class that cannot be pickled
+        data = pickle.dumps({"error": report.get("error", "a drawing process could not report its result")})
     with contextlib.suppress(OSError):
-        while data:
-            data = data[os.write(report_fd, data):]
+        view = memoryview(data)
+        while view:
+            view = view[os.write(report_fd, view):]
     os.close(report_fd)
-    return status
+    return 0 if "staged" in report else 1

@@ -18,14 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import betaincinv, ndtr
-
-try:  # the ufunc scipy.stats.binom.sf calls, without importing scipy.stats (half a second per command)
-    from scipy.special._ufuncs import _binom_sf
-except ImportError:  # pragma: no cover - a SciPy that moved it
-    def _binom_sf(k: float, n: int, p: float) -> float:
-        from scipy.stats import binom
-        return float(binom.sf(k, n, p))
 
 from .. import _core
 from .quantiles import finite_part, finite_values
@@ -70,6 +62,17 @@ _ZONE_LOW, _ZONE_HIGH = 0.95, 1.05
 # --------------------------------------------------------------------------- P1a
 
 
+def _binom_sf(k: float, n: int, p: float) -> float:
+    """The binomial survival function, through the ufunc scipy.stats.binom.sf calls (without importing
+    scipy.stats, half a second per command)."""
+    try:
+        from scipy.special._ufuncs import _binom_sf as binom_sf
+    except ImportError:  # pragma: no cover - a SciPy that moved it
+        from scipy.stats import binom
+
+        return float(binom.sf(k, n, p))
+    return float(binom_sf(k, n, p))
+
 def clopper_pearson(x: int, m: int, level: float) -> tuple[float, float]:
     """Exact (Clopper–Pearson) interval for a binomial rate.
 
@@ -89,6 +92,8 @@ def clopper_pearson(x: int, m: int, level: float) -> tuple[float, float]:
     if not 0 <= x <= m or m < 1:
         raise ValueError(f"need 0 ≤ x ≤ m and m ≥ 1, got x={x}, m={m}")
     tail = (1.0 - level) / 2.0
+    from scipy.special import betaincinv  # here: the figure workers use this module's p1d_edges only
+
     low = 0.0 if x == 0 else float(betaincinv(x, m - x + 1, tail))  # the Beta quantile, as beta.ppf
     high = 1.0 if x == m else float(betaincinv(x + 1, m - x, 1.0 - tail))
     return low, high
@@ -124,7 +129,7 @@ def p1a(test_values: Any, threshold: float, p0: float, alpha: float, ci_level: f
     m = int(values.size)
     x = int(np.count_nonzero(values >= threshold))
     rate = x / m
-    p_binom = 1.0 if x == 0 else float(_binom_sf(float(x - 1), m, p0))
+    p_binom = 1.0 if x == 0 else _binom_sf(float(x - 1), m, p0)
     low, high = clopper_pearson(x, m, ci_level)
     return {
         "p1a_threshold": float(threshold),
@@ -282,6 +287,8 @@ def mann_whitney(a: Any, b: Any) -> tuple[float, float]:
     if not variance > 0.0:
         return 1.0, 1.0
     z = (u_a - m * n / 2.0) / math.sqrt(variance)
+    from scipy.special import ndtr
+
     return float(ndtr(-z)), float(ndtr(z))  # the normal survival and distribution functions
 
 

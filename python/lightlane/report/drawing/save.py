@@ -9,10 +9,10 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from ...store.atomic import atomic_path
-from ..staging import PNG_OPTIONS, FigureSet, check_dpi
+from ..staging import FigureSet, check_dpi, write_png
 from .style import DPI
 
-__all__ = ["FigureSet", "save_figure", "save_figures", "PNG_OPTIONS"]
+__all__ = ["FigureSet", "save_figure", "save_figures"]
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DPI) -> Path:
@@ -40,9 +40,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DPI) -> 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
-        # The temporary name ends in ".tmp-<pid>-<hex>", so the format must be
-        # given explicitly; no bbox_inches="tight", so the pixel size is fixed.
-        fig.savefig(tmp, format="png", dpi=dpi, pil_kwargs=dict(PNG_OPTIONS))
+        write_png(fig, tmp, dpi)
     return target
 
 
