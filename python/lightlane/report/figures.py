@@ -27,9 +27,9 @@ matplotlib) and drawn from numpy arrays by :mod:`lightlane.report.drawing.run_jo
 
 Figure cost (SPEC §14 rev 2): every figure has a fixed layout
 (:mod:`lightlane.report.drawing.layout`, no layout engine at save time); a worker keeps one
-figure object per kind for the whole run (the heatmaps of A and B share one; the small
-multiples, a panel per test metric, share one :class:`~lightlane.report.drawing.PanelFigure`
-and go to the same worker), which gives the same PNG bytes as new figures; the PNGs are
+figure object per kind for the whole run (the heatmaps of A and B share one, and the small
+multiples it draws, a panel per test metric each, one :class:`~lightlane.report.drawing.PanelFigure`),
+which gives the same PNG bytes as new figures; the PNGs are
 encoded by the Rust core (:func:`~lightlane.report.staging.write_png`); and the PNGs of a
 command are rendered into temporary files and synced and renamed together
 (:class:`~lightlane.report.staging.FigureSet`).
