@@ -183,6 +183,7 @@ def test_workspace_page_marks_runs_without_a_page() -> None:
     text = render_workspace_page(page)
     assert 'href="pipelines/a/run-a-run/index.html"' in text and "(no page)" in text and "no main run yet" in text
     assert "No tables written yet" in text and "No parameter-search studies." in text
+    assert "No sensitivity studies" in text
 
 
 def test_gathered_run_page_keeps_p3_out_of_the_verdict_table(workspace: Workspace) -> None:
@@ -237,6 +238,21 @@ def test_workspace_page_content_from_the_catalog(workspace: Workspace) -> None:
             for index, (status, objective) in enumerate((("done", 2.5), ("done", 1.25), ("failed", None))):
                 catalog.replace_trial(cursor, {"study_id": "s1", "trial_index": index, "status": status,
                                                "objective": objective})
+            catalog.insert_sensitivity_study(cursor, {
+                "study_id": "v1", "target_dataset": "demo_real", "processing_id": "quick", "processing_hash": "ab" * 32,
+                "generation": "sparse", "parameter": "r_e_lu", "values_json": "[1.2, 2.4]", "replicates": 3,
+                "baseline_runs": 2, "seed": 1, "definition_json": "{}", "created_at": "2024-01-01T00:00:00Z",
+                "code_version": "0"})
+            for kind, value_index, replicate, status in (("baseline", 0, 0, "done"), ("baseline", 0, 1, "running"),
+                                                         ("replicate", 0, 0, "done"), ("replicate", 1, 2, "done"),
+                                                         ("replicate", 1, 0, "failed")):
+                catalog.replace_sensitivity_unit(cursor, {
+                    "study_id": "v1", "kind": kind, "value_index": value_index, "replicate": replicate, "seed": 1,
+                    "status": status, "started_at": "2024-01-01T00:00:00Z", "code_version": "0"})
+        sensitivity = workspace.root / "results" / "sensitivity" / "v1"
+        sensitivity.mkdir(parents=True)
+        for name in ("power_v1.png", "sensitivity_v1.csv", "power_v1.png.tmp-1-ab"):
+            (sensitivity / name).write_bytes(b"")
         (workspace.root / "results" / "search" / "s1").mkdir(parents=True)
         (workspace.root / "results" / "search" / "s1" / "search_progress_s1.png").write_bytes(b"")
         (workspace.root / "results" / "tables" / "p2.md").write_text("# P2\n")
@@ -248,8 +264,13 @@ def test_workspace_page_content_from_the_catalog(workspace: Workspace) -> None:
     assert (study.done_trials, study.best_objective, [f.src for f in study.figures]) == (
         2, "1.25", ["search/s1/search_progress_s1.png"])
     assert [(t.name, t.links) for t in page.tables] == [("p2", (("md", "tables/p2.md"),))]
+    (varied,) = page.sensitivity
+    assert (varied.parameter, varied.values, varied.replicates, varied.baselines) == ("r_e_lu", "1.2, 2.4", "2 of 6",
+                                                                                      "1 of 2")
+    assert [f.src for f in varied.files] == ["sensitivity/v1/power_v1.png", "sensitivity/v1/sensitivity_v1.csv"]
     text = render_workspace_page(page)
     assert 'href="search/s1/search_progress_s1.png"' in text and 'href="tables/p2.md"' in text
+    assert 'href="sensitivity/v1/power_v1.png"' in text and "<code>r_e_lu</code>" in text
 
 
 # ----------------------------------------------------------------------------- a real run

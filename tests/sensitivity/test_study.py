@@ -259,6 +259,8 @@ def test_the_cli_prints_the_table_and_resumes(workspace: Workspace, capsys) -> N
     out = capsys.readouterr().out
     assert "3 baseline and 4 replicate unit(s) computed" in out and "power_c.png" in out
     assert "p1a:vesa" in out and "N̄ limit 90 %" in out
+    page = (workspace.root / "results" / "index.html").read_text()  # the workspace page lists the study
+    assert 'id="sensitivity"' in page and 'href="sensitivity/c/power_c.png"' in page and "4 of 4" in page
     assert cli(argv) == 0
     again = capsys.readouterr().out
     assert "0 baseline and 0 replicate unit(s) computed" in again

@@ -36,6 +36,7 @@ class Options:
 def _execute(options: Options, globals_: GlobalOptions) -> int:
     # Here, not at the top: studies load polars, astropy and scipy (matplotlib and Dask when used),
     # which `lightlane sensitivity --help` does not need (SPEC §20).
+    from ..report.html import write_workspace_page
     from ..sensitivity.outputs import summary_lines, write_outputs
     from ..sensitivity.study import open_study, parse_vary, run_study
 
@@ -49,12 +50,14 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
                            baseline_runs=options.baseline_runs, seed=options.seed)
         baselines, replicates = run_study(workspace, study, execution, progress=not globals_.quiet)
         outputs = write_outputs(workspace, study)
+        page = write_workspace_page(workspace)  # lists the study with its figure and tables
     say(f"study {study.study_id} (seed {study.seed}): {baselines} baseline and {replicates} replicate unit(s) "
         f"computed; {study.baseline_runs} baseline runs, {study.replicates} replicates × {len(study.values)} values")
     say(f"figure: {outputs.figure}")
     say(f"tables: {outputs.table}, {outputs.limits_table}")
     for line in summary_lines(study, outputs):
         say(line)
+    say(f"report: {page}")
     return 0
 
 

@@ -599,6 +599,17 @@ class Catalog:
         for row in rows:
             self.insert(cursor, "sensitivity", {"study_id": study_id, **row})
 
+    def sensitivity_summaries(self) -> list[sqlite3.Row]:
+        """Every sensitivity study's definition with its done replicate and baseline units
+        (``done_replicates``, ``done_baselines``), by study id."""
+        return self.connection.execute(
+            "SELECT s.*, "
+            "(SELECT COUNT(*) FROM sensitivity_units AS u WHERE u.study_id = s.study_id AND u.status = 'done' "
+            "AND u.kind = 'replicate') AS done_replicates, "
+            "(SELECT COUNT(*) FROM sensitivity_units AS u WHERE u.study_id = s.study_id AND u.status = 'done' "
+            "AND u.kind = 'baseline') AS done_baselines "
+            "FROM sensitivity_studies AS s ORDER BY s.study_id").fetchall()
+
     def sensitivity_rows(self, study_id: str) -> list[sqlite3.Row]:
         """The study's power table, by value index then test."""
         return self.connection.execute("SELECT * FROM sensitivity WHERE study_id = ? ORDER BY value_index, test",

@@ -37,6 +37,7 @@ from .model import (
     P3Result,
     PipelineEntry,
     RunPage,
+    SensitivityEntry,
     StudyEntry,
     TableEntry,
     VerdictCell,
@@ -204,9 +205,14 @@ def figure_groups(names: Sequence[str], metrics: Sequence[str] = ()) -> tuple[tu
 
 
 def _png_names(folder: Path) -> list[str]:
+    return _file_names(folder, (".png",))
+
+
+def _file_names(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """The complete files of ``folder`` with one of ``suffixes`` (no temporary files), by name."""
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.suffix == ".png" and p.is_file() and ".tmp-" not in p.name)
+    return sorted(p.name for p in folder.iterdir() if p.suffix in suffixes and p.is_file() and ".tmp-" not in p.name)
 
 
 # ----------------------------------------------------------------------------- the run page
@@ -428,6 +434,22 @@ def _study_entries(workspace: Workspace, catalog: Catalog) -> tuple[StudyEntry, 
     return tuple(entries)
 
 
+def _sensitivity_entries(workspace: Workspace, catalog: Catalog) -> tuple[SensitivityEntry, ...]:
+    entries = []
+    for row in catalog.sensitivity_summaries():
+        study_id = str(row["study_id"])
+        folder = workspace.root / "results" / "sensitivity" / study_id
+        files = tuple(FigureRef(f"sensitivity/{study_id}/{name}", name) for name in _file_names(folder, (".png", ".csv")))
+        varied = json.loads(row["values_json"])
+        values = ", ".join(f"{value:g}" if isinstance(value, (int, float)) else str(value) for value in varied)
+        planned = int(row["replicates"]) * len(varied)
+        entries.append(SensitivityEntry(
+            study_id, str(row["target_dataset"]), str(row["processing_id"]), str(row["generation"]),
+            str(row["parameter"]), values, f"{int(row['done_replicates'])} of {planned}",
+            f"{int(row['done_baselines'])} of {int(row['baseline_runs'])}", files))
+    return tuple(entries)
+
+
 def _table_entries(workspace: Workspace) -> tuple[TableEntry, ...]:
     folder = workspace.root / "results" / "tables"
     entries = []
@@ -440,7 +462,8 @@ def _table_entries(workspace: Workspace) -> tuple[TableEntry, ...]:
 
 def gather_workspace_page(workspace: Workspace, catalog: Catalog) -> WorkspacePage:
     """The content of ``results/index.html``: each pipeline's latest main run with its headline verdict
-    per metric (calibrated P1a, else naive), the datasets, the search studies and the tables written.
+    per metric (calibrated P1a, else naive), the datasets, the search and sensitivity studies and the
+    tables written.
 
     A run page is linked when it exists, so write the run pages first.
     """
@@ -453,4 +476,5 @@ def gather_workspace_page(workspace: Workspace, catalog: Catalog) -> WorkspacePa
         datasets=_dataset_entries(workspace, catalog),
         studies=_study_entries(workspace, catalog),
         tables=_table_entries(workspace),
+        sensitivity=_sensitivity_entries(workspace, catalog),
     )

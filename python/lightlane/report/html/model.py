@@ -20,6 +20,7 @@ __all__ = [
     "PipelineEntry",
     "DatasetEntry",
     "StudyEntry",
+    "SensitivityEntry",
     "TableEntry",
     "WorkspacePage",
 ]
@@ -139,6 +140,21 @@ class StudyEntry:
 
 
 @dataclass(frozen=True)
+class SensitivityEntry:
+    """One sensitivity study (SPEC §23): what varied over which values, units done, its figure and tables."""
+
+    study_id: str
+    target: str
+    processing: str
+    generation: str
+    parameter: str
+    values: str
+    replicates: str
+    baselines: str
+    files: tuple[FigureRef, ...] = ()
+
+
+@dataclass(frozen=True)
 class TableEntry:
     """One result table kind (SPEC §15) with a link per format written."""
 
@@ -158,3 +174,4 @@ class WorkspacePage:
     datasets: tuple[DatasetEntry, ...]
     studies: tuple[StudyEntry, ...]
     tables: tuple[TableEntry, ...]
+    sensitivity: tuple[SensitivityEntry, ...] = ()
