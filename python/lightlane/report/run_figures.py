@@ -32,8 +32,8 @@ from .framing import lanecount_window, quartile_bins, title_for
 from .staging import FigureSet
 
 __all__ = ["RunFigures", "run_figure_jobs", "data_figure_jobs", "test_figure_jobs", "spectrum_figure_job",
-           "observed_spectrum",
-           "spectrum_fields", "lanecount_inputs", "median_binning", "heatmap_inputs", "band_counts"]
+           "observed_spectrum", "spectrum_fields", "lanecount_inputs", "median_binning", "heatmap_inputs",
+           "band_counts"]
 
 
 def band_counts(analysis: Analysis) -> np.ndarray:
@@ -180,13 +180,13 @@ def data_figure_jobs(
                               heatmap_inputs(analysis, f"{side.upper()}: " + side_titles[side]), group="heatmap"))
     if metrics:
         for side, analysis in (("a", a), ("b", b)):
+            centres_nm = analysis.chunks["wavelength_center_nm"].to_numpy()
+            widths_s = analysis.chunks["width_s"].to_numpy()
             panels = []
             for metric in metrics:
                 ranked = bool(analysis.chunks[metric].cast(pl.Float64).is_finite().any())
                 chosen = _top_rows(analysis, metric, ranked, processing.top_fraction)
-                table = analysis.chunks
-                panels.append({"metric": metric, "centres_nm": table["wavelength_center_nm"].to_numpy()[chosen],
-                               "widths_s": table["width_s"].to_numpy()[chosen]})
+                panels.append({"metric": metric, "centres_nm": centres_nm[chosen], "widths_s": widths_s[chosen]})
             jobs.append(FigureJob(f"timescales_{side}.png", "timescales", {
                 "panels": panels, "title": f"timescales of the top chunks · {side.upper()}: " + side_titles[side]},
                 group="timescales"))
@@ -294,9 +294,10 @@ class RunFigures:
     """A run's figures, drawn by two forked workers as the run sends them and committed together.
 
     Made before the run reads its events (the workers load matplotlib meanwhile, or were
-    started by ``lightlane run`` before its own imports: :func:`~lightlane.report.figure_jobs.start_early`); each
-    :meth:`draw` shares its jobs out by cost, counting what each worker already has;
-    :meth:`finish` waits and renames every PNG into ``folder``, all or nothing.
+    started by ``lightlane run`` before its own imports:
+    :func:`~lightlane.report.figure_jobs.start_early`); each :meth:`draw` shares its jobs out
+    by cost, counting what each worker already has; :meth:`finish` waits and renames every
+    PNG into ``folder``, all or nothing.
 
     Parameters
     ----------
@@ -320,8 +321,8 @@ class RunFigures:
         self._files += [job.file for job in jobs]
 
     def finish(self) -> list[Path]:
-        """Wait for every figure and rename each PNG into place (none on failure): :func:`~lightlane.report.figure_jobs.figure_order`,
-        then the order sent."""
+        """Wait for every figure and rename each PNG into place (none on failure), in
+        :func:`~lightlane.report.figure_jobs.figure_order`, then the order sent."""
         with FigureSet(self.dpi) as figures:
             self._workers.join(figures)
         rank = {file: (figure_order(file), index) for index, file in enumerate(self._files)}

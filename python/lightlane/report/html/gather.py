@@ -439,7 +439,8 @@ def _sensitivity_entries(workspace: Workspace, catalog: Catalog) -> tuple[Sensit
     for row in catalog.sensitivity_summaries():
         study_id = str(row["study_id"])
         folder = workspace.root / "results" / "sensitivity" / study_id
-        files = tuple(FigureRef(f"sensitivity/{study_id}/{name}", name) for name in _file_names(folder, (".png", ".csv")))
+        names = _file_names(folder, (".png", ".csv"))
+        files = tuple(FigureRef(f"sensitivity/{study_id}/{name}", name) for name in names)
         varied = json.loads(row["values_json"])
         values = ", ".join(f"{value:g}" if isinstance(value, (int, float)) else str(value) for value in varied)
         planned = int(row["replicates"]) * len(varied)
