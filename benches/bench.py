@@ -11,6 +11,7 @@ Usage::
     python benches/bench.py search [--trials 12]
     python benches/bench.py video [--frames 240] [--memory-frames 240 2400] [--memory-size 640x360]
     python benches/bench.py imports [--repeat 11]
+    python benches/bench.py png [--repeat 7]
 
 ``ingest`` writes a Chandra-like evt2 file (TIME, PI, X, Y, CCD_ID; two GTIs),
 then times ``lightlane.read_events`` (read, GTI filter, dither, wavelength)
@@ -115,6 +116,12 @@ other load); the cost of lightlane is the difference to the baseline.
 
 SPEC §20 targets: ``import lightlane`` ≤ 0.4 s and ``lightlane --help`` ≤ 0.5 s
 above ``python -c pass`` (heavy imports deferred to the commands that use them).
+
+``png`` draws three run-like figures from synthetic inputs (a heatmap and two 7-panel small
+multiples, 150 dpi; untimed), then encodes their RGBA pixels with the Rust core
+(``_core.encode_png``, what every lightlane PNG uses) and, in the same run, with Pillow as
+``savefig`` does (its default zlib level 6, and level 3, lightlane's setting before the core),
+alternating, ``--repeat`` times; medians, file sizes, and a check that all decode to the same pixels.
 """
 
 from __future__ import annotations
@@ -1013,6 +1020,66 @@ def bench_imports(repeat: int) -> None:
     print(f"[imports] 1-min load average {load[0]:.1f} before, {load[1]:.1f} after ({os.cpu_count()} CPUs)")
 
 
+def bench_png(repeat: int) -> None:
+    """PNG encoding of rendered figures: the Rust core vs Pillow (savefig's encoder) on the same pixels."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from lightlane import _core
+    from lightlane.report.drawing import MetricHistogram, TimescalesPanel, plot_heatmap, plot_metric_histograms
+    from lightlane.report.drawing.run import plot_timescales
+
+    rng = np.random.default_rng(7)
+    counts = rng.poisson(20.0, size=(400, 100)).astype(float)
+    metrics = ["ev", "evs", "fel", "feg", "vea", "vesa", "oec"]
+    figures = [
+        plot_heatmap(counts, np.ones(400), np.ones(400, dtype=bool), np.linspace(0, 4e4, 401), np.linspace(0.1, 1, 101),
+                     title="heatmap · synthetic"),
+        plot_metric_histograms([MetricHistogram(m, rng.normal(size=100_000), rng.normal(size=100_000), 2.0)
+                                for m in metrics], labels=("A: a", "B: b"), title="metric histograms · synthetic"),
+        plot_timescales([TimescalesPanel(m, rng.uniform(0.1, 1, 500), rng.choice([25.0, 50, 100, 200], 500))
+                         for m in metrics], title="timescales · synthetic"),
+    ]
+    pixels = []
+    for fig in figures:
+        fig.set_dpi(150)
+        fig.canvas.draw()
+        pixels.append(np.asarray(fig.canvas.buffer_rgba()).copy())
+    megapixels = sum(p.shape[0] * p.shape[1] for p in pixels) / 1e6
+    encoders = {
+        "lightlane core (zlib 1, adaptive filters)": lambda rgba: _core.encode_png(rgba, 150.0),
+        "Pillow, savefig's default (zlib 6)": lambda rgba: _pillow_png(Image, io, rgba, 6),
+        "Pillow, zlib 3": lambda rgba: _pillow_png(Image, io, rgba, 3),
+    }
+    times: dict[str, list[float]] = {name: [] for name in encoders}
+    sizes: dict[str, int] = {}
+    for _ in range(repeat):
+        for name, encode in encoders.items():
+            start = time.perf_counter()
+            files = [encode(rgba) for rgba in pixels]
+            times[name].append(time.perf_counter() - start)
+            sizes[name] = sum(len(f) for f in files)
+    for name, encode in encoders.items():  # every encoder keeps the pixels
+        for rgba in pixels:
+            if not np.array_equal(np.asarray(Image.open(io.BytesIO(encode(rgba)))), rgba):
+                raise SystemExit(f"{name}: the decoded PNG differs from the rendered pixels")
+    median = {name: float(np.median(values)) for name, values in times.items()}
+    core = "lightlane core (zlib 1, adaptive filters)"
+    print(f"[png] 3 figures, {megapixels:.1f} megapixels at 150 dpi; medians of {repeat}; pixels identical after "
+          f"decoding for every encoder")
+    for name in encoders:
+        print(f"[png] {name}: {median[name] * 1e3:.0f} ms, {sizes[name] / 1e6:.2f} MB; "
+              f"{median[name] / median[core]:.1f}x the core's time, {sizes[name] / sizes[core]:.2f}x its size")
+
+
+def _pillow_png(image_module, io_module, rgba, level: int) -> bytes:
+    out = io_module.BytesIO()
+    image_module.fromarray(rgba).save(out, format="png", compress_level=level)
+    return out.getvalue()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_child"]:
@@ -1068,6 +1135,8 @@ def main(argv: list[str] | None = None) -> int:
     imports = sub.add_parser("imports", help="`import lightlane` and `lightlane --help` vs `python -c pass`")
     imports.add_argument("--repeat", type=int, default=11,
                          help=f"fresh processes per command (≥ {MIN_IMPORT_REPEAT})")
+    png = sub.add_parser("png", help="PNG encoding of rendered figures: the Rust core vs Pillow (savefig's encoder)")
+    png.add_argument("--repeat", type=int, default=7)
     options = parser.parse_args(argv)
     if options.bench == "ingest":
         bench_ingest(options.events, options.repeat)
@@ -1097,6 +1166,8 @@ def main(argv: list[str] | None = None) -> int:
         if options.repeat < MIN_IMPORT_REPEAT:
             parser.error(f"imports: --repeat must be ≥ {MIN_IMPORT_REPEAT}")
         bench_imports(options.repeat)
+    elif options.bench == "png":
+        bench_png(options.repeat)
     return 0
 
 

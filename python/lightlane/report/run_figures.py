@@ -110,6 +110,11 @@ def _metric_values(analysis: Analysis, metric: str) -> np.ndarray:
     return analysis.chunks[metric].cast(pl.Float64).fill_null(math.nan).to_numpy()
 
 
+def _ranked(values: np.ndarray) -> bool:
+    """Whether a metric has a finite value to rank its chunks by (else no top chunks are drawn)."""
+    return bool(np.isfinite(values).any())
+
+
 def _p2_side(analysis: Analysis, metric: str, ranked: bool, top_fraction: float, centres: np.ndarray
              ) -> tuple[np.ndarray, tuple[float, float, float] | None, float | None]:
     """One dataset's P2 counts over the whole band (NaN outside W_data), fit and λ_ref.
@@ -184,7 +189,7 @@ def data_figure_jobs(
             widths_s = analysis.chunks["width_s"].to_numpy()
             panels = []
             for metric in metrics:
-                ranked = bool(analysis.chunks[metric].cast(pl.Float64).is_finite().any())
+                ranked = _ranked(_metric_values(analysis, metric))
                 chosen = _top_rows(analysis, metric, ranked, processing.top_fraction)
                 panels.append({"metric": metric, "centres_nm": centres_nm[chosen], "widths_s": widths_s[chosen]})
             jobs.append(FigureJob(f"timescales_{side}.png", "timescales", {
@@ -235,7 +240,7 @@ def test_figure_jobs(*, run_id: str, a: Analysis, b: Analysis, rows: Sequence[Ma
     for row in rows:
         metric = str(row["metric"])
         values = {"a": _metric_values(a, metric), "b": _metric_values(b, metric)}
-        ranked = {side: bool(np.isfinite(v).any()) for side, v in values.items()}
+        ranked = {side: _ranked(v) for side, v in values.items()}
         histograms.append({"metric": metric, **values, "threshold": _finite_or_none(row.get("p1a_threshold"))})
         sides = [_p2_side(analysis, metric, ranked[side], processing.top_fraction, centres)
                  for side, analysis in (("a", a), ("b", b))]

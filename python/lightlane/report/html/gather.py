@@ -204,10 +204,6 @@ def figure_groups(names: Sequence[str], metrics: Sequence[str] = ()) -> tuple[tu
     return tuple(result), tuple(p3)
 
 
-def _png_names(folder: Path) -> list[str]:
-    return _file_names(folder, (".png",))
-
-
 def _file_names(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
     """The complete files of ``folder`` with one of ``suffixes`` (no temporary files), by name."""
     if not folder.is_dir():
@@ -345,7 +341,7 @@ def gather_run_page(workspace: Workspace, catalog: Catalog, run_id: str) -> RunP
     rows = [dict(r) for r in catalog.test_result_rows(run_id)]
     metrics = [str(r["metric"]) for r in rows if r["metric"] != P3_METRIC]
     folder = workspace.run_folder(run["pipeline_id"], run_id)
-    groups, p3_figures = figure_groups(_png_names(folder), metrics)
+    groups, p3_figures = figure_groups(_file_names(folder, (".png",)), metrics)
     processing = _processing(workspace, run["processing_id"])
     if processing is not None and processing.processing_hash() != run["processing_hash"]:
         processing = None  # edited since: its α is not the one this run was tested with
@@ -426,7 +422,7 @@ def _study_entries(workspace: Workspace, catalog: Catalog) -> tuple[StudyEntry, 
     for row in catalog.study_summaries():
         study_id = str(row["study_id"])
         folder = workspace.root / "results" / "search" / study_id
-        figures = tuple(FigureRef(f"search/{study_id}/{name}", name) for name in _png_names(folder))
+        figures = tuple(FigureRef(f"search/{study_id}/{name}", name) for name in _file_names(folder, (".png",)))
         best = row["best_objective"]
         entries.append(StudyEntry(study_id, str(row["target_dataset"] or "–"), str(row["processing_id"] or "–"),
                                   str(row["template_generation"] or "–"), int(row["done_trials"] or 0),
