@@ -270,6 +270,10 @@ def test_quickstart_outputs_match_the_recorded_digest(quickstart: tuple[Workspac
     289 (1166 values), and p1b_verdict in 4 baseline rows of the negative control (intervals that
     touched 0; the rev-1 intervals came from 200 resamples). No other verdict, no calibrated verdict,
     no null summary and no event file changed.
+    Issue 12 again: the P2 fit sums its 2 × 2 Fisher matrix itself instead of calling BLAS and
+    LAPACK, whose kernels (chosen by CPU) gave other last digits on AMD Zen than on Intel.
+    Only P2 numbers changed, by at most 4e-13 relative (p2_slope_a/b, p2_se_a/b, p2_z, p2_p_z;
+    null_summaries p2_slope, p2_se); no verdict, no calibrated verdict and no event file.
     """
     workspace, _ = quickstart
     assert quickstart_digest(workspace) == json.loads(DIGEST_FILE.read_text())

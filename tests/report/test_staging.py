@@ -12,7 +12,7 @@ import pytest
 
 from lightlane.exceptions import LightlaneWarning
 from lightlane.report.drawing import new_figure
-from lightlane.report.staging import DrawingWorkers, FigureSet
+from lightlane.report.staging import WORKER_NICENESS, DrawingWorkers, FigureSet
 
 #: The workers call this module's draw_batch (imported by name in the forked process).
 ENTRY = f"{__name__}:draw_batch"
@@ -145,20 +145,27 @@ def test_warnings_raised_while_drawing_are_raised_again_at_join(tmp_path: Path) 
 PREPARED: int | None = None
 
 
-def prepare_once() -> None:
+def prepare_once() -> dict[str, Any]:
     global PREPARED
     PREPARED = os.getpid()
+    return {"prepared by": PREPARED, "drawn here": 0}
 
 
 def draw_prepared(batch: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
-    draw_batch([name.replace("PREPARED", str(PREPARED)) for name in batch], folder, figures, state)
+    state["drawn here"] += len(batch)  # each worker's own copy of the state
+    names = [name.replace("PREPARED", str(PREPARED)).replace("STATE", f"{state['prepared by']}_{state['drawn here']}")
+             .replace("NICE", str(os.getpriority(os.PRIO_PROCESS, 0))) for name in batch]
+    draw_batch(names, folder, figures, state)
 
 
 def test_the_first_worker_prepares_once_and_the_others_inherit_it(tmp_path: Path) -> None:
     workers = DrawingWorkers(f"{__name__}:draw_prepared", prepare=f"{__name__}:prepare_once", workers=2)
-    workers.submit([["a-PID-PREPARED.png"], ["b-PID-PREPARED.png"]], tmp_path, 72)
+    workers.submit([["a-PID-PREPARED-STATE-NICE.png"], ["b-PID-PREPARED-STATE-NICE.png"]], tmp_path, 72)
     with FigureSet(72) as figures:
         workers.join(figures)
     (a, b) = (name.removesuffix(".png").split("-")[1:] for name in files(tmp_path))
     assert a[0] != b[0] and a[1] == b[1] and a[1] in (a[0], b[0])  # the first worker's, once
+    assert a[2] == b[2] == f"{a[1]}_1"  # its state, a copy in each worker
     assert PREPARED is None  # not in this process
+    # Drawing yields the CPU to the run.
+    assert int(a[3]) == int(b[3]) == min(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS, 19)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
+import platform
+import subprocess
+import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -361,3 +366,17 @@ def test_merge_results_joins_notes_and_verdicts_are_the_vocabulary():
     assert set(row) <= COLUMNS and row["notes"].startswith("P1d:")
     assert stats.merge_results(stats.p1e([1.0], [1.0], signed=False))["notes"] is None
     assert len(set(stats.VERDICTS)) == 12 and all(v == v.upper() for v in stats.VERDICTS)
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64" or "avx2" not in Path("/proc/cpuinfo").read_text(),
+                    reason="OpenBLAS kernels are chosen by name here on x86-64 with AVX2 only")
+def test_p2_fit_is_the_same_whichever_blas_kernel_the_cpu_gets():
+    """The fit uses no BLAS: its digits do not depend on the kernel OpenBLAS picks for a CPU
+    (numpy's matrix products and solves gave other last digits on AMD Zen than on Intel)."""
+    code = ("import numpy as np; from lightlane.stats import fit_power_law\n"
+            "rng = np.random.default_rng(3); centres = np.linspace(0.105, 0.995, 100)\n"
+            "print([fit_power_law(rng.poisson(10 * (centres / 0.4) ** b), centres) for b in (-1.0, 0.0, 0.7)])")
+    outputs = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "OPENBLAS_CORETYPE": core},
+                              capture_output=True, text=True, check=True).stdout
+               for core in ("Prescott", "Haswell")}
+    assert len(outputs) == 1, outputs

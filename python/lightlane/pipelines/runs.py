@@ -346,6 +346,9 @@ def compute_run(plan: RunPlan) -> ComputedRun:
     a_hash, b_hash = built.a_hash, built.b_hash
     plots: tuple[str, ...] = ()
     if figures is not None:
+        from ..report.html import load_templates  # jinja2 loads only for runs that write pages
+
+        load_templates()  # while the workers finish: the run's page is written next
         final = run_folder(workspace, pipeline.id, plan.run_id)
         plots = tuple(str(final / p.name) for p in figures.finish())
 

@@ -23,10 +23,10 @@ __all__ = ["FigureJob", "RUN_FIGURES", "COSTS", "figure_order", "split_jobs", "d
 RUN_FIGURES = ("spectrum_a_vs_b.png", "counts_hist_wavelength.png", "heatmap_a.png", "heatmap_b.png",
                "metric_hist.png", "p2_concentration.png", "timescales_a.png", "timescales_b.png")
 
-#: Relative drawing time of each kind (CPU time in a warmed-up worker, on the quickstart and the 1.2 M-event
-#: bench runs; the spectrum includes its fit), to share the work out evenly.
-COSTS = {"spectrum": 1.0, "counts": 0.5, "heatmap": 0.75, "metric_hist": 1.6, "p2": 1.7, "timescales": 1.4,
-         "p3": 1.0, "lanecount": 0.6}
+#: Relative drawing time of each kind (median CPU time in the workers of six 1.2 M-event bench runs,
+#: in units of the spectrum's, 0.08 s; the lanecount estimated), to share the work out evenly.
+COSTS = {"spectrum": 1.0, "counts": 1.0, "heatmap": 1.4, "metric_hist": 3.6, "p2": 2.4, "timescales": 2.5,
+         "p3": 2.1, "lanecount": 1.2}
 
 #: What the workers call on each batch of jobs, and once before the first of them forks the others
 #: (:mod:`lightlane.report.drawing.run_jobs`, which loads matplotlib but not polars).

@@ -69,18 +69,26 @@ def fit_power_law(counts: Any, centres: Any) -> tuple[float, float, float]:
     if not np.all(lam > 0) or not np.all(c >= 0) or c.sum() <= 0:
         raise ValueError("fit_power_law needs positive centres and a positive total count")
     x = np.log(lam) - np.mean(np.log(lam))
-    design = np.column_stack([np.ones_like(x), x])
     coef = np.array([math.log(c.mean()), 0.0])
 
     def loglik(beta_: np.ndarray) -> float:
-        eta = design @ beta_
+        eta = beta_[0] + beta_[1] * x
         return float(np.sum(c * eta - np.exp(eta)))
+
+    def fisher_at(beta_: np.ndarray) -> tuple[np.ndarray, float, float, float, float]:
+        # mu and X'WX of the design [1, x], as plain sums: no BLAS or LAPACK kernel, whose choice
+        # (by CPU) would change the last digits of the fit from one machine to another.
+        mu = np.exp(beta_[0] + beta_[1] * x)
+        f00, f01, f11 = float(np.sum(mu)), float(np.sum(x * mu)), float(np.sum(x * x * mu))
+        return mu, f00, f01, f11, f00 * f11 - f01 * f01
 
     current = loglik(coef)
     for _ in range(_P2_MAX_ITER):
-        mu = np.exp(design @ coef)
-        fisher = design.T @ (design * mu[:, None])
-        step = np.linalg.solve(fisher, design.T @ (c - mu))
+        mu, f00, f01, f11, det = fisher_at(coef)
+        if not (math.isfinite(det) and det > 0.0):  # the counts pile up in one bin: b runs off
+            break
+        s0, s1 = float(np.sum(c - mu)), float(np.sum(x * (c - mu)))
+        step = np.array([(f11 * s0 - f01 * s1) / det, (f00 * s1 - f01 * s0) / det])
         scale = 1.0
         while scale > 1e-8:
             trial = coef + scale * step
@@ -90,9 +98,8 @@ def fit_power_law(counts: Any, centres: Any) -> tuple[float, float, float]:
             scale /= 2.0
         coef, current = trial, value
         if np.all(np.abs(scale * step) <= _P2_TOL * (1.0 + np.abs(coef))):
-            mu = np.exp(design @ coef)
-            fisher = design.T @ (design * mu[:, None])
-            se_b = float(math.sqrt(np.linalg.inv(fisher)[1, 1]))
+            _, f00, _, _, det = fisher_at(coef)
+            se_b = float(math.sqrt(f00 / det))  # [(X'WX)⁻¹]_bb
             return float(math.exp(coef[0])), float(coef[1]), se_b
     raise ValueError("the P2 power-law fit did not converge")
 

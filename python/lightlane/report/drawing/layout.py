@@ -31,6 +31,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.legend import Legend
 from matplotlib.text import Text
 
+from ..staging import house_text
+
 __all__ = [
     "EDGE_IN",
     "LINE_SPACING",
@@ -87,8 +89,9 @@ def _one_line_in(text: str, size: float) -> tuple[float, float]:
     if not text:
         return 0.0, 0.0
     ismath = cbook.is_math_text(text)
-    width, height, _ = _measuring_renderer().get_text_width_height_descent(text, FontProperties(size=size),
-                                                                           ismath=ismath)
+    with house_text():  # measured as it will be drawn
+        width, height, _ = _measuring_renderer().get_text_width_height_descent(text, FontProperties(size=size),
+                                                                               ismath=ismath)
     return width / 72.0, height / 72.0
 
 

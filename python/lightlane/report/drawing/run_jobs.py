@@ -10,7 +10,7 @@ own imports are ready early.
 
 from __future__ import annotations
 
-import io
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..staging import write_png
 from .analysis import HeatmapFigure, MetricHistogram, plot_heatmap, plot_metric_histograms
 from .lanecount import LanecountTrace, plot_lanecounts
 from .layout import PanelFigure, bottom_legend
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ..figure_jobs import FigureJob
     from ..staging import FigureSet
 
-__all__ = ["DRAWERS", "draw_jobs", "warm_up"]
+__all__ = ["DRAWERS", "WARM_UP_PANELS", "draw_jobs", "warm_up"]
 
 
 def _reused(reuse: dict[str, Any], kind: str, make: Callable[[], Any]) -> Any:
@@ -99,11 +100,34 @@ def draw_jobs(jobs: Sequence[FigureJob], folder: Path, figures: FigureSet, reuse
         figures.add(DRAWERS[job.kind](job.inputs, reuse), folder / job.file)
 
 
-def warm_up() -> None:
+#: Panels of the small multiples a worker makes ahead of its first run figures: one per default
+#: test metric (:data:`lightlane.metadata.processing.DEFAULT_TEST_METRICS`; a run with another
+#: number of metrics makes its own).
+WARM_UP_PANELS = 7
+
+
+def _warm_up_inputs() -> list[tuple[str, dict[str, Any]]]:
+    """Made-up inputs of a heatmap and the timescales, shaped as a run's are (100 ks, 0.1–1 nm)."""
+    rng = np.random.default_rng(0)
+    chunks = {"centres_nm": rng.uniform(0.1, 1.0, 200), "widths_s": rng.choice([60.0, 120.0, 240.0], 200)}
+    return [
+        ("heatmap", {"counts": rng.poisson(30, (200, 100)).astype(np.uint32), "exposure": np.full(200, 500.0),
+                     "valid": np.arange(200) != 7, "time_edges_s": np.linspace(0.0, 1e5, 201),
+                     "wavelength_edges_nm": np.linspace(0.1, 1.0, 101), "title": "warm-up"}),
+        ("timescales", {"panels": [{"metric": f"m{index}", **chunks} for index in range(WARM_UP_PANELS)],
+                        "title": "warm-up"}),
+    ]
+
+
+def warm_up() -> dict[str, Any]:
     """What every drawing worker would do on its first figures, done once before they fork.
 
     Renders one small figure with the artists and texts the run figures use (fonts loaded,
-    glyphs and text metrics cached, lazily imported matplotlib modules loaded). Nothing is written.
+    glyphs and text metrics cached, lazily imported matplotlib modules loaded), then makes a
+    heatmap and the small multiples of a default run from made-up inputs. Returns the worker
+    state (:func:`draw_jobs`' ``reuse``): those two figure objects, their axes and ticks made,
+    from which the run's own heatmaps, timescales, histograms and P2 panels start (the same
+    pixels as from new figures). Nothing is written.
     """
     fig, ax = new_figure(3.0, 2.0)
     ax.plot([1.0, 2.0], [1.0, 2.0], "o--", label="0123456789 ±·λ")
@@ -117,4 +141,8 @@ def warm_up() -> None:
     fig.colorbar(ax.collections[-1], ax=ax)
     bottom_legend(fig, ax.get_legend_handles_labels()[0], 1)
     set_title(fig, "warm-up · A: a vs B: b · processing p · run r")
-    fig.savefig(io.BytesIO(), format="rgba", dpi=DPI)
+    write_png(fig, os.devnull, DPI)
+    reuse: dict[str, Any] = {}
+    for kind, inputs in _warm_up_inputs():
+        DRAWERS[kind](inputs, reuse)
+    return reuse

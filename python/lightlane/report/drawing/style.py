@@ -3,8 +3,10 @@
 Figures are built with :class:`matplotlib.figure.Figure` and an Agg canvas
 directly, and the style is applied to each figure's own artists rather than
 through ``matplotlib.rcParams`` or pyplot: plots drawn in the same process
-(or in parallel threads) can then never influence one another, and no
-display is ever needed.
+can then never influence one another, and no display is ever needed. The one
+exception is text hinting, which matplotlib takes only from ``rcParams``: it is
+set while a figure is drawn or its texts are measured, and put back after
+(:func:`lightlane.report.staging.house_text`).
 """
 
 from __future__ import annotations
@@ -65,17 +67,27 @@ _EDGE_MARGIN_IN = 0.25
 
 
 def _wrap(line: str, size: float, width_in: float) -> list[str]:
-    """Greedy word wrap at spaces only, so ids are never split across lines."""
+    """Greedy word wrap at spaces only, so ids are never split across lines.
+
+    Each line takes the most words that fit (at least one); a line only widens with each word,
+    so that count is found by bisection, a few measurements per line rather than one per word.
+    """
+    words = line.split(" ")
     out: list[str] = []
-    current = ""
-    for word in line.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if current and text_width_in(candidate, size) > width_in:
-            out.append(current)
-            current = word
-        else:
-            current = candidate
-    out.append(current)
+    while words:
+        while len(words) > 1 and not words[0]:
+            words.pop(0)  # no line starts with the space it was broken at
+        fit, too_many = 1, len(words) + 1  # fit words fit; too_many do not (or are more than there are)
+        if text_width_in(" ".join(words), size) <= width_in:
+            fit = len(words)
+        while too_many - fit > 1:
+            middle = (fit + too_many) // 2
+            if text_width_in(" ".join(words[:middle]), size) <= width_in:
+                fit = middle
+            else:
+                too_many = middle
+        out.append(" ".join(words[:fit]))
+        words = words[fit:]
     return out
 
 

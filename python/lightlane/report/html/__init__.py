@@ -9,6 +9,7 @@ from .gather import figure_groups, gather_run_page, gather_workspace_page, verdi
 from .model import RunPage, WorkspacePage
 from .pages import (
     PAGE_NAME,
+    load_templates,
     render_run_page,
     render_workspace_page,
     workspace_page_path,
@@ -19,6 +20,6 @@ from .pages import (
 
 __all__ = [
     "PAGE_NAME", "RunPage", "WorkspacePage", "figure_groups", "gather_run_page", "gather_workspace_page",
-    "render_run_page", "render_workspace_page", "verdict_tone", "workspace_page_path", "write_report",
+    "load_templates", "render_run_page", "render_workspace_page", "verdict_tone", "workspace_page_path", "write_report",
     "write_run_page", "write_workspace_page",
 ]

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PAGE_NAME",
+    "load_templates",
     "render_run_page",
     "render_workspace_page",
     "write_run_page",
@@ -66,6 +67,12 @@ def _environment() -> jinja2.Environment:
     environment.filters["href"] = _href
     environment.globals["version"] = CODE_VERSION
     return environment
+
+
+def load_templates() -> None:
+    """Import jinja2 and compile the page templates now (a run does it while its figures are drawn)."""
+    for name in ("run.html", "workspace.html"):
+        _environment().get_template(name)
 
 
 def render_run_page(page: RunPage) -> str:
