@@ -89,3 +89,17 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert commands == ["pip install . && lightlane quickstart",
                         'pip install ".[test]" && python -m pytest && cargo test --locked']
     assert f"'{commands[1]}'" in (root / ".ci" / "run").read_text()
+
+
+def test_only_a_process_the_cli_owns_keeps_its_imports_out_of_the_garbage_collector() -> None:
+    """``freeze_imports`` acts for the console script (``own_process``), never inside a caller's process."""
+    code = ("import gc\n"
+            "from lightlane.cli import common\n"
+            "common.freeze_imports()\n"
+            "print(gc.get_freeze_count())\n"
+            "common.own_process()\n"
+            "common.freeze_imports()\n"
+            "print(gc.get_freeze_count())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    before, after = (int(line) for line in done.stdout.split())
+    assert before == 0 and after > 1000

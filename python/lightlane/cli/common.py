@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import gc
 import logging
 import math
 import sqlite3
@@ -46,6 +47,7 @@ from ..store.workspace import Workspace
 __all__ = [
     "GlobalOptions", "current", "use_globals", "reset_globals", "run_command", "exit_code_for", "error_line", "say",
     "check_options", "OneLineParser", "COUNT", "COUNT_OR_NONE", "JOBS", "SEED", "INDEX", "MAX_COUNT", "MAX_JOBS",
+    "own_process", "freeze_imports",
 ]
 
 log = logging.getLogger("lightlane")
@@ -202,6 +204,29 @@ def check_options(options: Any) -> None:
                 problem = check.words
             if problem is not None:
                 raise MetadataError(f"{_option_name(item)}: expected {problem}, got {one!r}")
+
+
+#: Whether the CLI owns this process (the console script, ``python -m lightlane``) rather than
+#: being called in someone else's (tests, notebooks): see :func:`freeze_imports`.
+_owns_process = False
+
+
+def own_process() -> None:
+    """Mark this process as the CLI's own (its console entry point, before the command runs)."""
+    global _owns_process
+    _owns_process = True
+
+
+def freeze_imports() -> None:
+    """Keep what exists now out of the cyclic garbage collector, in a process the CLI owns.
+
+    A command calls it once its libraries are loaded: the 100 000-odd modules, classes and
+    functions they make live until the process ends, and each full collection would otherwise
+    pass over all of them again (about 0.2 s of a run). Objects made later are collected as
+    usual. In a process the CLI does not own nothing is done, so no caller's garbage is kept.
+    """
+    if _owns_process:
+        gc.freeze()
 
 
 def say(message: str) -> None:

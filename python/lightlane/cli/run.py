@@ -9,7 +9,7 @@ from typing import Optional
 from ..exceptions import MetadataError
 from ..metadata import Pipeline
 from ..scale import Execution
-from .common import COUNT_OR_NONE, JOBS, SEED, GlobalOptions, run_command, say
+from .common import COUNT_OR_NONE, JOBS, SEED, GlobalOptions, freeze_imports, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
 
@@ -66,6 +66,7 @@ def _run(options: Options, globals_: GlobalOptions, execution: Execution) -> int
     from ..report.html import PAGE_NAME, workspace_page_path
     from ..report.summary import verdict_summary
 
+    freeze_imports()
     workspace = globals_.ws
     workspace.require_initialised()
     if options.retest and (options.ensure_baseline or options.seed is not None):
