@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..scale import Execution
-from .common import COUNT, JOBS, GlobalOptions, run_command, say
+from .common import COUNT, JOBS, GlobalOptions, freeze_imports, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
 
@@ -28,6 +28,7 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
     from ..pipelines.baselines import ensure_baseline  # here: runs load polars, astropy and scipy; --help does not
     from ..report.html import workspace_page_path
 
+    freeze_imports()
     workspace = globals_.ws
     workspace.require_initialised()
     execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)

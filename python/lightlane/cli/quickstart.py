@@ -16,7 +16,7 @@ from typing import Optional
 
 from ..scale import Execution
 from ..store.workspace import Workspace
-from .common import JOBS, GlobalOptions, run_command, say
+from .common import JOBS, GlobalOptions, freeze_imports, run_command, say
 from .scale_options import JOBS_HELP, SCHEDULER_HELP
 
 #: Baseline runs per pipeline: with α = 0.05 the smallest calibrated p, 1/21, can be significant.
@@ -49,6 +49,7 @@ def _execute(options: Options, globals_: GlobalOptions) -> int:
     from ..report.summary import verdict_summary
     from ..report.tables.formats import write_workspace_tables
 
+    freeze_imports()
     workspace = Workspace.at(Path(globals_.workspace) / options.directory)
     execution = Execution.from_options(options.jobs, options.scheduler, globals_.threads)
     progress = not globals_.quiet
