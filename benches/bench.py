@@ -127,6 +127,7 @@ alternating, ``--repeat`` times; medians, file sizes, and a check that all decod
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -576,7 +577,9 @@ def _child_run(workspace: str, pipeline: str, mode: str, seed: int) -> None:
     start = time.perf_counter()
     import lightlane.cli
     import lightlane.cli.run  # noqa: F401  (the command's own imports, outside the run timer)
+    from lightlane.cli.common import own_process
 
+    own_process()  # this process is the command's, as under the console script
     imported = time.perf_counter()
     code = 0
     if mode != "import":
@@ -590,6 +593,7 @@ def _child_run(workspace: str, pipeline: str, mode: str, seed: int) -> None:
                 for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
     print(json.dumps({"code": code, "import_s": imported - start, "run_s": finished - imported,
                       "cpu_s": cpu_s, "vm_hwm_mb": _vm_hwm_mb()}))
+    gc.freeze()  # and it ends as the console script ends
 
 
 def _measure_run(workspace: Path, pipeline: str, mode: str, seed: int) -> dict[str, float]:
