@@ -12,6 +12,8 @@ Usage::
     python benches/bench.py video [--frames 240] [--memory-frames 240 2400] [--memory-size 640x360]
     python benches/bench.py imports [--repeat 11]
     python benches/bench.py png [--repeat 7]
+    python benches/bench.py drawing [--events 600000] [--repeat 7]
+    python benches/bench.py gc [--events 1200000] [--repeat 9]
 
 ``ingest`` writes a Chandra-like evt2 file (TIME, PI, X, Y, CCD_ID; two GTIs),
 then times ``lightlane.read_events`` (read, GTI filter, dither, wavelength)
@@ -570,7 +572,9 @@ def _cli(workspace: Path, *arguments: str) -> None:
 
 
 def _child_run(workspace: str, pipeline: str, mode: str, seed: int) -> None:
-    """``lightlane run`` with figures (mode "plots"), without ("no-plots"), or only its imports ("import").
+    """``lightlane run`` with figures (mode "plots"), without ("no-plots"), or only its imports ("import"),
+    as the console script runs it; "no-plots-unfrozen" as a caller's process would (nothing kept out of
+    the garbage collector, ``bench gc``).
 
     ``seed`` < 0 runs with the pipeline's own seed. Prints {code, import_s, run_s, cpu_s, vm_hwm_mb}.
     """
@@ -579,13 +583,15 @@ def _child_run(workspace: str, pipeline: str, mode: str, seed: int) -> None:
     import lightlane.cli.run  # noqa: F401  (the command's own imports, outside the run timer)
     from lightlane.cli.common import own_process
 
-    own_process()  # this process is the command's, as under the console script
+    frozen = mode != "no-plots-unfrozen"
+    if frozen:
+        own_process()  # this process is the command's, as under the console script
     imported = time.perf_counter()
     code = 0
     if mode != "import":
         arguments = ["--workspace", workspace, "--quiet", "run", pipeline]
         arguments += ["--seed", str(seed)] if seed >= 0 else []
-        arguments += ["--no-plots"] if mode == "no-plots" else []
+        arguments += ["--no-plots"] if mode.startswith("no-plots") else []
         code = lightlane.cli.main(arguments)
     finished = time.perf_counter()
     # Every thread of this process since its start, and its waited-for children (the forked figure drawer).
@@ -593,7 +599,8 @@ def _child_run(workspace: str, pipeline: str, mode: str, seed: int) -> None:
                 for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
     print(json.dumps({"code": code, "import_s": imported - start, "run_s": finished - imported,
                       "cpu_s": cpu_s, "vm_hwm_mb": _vm_hwm_mb()}))
-    gc.freeze()  # and it ends as the console script ends
+    if frozen:
+        gc.freeze()  # and it ends as the console script ends
 
 
 def _measure_run(workspace: Path, pipeline: str, mode: str, seed: int) -> dict[str, float]:
@@ -681,6 +688,21 @@ def bench_run(events: int, repeat: int, workspace: Path | None = None, pipeline:
     print(f"peak memory (max VmHWM of {2 * repeat} runs) {peak_bytes / 1e9:.3f} GB ({peak_bytes / 2**20:.0f} MiB) "
           f"= {peak_bytes / RUN_TARGET_BYTES:.2f}x the 1 GB target; median with figures {plots['vm_hwm_mb']:.0f} MiB, "
           f"without {bare['vm_hwm_mb']:.0f} MiB")
+
+
+def bench_gc(events: int, repeat: int) -> None:
+    """``run --no-plots`` as the console script runs it (imports and, at exit, everything kept out of the
+    garbage collector) vs as a caller's process would, alternating in the same run."""
+    with tempfile.TemporaryDirectory() as scratch:
+        workspace = _bench_workspace(Path(scratch), events)
+        walls: dict[str, list[float]] = {"no-plots": [], "no-plots-unfrozen": []}
+        for index in range(repeat):
+            for offset, mode in enumerate(list(walls)[::1 if index % 2 == 0 else -1]):
+                walls[mode].append(_measure_run(workspace, RUN_PIPELINE, mode, 2_000 + 2 * index + offset)["wall_s"])
+    frozen, unfrozen = (statistics.median(walls[mode]) for mode in ("no-plots", "no-plots-unfrozen"))
+    print(f"[gc] lightlane run {RUN_PIPELINE} --no-plots, process wall, medians of {repeat}: {frozen:.2f} s as the "
+          f"console script runs it vs {unfrozen:.2f} s without gc.freeze = {frozen / unfrozen:.2f}x "
+          f"({unfrozen - frozen:+.2f} s saved)")
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -1078,6 +1100,73 @@ def bench_png(repeat: int) -> None:
               f"{median[name] / median[core]:.1f}x the core's time, {sizes[name] / sizes[core]:.2f}x its size")
 
 
+#: ``bench drawing`` variants: the text hinting while drawing.
+DRAWING_VARIANTS = {"lightlane (unhinted text)": "house", "hinted text (matplotlib's default)": "default"}
+
+
+def _drawing_jobs(path: Path, events: int) -> None:
+    """Pickle to ``path`` the figure jobs of one run on two ``events``-row Chandra-like datasets."""
+    import pickle
+
+    from lightlane.analysis.dataset_analysis import analyze_events
+    from lightlane.events.examples import ExampleObservation, write_chandra_like
+    from lightlane.events.reading import read_events
+    from lightlane.metadata import ProcessingParameters
+    from lightlane.pipelines.results import result_rows
+    from lightlane.report.run_figures import run_figure_jobs
+
+    processing = ProcessingParameters(id="default")  # the default processing: 100 000 chunks, 7 test metrics
+    analyses = []
+    for seed, name in ((1, "bench_a"), (2, "bench_b")):
+        evt2 = write_chandra_like(path.parent / f"{name}.fits", ExampleObservation(
+            n_events=events, duration_s=100_000.0, gap_s=(40_000.0, 45_000.0), seed=seed))
+        analyses.append(analyze_events(read_events(evt2), processing, 7, dataset_id=name, events_hash=f"{seed:064x}"))
+    a, b = analyses
+    rows = result_rows("bench-run", processing, a.chunks, b.chunks, {}, n_a=a.n_selected, n_b=b.n_selected)
+    path.write_bytes(pickle.dumps(run_figure_jobs(run_id="bench-run", a=a, b=b, rows=rows)))
+
+
+def _child_drawing(jobs_path: str, hinting: str) -> None:
+    """A drawing worker's life: import, warm up, draw every job; prints its drawing CPU time."""
+    import pickle
+
+    from lightlane.report import staging
+    from lightlane.report.drawing import run_jobs
+
+    if hinting == "default":
+        staging.TEXT_HINTING = "default"  # matplotlib's own, as before house_text
+    state = run_jobs.warm_up()
+    jobs = pickle.loads(Path(jobs_path).read_bytes())
+    start = time.process_time()
+    for job in jobs:
+        staging.write_png(run_jobs.DRAWERS[job.kind](job.inputs, state), os.devnull, 150.0)
+    print(json.dumps({"cpu_s": time.process_time() - start, "figures": len(jobs)}))
+
+
+def bench_drawing(events: int, repeat: int) -> None:
+    """CPU time of drawing one run's figures in a fresh warmed-up worker, with unhinted text (lightlane's)
+    and hinted (matplotlib's default), alternating in the same run."""
+    with tempfile.TemporaryDirectory() as scratch:
+        jobs_path = Path(scratch) / "jobs.pickle"
+        _drawing_jobs(jobs_path, events)
+        cpu: dict[str, list[float]] = {name: [] for name in DRAWING_VARIANTS}
+        for index in range(repeat):
+            names = list(DRAWING_VARIANTS)[::1 if index % 2 == 0 else -1]
+            for name in names:
+                done = subprocess.run([sys.executable, __file__, "_child_drawing", str(jobs_path), DRAWING_VARIANTS[name]],
+                                      capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise SystemExit(f"drawing child failed:\n{done.stderr}")
+                row = json.loads(done.stdout.strip().splitlines()[-1])
+                cpu[name].append(row["cpu_s"])
+    median = {name: statistics.median(values) for name, values in cpu.items()}
+    ours = median["lightlane (unhinted text)"]
+    print(f"[drawing] {row['figures']} figures of one run on 2 × {events:,} events at 150 dpi, each variant in "
+          f"{repeat} fresh warmed-up processes, alternating; medians of drawing CPU time")
+    for name in DRAWING_VARIANTS:
+        print(f"[drawing] {name}: {median[name]:.2f} CPU-s = {median[name] / ours:.2f}x lightlane's")
+
+
 def _pillow_png(image_module, io_module, rgba, level: int) -> bytes:
     out = io_module.BytesIO()
     image_module.fromarray(rgba).save(out, format="png", compress_level=level)
@@ -1094,6 +1183,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv[:1] == ["_child_simulate"]:
         _child_simulate(argv[1], int(argv[2]))
+        return 0
+    if argv[:1] == ["_child_drawing"]:
+        _child_drawing(argv[1], argv[2])
         return 0
     if argv[:1] == ["_child_run"]:
         _child_run(argv[1], argv[2], argv[3], int(argv[4]))
@@ -1141,6 +1233,12 @@ def main(argv: list[str] | None = None) -> int:
                          help=f"fresh processes per command (≥ {MIN_IMPORT_REPEAT})")
     png = sub.add_parser("png", help="PNG encoding of rendered figures: the Rust core vs Pillow (savefig's encoder)")
     png.add_argument("--repeat", type=int, default=7)
+    gc_parser = sub.add_parser("gc", help="run --no-plots with the console script's gc.freeze vs without")
+    gc_parser.add_argument("--events", type=int, default=1_200_000)
+    gc_parser.add_argument("--repeat", type=int, default=9)
+    drawing = sub.add_parser("drawing", help="drawing one run's figures: unhinted text vs hinted")
+    drawing.add_argument("--events", type=int, default=600_000)
+    drawing.add_argument("--repeat", type=int, default=7)
     options = parser.parse_args(argv)
     if options.bench == "ingest":
         bench_ingest(options.events, options.repeat)
@@ -1172,6 +1270,10 @@ def main(argv: list[str] | None = None) -> int:
         bench_imports(options.repeat)
     elif options.bench == "png":
         bench_png(options.repeat)
+    elif options.bench == "gc":
+        bench_gc(options.events, options.repeat)
+    elif options.bench == "drawing":
+        bench_drawing(options.events, options.repeat)
     return 0
 
 

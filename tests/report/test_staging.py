@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import warnings
 from collections.abc import Sequence
@@ -155,21 +154,18 @@ def prepare_once() -> dict[str, Any]:
 def draw_prepared(batch: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
     state["drawn here"] += len(batch)  # each worker's own copy of the state
     names = [name.replace("PREPARED", str(PREPARED)).replace("STATE", f"{state['prepared by']}_{state['drawn here']}")
-             .replace("NICE", str(os.getpriority(os.PRIO_PROCESS, 0))).replace("FROZEN", str(gc.get_freeze_count() > 0))
-             for name in batch]
+             .replace("NICE", str(os.getpriority(os.PRIO_PROCESS, 0))) for name in batch]
     draw_batch(names, folder, figures, state)
 
 
 def test_the_first_worker_prepares_once_and_the_others_inherit_it(tmp_path: Path) -> None:
     workers = DrawingWorkers(f"{__name__}:draw_prepared", prepare=f"{__name__}:prepare_once", workers=2)
-    workers.submit([["a-PID-PREPARED-STATE-NICE-FROZEN.png"], ["b-PID-PREPARED-STATE-NICE-FROZEN.png"]], tmp_path, 72)
+    workers.submit([["a-PID-PREPARED-STATE-NICE.png"], ["b-PID-PREPARED-STATE-NICE.png"]], tmp_path, 72)
     with FigureSet(72) as figures:
         workers.join(figures)
     (a, b) = (name.removesuffix(".png").split("-")[1:] for name in files(tmp_path))
     assert a[0] != b[0] and a[1] == b[1] and a[1] in (a[0], b[0])  # the first worker's, once
     assert a[2] == b[2] == f"{a[1]}_1"  # its state, a copy in each worker
     assert PREPARED is None  # not in this process
-    # Drawing yields the CPU to the run; what the import and the preparation made is kept out of the
-    # garbage collector's passes.
+    # Drawing yields the CPU to the run.
     assert int(a[3]) == int(b[3]) == min(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS, 19)
-    assert a[4] == b[4] == "True"

@@ -128,8 +128,8 @@ def run() -> None:
     """Console-script entry point (and ``python -m lightlane``)."""
     own_process()
     code = main()
-    # The command is done and the process ends: nothing it made needs the cyclic garbage collector
-    # any more, whose passes over every object at interpreter exit cost a run 0.2–0.5 s.
+    # The command is done and the process ends: nothing it made needs the cyclic garbage collector,
+    # whose passes over every object at interpreter exit are most of what `benches/bench.py gc` saves.
     gc.freeze()
     sys.exit(code)
 

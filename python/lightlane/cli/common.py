@@ -222,8 +222,10 @@ def freeze_imports() -> None:
 
     A command calls it once its libraries are loaded: the 100 000-odd modules, classes and
     functions they make live until the process ends, and each full collection would otherwise
-    pass over all of them again (about 0.2 s of a run). Objects made later are collected as
-    usual. In a process the CLI does not own nothing is done, so no caller's garbage is kept.
+    pass over all of them again. With the freeze at exit (:func:`lightlane.cli.run`) it makes a
+    1.2 M-event ``run --no-plots`` 0.24 s (12 %) faster (``benches/bench.py gc``). Objects made
+    later are collected as usual. In a process the CLI does not own nothing is done, so no
+    caller's garbage is kept.
     """
     if _owns_process:
         gc.freeze()

@@ -11,7 +11,6 @@ with its own :class:`FigureSet`, all or nothing.
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
 import math
 import os
@@ -36,8 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["FigureSet", "DrawingWorkers", "write_png", "check_dpi", "house_text", "TEXT_HINTING"]
 
 #: How every lightlane figure draws its text: unhinted, as PDF viewers do. FreeType's hinter runs
-#: on each glyph every time it is measured or drawn; without it a run's figures take about an
-#: eighth less time, and at 150 dpi the text reads the same.
+#: on each glyph every time it is measured or drawn; without it a run's figures take less time
+#: (``benches/bench.py drawing``), and at 150 dpi the text reads the same.
 TEXT_HINTING = "no_hinting"
 
 
@@ -461,9 +460,6 @@ def _serve(entry: str, prepare: str | None, pipes: Sequence[tuple[int, int]], pa
                 state = _resolve(prepare)()
         except BaseException as error:  # reported with the first batch
             draw = error
-        # What the import and ``prepare`` made lives as long as the worker: out of the cyclic garbage
-        # collector's passes (a tenth of the drawing time), and the siblings' copies stay shared.
-        gc.freeze()
         first = os.getpid()
         for number in range(1, len(pipes)):
             pid = os.fork()
