@@ -20,6 +20,7 @@ from lightlane.events.spectrum_fit import (
     SpectrumFit,
     _poisson_objective,
     _wls_objective,
+    fit_binned_spectrum,
     fit_spectrum,
 )
 from lightlane.exceptions import DataError, LightlaneWarning
@@ -329,3 +330,18 @@ def test_result_is_frozen_and_converts_to_apparent_spectrum() -> None:
     )
     again = fit_spectrum(lam, BAND, 2_400.0)
     assert again.spectrum == fit.spectrum and again.se == fit.se
+
+
+def test_a_second_fit_of_the_same_counts_is_the_first_one_with_its_warnings_again() -> None:
+    """A run fits each dataset's spectrum for its figure and again when it writes the dataset: the second fit
+    is the first (same object), and says again what the first said."""
+    counts = np.full(BAND.bins, 50)
+    with pytest.warns(LightlaneWarning) as first_said:
+        first = fit_binned_spectrum(counts, BAND, 100.0)
+    with pytest.warns(LightlaneWarning) as second_said:
+        second = fit_binned_spectrum(counts.astype(np.int32), BAND, 100.0)
+    assert second is first
+    assert [str(w.message) for w in second_said] == [str(w.message) for w in first_said] != []
+    with pytest.warns(LightlaneWarning):
+        other = fit_binned_spectrum(counts, BAND, 200.0)  # another exposure: another fit
+    assert other is not first and other.spectrum.C == pytest.approx(first.spectrum.C / 2, rel=1e-9)

@@ -359,14 +359,15 @@ def test_timescales_rejects_bad_inputs() -> None:
 def test_panel_figure_reused_by_every_metric_figure_draws_what_new_ones_would(p2_inputs: dict, tmp_path: Path
                                                                                ) -> None:
     """One small-multiple figure object for the run's metric figures (SPEC §14 rev 2): histograms (log y), P2,
-    then the timescales of A (a log and an empty panel) and of B, each the same PNG bytes as in a new figure."""
+    then the timescales of A (a log and an empty panel) and of B (linear), each the same PNG bytes as in a new
+    figure."""
     ref = p2_inputs["lambda_ref_nm"]
     p2 = [_p2(p2_inputs, "vesa", fit_a=(12.1, -0.81, 0.05), lambda_ref_nm=ref, p_z=0.01),
           _p2(p2_inputs, "fvar", fit_b=(10.2, 0.19, 0.06), lambda_ref_nm=ref)]
     log_widths, linear_widths = np.geomspace(1.0, 1000.0, 30), np.linspace(100.0, 300.0, 30)
     a = [TimescalesPanel("vesa", *_chunks(400, log_widths)), TimescalesPanel("fvar", np.array([]), np.array([]))]
     b = [TimescalesPanel("vesa", *_chunks(200, linear_widths, seed=4)),
-         TimescalesPanel("fvar", *_chunks(50, log_widths, seed=5))]
+         TimescalesPanel("fvar", *_chunks(50, linear_widths, seed=5))]
     rng = np.random.default_rng(8)
     histograms = [MetricHistogram("vesa", rng.normal(size=500), rng.normal(size=400), 1.5),
                   MetricHistogram("fvar", rng.gamma(2.0, size=300), None)]
@@ -385,5 +386,73 @@ def test_panel_figure_reused_by_every_metric_figure_draws_what_new_ones_would(p2
         save_figure(draw(None), tmp_path / f"{name}_new.png")
         assert (tmp_path / f"{name}_reused.png").read_bytes() == (tmp_path / f"{name}_new.png").read_bytes(), name
     assert all(figure is figures[0] for figure in figures) and len(figures[-1].axes) == 3  # two panels, a colorbar
-    assert [ax.get_yscale() for ax in figures[-1].axes[:2]] == ["linear", "log"]
+    assert [ax.get_yscale() for ax in figures[-1].axes[:2]] == ["linear", "linear"]  # A's were logarithmic
     assert not figures[-1].legends and not figures[-1].axes[1].texts  # P2's legend and texts are gone
+
+
+# --- shared scales of the small multiples ------------------------------------------------------------------
+
+
+def _tick_labels_shown(axis) -> bool:
+    return any(label.get_visible() and label.get_text() for label in axis.get_ticklabels())
+
+
+def test_small_multiples_share_scales_and_label_the_outer_panels(p2_inputs: dict) -> None:
+    """Panels on one scale (SPEC §14 rev 2): the union of their ranges, tick labels on the first panel of each row
+    (y) and the lowest panel of each column (x); a panel without data keeps its own range and labels."""
+    centres = p2_inputs["centres_nm"]
+    panels = [_p2(p2_inputs, f"m{i}") for i in range(5)]
+    scaled = P2Panel("m5", panels[0].counts_a * 3.0, panels[0].counts_b)  # the tallest panel sets every y range
+    nan = np.full(centres.size, np.nan)
+    fig = plot_p2_concentration(centres, [*panels[:2], scaled, *panels[2:4], P2Panel("empty", nan, nan)],
+                                labels=LABELS, title=TITLE)
+    axes = fig.axes  # 2 × 3 grid
+    drawn = axes[:5]
+    assert len({ax.get_ylim() for ax in drawn}) == 1 and axes[0].get_ylim()[1] >= np.nanmax(scaled.counts_a)
+    assert len({ax.get_xlim() for ax in drawn}) == 1
+    fig.canvas.draw()
+    assert [_tick_labels_shown(ax.yaxis) for ax in drawn] == [True, False, False, True, False]
+    # x labels where no panel with data is below: row 2 and the third column (its lower panel has none).
+    assert [_tick_labels_shown(ax.xaxis) for ax in drawn] == [False, False, True, True, True]
+    empty = axes[5]
+    assert _tick_labels_shown(empty.xaxis) and _tick_labels_shown(empty.yaxis) and empty.get_ylim() == (0.0, 1.0)
+
+
+def test_timescales_share_one_width_scale() -> None:
+    """A panel of narrow widths is logarithmic too when another panel's widths span more than a factor 20."""
+    x, y = _chunks(300, np.linspace(100.0, 300.0, 30))
+    x2, y2 = _chunks(300, np.geomspace(1.0, 1000.0, 30), seed=3)
+    fig = plot_timescales([TimescalesPanel("narrow", x, y), TimescalesPanel("wide", x2, y2)], title=TITLE)
+    narrow, wide = fig.axes[:2]
+    assert narrow.get_yscale() == wide.get_yscale() == "log"
+    assert narrow.get_ylim() == wide.get_ylim() and narrow.get_xlim() == wide.get_xlim()
+    assert narrow.get_ylim()[0] <= 1.0 and narrow.get_ylim()[1] >= 1000.0
+
+
+def test_axis_labels_sit_past_the_tick_labels_at_the_label_pad(p2_inputs: dict) -> None:
+    """The layout fixes each axis label where matplotlib would put it: the label pad (4 pt) beyond the tick
+    labels of its side, so that no draw measures the tick labels again to place it."""
+    fig = plot_counts_per_bin(p2_inputs["centres_nm"], np.arange(100.0), np.arange(100.0)[::-1], labels=LABELS,
+                              title=TITLE)
+    timescales = plot_timescales([TimescalesPanel("vesa", *_chunks(300, np.linspace(20.0, 300.0, 30)))],
+                                 title=TITLE)
+    for figure in (fig, timescales):
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        pad_px = 4.0 * figure.dpi / 72.0
+        for ax in figure.axes:
+            for axis, vertical in ((ax.xaxis, False), (ax.yaxis, True)):
+                if not axis.get_label_text():
+                    continue
+                assert axis.label.get_transform() == ax.transAxes  # placed by the layout, not at draw time
+                low, high = sorted(axis.get_view_interval())
+                ticks = [t.get_window_extent(renderer) for t in axis.get_ticklabels()  # those drawn
+                         if t.get_text() and low <= t.get_position()[1 if vertical else 0] <= high]
+                label = axis.label.get_window_extent(renderer)
+                if vertical and axis.get_label_position() == "left":
+                    gap = min(b.x0 for b in ticks) - label.x1
+                elif vertical:
+                    gap = label.x0 - max(b.x1 for b in ticks)
+                else:
+                    gap = min(b.y0 for b in ticks) - label.y1
+                assert pad_px - 1.5 <= gap <= pad_px + 2.0, (axis.get_label_text(), gap)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,26 +19,30 @@ from lightlane.report.staging import WORKER_NICENESS, DrawingWorkers, FigureSet
 ENTRY = f"{__name__}:draw_batch"
 
 
-def draw_batch(batch: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
-    """Each job is a file name ("PID": the process, "N": this worker's batch count so far); "fail" raises
-    after the batch's earlier PNGs were rendered."""
+def draw_batch(unit: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
+    """Each job is a file name ("PID": the process, "N": this worker's unit count so far); "fail" raises
+    after the unit's earlier PNGs were rendered; "sleep" waits a tenth of a second."""
     fig, ax = new_figure(3.0, 2.0)
     ax.plot([0, 1], [0, 1])
-    state["batches"] = state.get("batches", 0) + 1
-    for name in batch:
+    state["units"] = state.get("units", 0) + 1
+    for name in unit:
         if name == "fail":
             raise ValueError(f"bad data in {os.getpid()}")
-        figures.add(fig, folder / name.replace("PID", str(os.getpid())).replace("N", str(state["batches"])))
+        if name == "sleep":
+            time.sleep(0.1)
+            continue
+        figures.add(fig, folder / name.replace("PID", str(os.getpid())).replace("N", str(state["units"])))
 
 
 def files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-def test_workers_draw_their_batches_in_other_processes(tmp_path: Path) -> None:
+def test_workers_draw_the_units_in_other_processes(tmp_path: Path) -> None:
     workers = DrawingWorkers(ENTRY, workers=2)
     assert workers.forked
-    workers.submit([["a-PID.png", "b-PID.png"], ["c-PID.png"]], tmp_path, 72)
+    # The first unit keeps one worker busy: the second is drawn by the other one.
+    workers.submit([["sleep", "a-PID.png", "b-PID.png"], ["c-PID.png"]], tmp_path, 72)
     with FigureSet(72) as figures:
         workers.join(figures)
     names = files(tmp_path)
@@ -51,10 +56,10 @@ def test_workers_draw_their_batches_in_other_processes(tmp_path: Path) -> None:
 def test_a_failing_worker_leaves_no_file_and_its_error_is_raised_here(tmp_path: Path, failing: int) -> None:
     before = tmp_path / "old.png"
     before.write_bytes(b"previous")
-    batches = [["a.png", "b.png"], ["c.png", "d.png"]]
-    batches[failing].append("fail")
+    units = [["a.png", "b.png"], ["c.png", "d.png"]]
+    units[failing].append("fail")
     workers = DrawingWorkers(ENTRY, workers=2)
-    workers.submit(batches, tmp_path, 72)
+    workers.submit(units, tmp_path, 72)
     with pytest.raises(ValueError, match="bad data") as raised:
         with FigureSet(72) as figures:
             workers.join(figures)
@@ -78,7 +83,7 @@ def test_an_entry_that_cannot_be_imported_is_reported_at_join(tmp_path: Path) ->
     assert files(tmp_path) == []
 
 
-def test_without_fork_the_batches_are_drawn_here_at_join(tmp_path: Path) -> None:
+def test_without_fork_the_units_are_drawn_here_at_join(tmp_path: Path) -> None:
     workers = DrawingWorkers(ENTRY, workers=2, parallel=False)
     assert not workers.forked
     workers.submit([["a-PID.png"], ["b-PID.png"]], tmp_path, 72)
@@ -92,38 +97,66 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="workers"):
         DrawingWorkers(ENTRY, workers=0)
     workers = DrawingWorkers(ENTRY, workers=1, parallel=False)
-    with pytest.raises(ValueError, match="2 batches for 1 workers"):
-        workers.submit([["a.png"], ["b.png"]], tmp_path, 72)
     with pytest.raises(ValueError, match="dpi"):
         workers.submit([["a.png"]], tmp_path, 0)
 
 
-def draw_with_warning(batch: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
-    warnings.warn(f"careful with {batch[0]}", LightlaneWarning, stacklevel=1)
-    draw_batch(batch, folder, figures, state)
+def draw_with_warning(unit: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
+    warnings.warn(f"careful with {unit[0]}", LightlaneWarning, stacklevel=1)
+    draw_batch(unit, folder, figures, state)
 
 
 @pytest.mark.parametrize("parallel", [True, False])
-def test_several_submissions_are_drawn_as_they_arrive_and_joined_once(tmp_path: Path, parallel: bool) -> None:
+def test_units_are_drawn_as_they_are_queued_and_joined_once(tmp_path: Path, parallel: bool) -> None:
     workers = DrawingWorkers(ENTRY, workers=2, parallel=parallel)
     workers.submit([["a-PID-N.png"], ["b-PID-N.png"]], tmp_path, 72)
-    workers.submit([["c-PID-N.png"]], tmp_path, 72)  # one batch: the second worker gets nothing more
-    workers.submit([[], ["d-PID-N.png"]], tmp_path, 72)
+    workers.submit([["c-PID-N.png"]], tmp_path, 72)
+    workers.submit([[], ["d-PID-N.png"]], tmp_path, 72)  # an empty unit is nobody's
     with FigureSet(72) as figures:
         workers.join(figures)
     names = files(tmp_path)
     assert [name[0] for name in names] == ["a", "b", "c", "d"] and len(figures.paths) == 4
-    worker = {letter: name.split("-")[1] for letter, name in zip("abcd", names)}
-    if parallel:
-        assert worker["a"] == worker["c"] != worker["b"] == worker["d"]
-    # Each worker keeps its state from one batch to the next (in this process: one state per worker index).
-    assert [name.split("-")[2] for name in names] == ["1.png", "1.png", "2.png", "2.png"]
+    # Each worker keeps its state from one unit to the next: its own units are numbered 1, 2, ...
+    # (without fork, this process is the one worker).
+    counts: dict[str, list[int]] = {}
+    for name in names:
+        pid, number = name.removesuffix(".png").split("-")[1:]
+        counts.setdefault(pid, []).append(int(number))
+    for numbers in counts.values():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    if not parallel:
+        assert list(counts) == [str(os.getpid())] and counts[str(os.getpid())] == [1, 2, 3, 4]
 
 
-def test_a_failure_in_an_early_submission_does_not_hold_up_later_ones(tmp_path: Path) -> None:
+def test_a_free_worker_takes_the_next_unit(tmp_path: Path) -> None:
     workers = DrawingWorkers(ENTRY, workers=2)
-    workers.submit([["a.png", "fail"], ["b.png"]], tmp_path, 72)
-    big = [f"x{i}.png" for i in range(3)] + ["padding" * 20_000]  # more than a pipe holds, never drawn
+    # While one worker sleeps through its unit, the other takes every unit queued after it.
+    workers.submit([["sleep"] * 5 + ["slow-PID.png"]] + [[f"quick{i}-PID.png"] for i in range(4)],
+                   tmp_path, 72)
+    with FigureSet(72) as figures:
+        workers.join(figures)
+    owner = {name.split("-")[0]: name.split("-")[1] for name in files(tmp_path)}
+    assert len(owner) == 5 and {owner[f"quick{i}"] for i in range(4)} == {owner["quick0"]} != {owner["slow"]}
+
+
+def test_a_free_worker_takes_the_dearest_unit_queued(tmp_path: Path) -> None:
+    workers = DrawingWorkers(ENTRY, workers=1)
+    workers.submit([["sleep", "first-N.png"]], tmp_path, 72, costs=[9.0])  # the rest waits for the worker
+    workers.submit([["cheap-N.png"], ["dear-N.png"], ["dearer-N.png"], ["also-cheap-N.png"]], tmp_path, 72,
+                   costs=[1.0, 2.0, 3.0, 1.0])
+    with pytest.raises(ValueError, match="2 costs for 1 units"):
+        workers.submit([["x.png"]], tmp_path, 72, costs=[1.0, 2.0])
+    with FigureSet(72) as figures:
+        workers.join(figures)
+    # N: the worker's count of units drawn so far.
+    assert sorted(files(tmp_path)) == sorted(["first-1.png", "dearer-2.png", "dear-3.png", "cheap-4.png",
+                                              "also-cheap-5.png"])
+
+
+def test_a_failure_stops_the_queue_and_removes_every_png(tmp_path: Path) -> None:
+    workers = DrawingWorkers(ENTRY, workers=2)
+    workers.submit([["a.png", "fail"], ["sleep", "b.png"]], tmp_path, 72)
+    big = [f"x{i}.png" for i in range(3)] + ["padding" * 200_000]  # more than a pipe holds, never drawn
     workers.submit([big, ["c.png"]], tmp_path, 72)
     with pytest.raises(ValueError, match="bad data"):
         workers.join(FigureSet(72))
@@ -151,10 +184,10 @@ def prepare_once() -> dict[str, Any]:
     return {"prepared by": PREPARED, "drawn here": 0}
 
 
-def draw_prepared(batch: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
-    state["drawn here"] += len(batch)  # each worker's own copy of the state
+def draw_prepared(unit: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
+    state["drawn here"] += 1  # each worker's own copy of the state
     names = [name.replace("PREPARED", str(PREPARED)).replace("STATE", f"{state['prepared by']}_{state['drawn here']}")
-             .replace("NICE", str(os.getpriority(os.PRIO_PROCESS, 0))) for name in batch]
+             .replace("NICE", str(os.getpriority(os.PRIO_PROCESS, 0))) for name in unit]
     draw_batch(names, folder, figures, state)
 
 

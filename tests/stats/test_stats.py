@@ -380,3 +380,24 @@ def test_p2_fit_is_the_same_whichever_blas_kernel_the_cpu_gets():
                               capture_output=True, text=True, check=True).stdout
                for core in ("Prescott", "Haswell")}
     assert len(outputs) == 1, outputs
+
+
+def test_p2_rankings_and_fits_of_a_chunk_table_are_computed_once():
+    """A run asks for the same rankings and fits for its P2 test and for its figures: the same table object
+    gets the same (read-only) results; an equal copy or a dict of columns gets them computed again, equal."""
+    import polars as pl
+
+    rng = np.random.default_rng(4)
+    centres = CENTRES
+    table = pl.DataFrame(_table(_power_counts(-0.5), rng))
+    rows = stats.top_chunks(table, "metric", 0.5)
+    fit = stats.p2_fit(table, "metric", 0.5, centres)
+    assert stats.top_chunks(table, "metric", 0.5) is rows and stats.p2_fit(table, "metric", 0.5, centres) is fit
+    assert not rows.flags.writeable and not fit.counts.flags.writeable
+    copy = table.clone()
+    again = stats.p2_fit(copy, "metric", 0.5, centres)
+    assert again is not fit and (again.b, again.se_b) == (fit.b, fit.se_b)
+    np.testing.assert_array_equal(stats.top_chunks(copy, "metric", 0.5), rows)
+    columns = {name: table[name].to_numpy() for name in table.columns}
+    assert stats.top_chunks(columns, "metric", 0.5) is not stats.top_chunks(columns, "metric", 0.5)
+    assert stats.p2_fit(table, "metric", 0.4, centres) is not fit  # another question

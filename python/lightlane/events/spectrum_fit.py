@@ -238,7 +238,34 @@ def fit_binned_spectrum(counts: np.ndarray, band: Band, exposure_s: float, *, me
             f"spectrum fit: only {bins_with_counts} of {band.bins} wavelength bins have counts; "
             f"at least {MIN_BINS_WITH_COUNTS} are needed to fit 4 parameters"
         )
+    key = (counts.tobytes(), band, exposure, method)
+    fit = _FITS.get(key)
+    if fit is None:
+        fit = _fit_counts(counts, band, exposure, method)
+        while len(_FITS) >= _FITS_KEPT:
+            del _FITS[next(iter(_FITS))]
+        _FITS[key] = fit
+    if fit.at_bounds:
+        warnings.warn(
+            f"spectrum fit: {', '.join(fit.at_bounds)} at a bound of the fit; "
+            "the standard errors of parameters on a bound are not reliable",
+            LightlaneWarning,
+            stacklevel=2,
+        )
+    if fit.flat_warning:
+        warnings.warn(FLAT_MESSAGE, LightlaneWarning, stacklevel=2)
+    return fit
 
+
+#: The last fits of this process, by their counts, band, exposure and method: a run fits each
+#: dataset's apparent spectrum for its figure and again when it writes the dataset.
+_FITS: dict[tuple[bytes, Band, float, str], SpectrumFit] = {}
+_FITS_KEPT = 8
+
+
+def _fit_counts(counts: np.ndarray, band: Band, exposure: float, method: str) -> SpectrumFit:
+    """The fit of :func:`fit_binned_spectrum` on checked inputs (int64 counts), without its warnings."""
+    n_events = int(counts.sum())
     centres = band.centres_nm()
     exposure_width = np.full(band.bins, exposure * band.width_nm)
     k = counts.astype(np.float64)
@@ -295,17 +322,7 @@ def fit_binned_spectrum(counts: np.ndarray, band: Band, exposure_s: float, *, me
         for name, value, lo, hi, s in zip(PARAMETER_NAMES, theta, lower, upper, scale)
         if _on_bound(value, lo, hi, s)
     )
-    if at_bounds:
-        warnings.warn(
-            f"spectrum fit: {', '.join(at_bounds)} at a bound of the fit; "
-            "the standard errors of parameters on a bound are not reliable",
-            LightlaneWarning,
-            stacklevel=2,
-        )
     flat = bool(fitted.sigma > FLAT_SIGMA or fitted.A < FLAT_PEAK_RATIO * fitted.C)
-    if flat:
-        warnings.warn(FLAT_MESSAGE, LightlaneWarning, stacklevel=2)
-
     return SpectrumFit(
         spectrum=fitted,
         se=dict(zip(PARAMETER_NAMES, (float(v) for v in se))),

@@ -10,25 +10,25 @@ and forking copies little. :class:`~lightlane.report.run_figures.RunFigures` tak
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .staging import DrawingWorkers
 
-__all__ = ["FigureJob", "RUN_FIGURES", "COSTS", "figure_order", "split_jobs", "drawing_workers", "start_early",
-           "take_early", "cancel_early"]
+__all__ = ["FigureJob", "RUN_FIGURES", "COSTS", "figure_order", "drawing_workers", "start_early", "take_early",
+           "cancel_early"]
 
 #: The files every run writes, in order (then ``p3_<run>.png`` and ``lanecount_<dataset>.png``).
 RUN_FIGURES = ("spectrum_a_vs_b.png", "counts_hist_wavelength.png", "heatmap_a.png", "heatmap_b.png",
                "metric_hist.png", "p2_concentration.png", "timescales_a.png", "timescales_b.png")
 
 #: Relative drawing time of each kind (median CPU time in the workers of six 1.2 M-event bench runs,
-#: in units of the spectrum's, 0.08 s; the lanecount estimated), to share the work out evenly.
+#: in units of the spectrum's, 0.08 s; the lanecount estimated): a free worker takes the dearest job
+#: queued, so the last jobs are cheap ones and the workers end close together.
 COSTS = {"spectrum": 1.0, "counts": 1.0, "heatmap": 1.4, "metric_hist": 3.6, "p2": 2.4, "timescales": 2.5,
          "p3": 2.1, "lanecount": 1.2}
 
-#: What the workers call on each batch of jobs, and once before the first of them forks the others
+#: What the workers call on each unit of jobs, and once before the first of them forks the others
 #: (:mod:`lightlane.report.drawing.run_jobs`, which loads matplotlib but not polars).
 DRAW_JOBS = "lightlane.report.drawing.run_jobs:draw_jobs"
 WARM_UP = "lightlane.report.drawing.run_jobs:warm_up"
@@ -36,16 +36,11 @@ WARM_UP = "lightlane.report.drawing.run_jobs:warm_up"
 
 @dataclass(frozen=True, eq=False)
 class FigureJob:
-    """One PNG: its file name, the kind of drawing and its inputs (numpy arrays and plain values).
-
-    Jobs of one ``group`` are drawn into one figure object, in order, by the same worker
-    (SPEC §14 rev 2: the axes are made once).
-    """
+    """One PNG: its file name, the kind of drawing and its inputs (numpy arrays and plain values)."""
 
     file: str
     kind: str
     inputs: dict[str, Any] = field(default_factory=dict)
-    group: str | None = None
 
     @property
     def cost(self) -> float:
@@ -55,24 +50,6 @@ class FigureJob:
 def figure_order(file: str) -> int:
     """Where a run figure is listed: :data:`RUN_FIGURES` in order, then the others (P3, lanecounts)."""
     return RUN_FIGURES.index(file) if file in RUN_FIGURES else len(RUN_FIGURES)
-
-
-def split_jobs(jobs: Sequence[FigureJob], loads: list[float]) -> list[list[FigureJob]]:
-    """Share ``jobs`` out to one batch per worker so that the workers' ``loads`` stay even.
-
-    ``loads`` holds the cost each worker was given so far and is updated. Greedy, dearest
-    first: each unit (a group, whole and in order, or a job alone) goes to the least loaded
-    worker. A worker may get an empty batch.
-    """
-    units: dict[str, list[FigureJob]] = {}
-    for index, job in enumerate(jobs):
-        units.setdefault(job.group or f"#{index}", []).append(job)
-    batches: list[list[FigureJob]] = [[] for _ in loads]
-    for unit in sorted(units.values(), key=lambda unit: -sum(job.cost for job in unit)):
-        cheapest = loads.index(min(loads))
-        batches[cheapest].extend(unit)
-        loads[cheapest] += sum(job.cost for job in unit)
-    return batches
 
 
 def drawing_workers(*, parallel: bool = True) -> DrawingWorkers:

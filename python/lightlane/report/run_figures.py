@@ -27,7 +27,7 @@ from ..lanesheet.simulation import generation_band, lanecount_trace, lanesheet_b
 from ..metadata import GenerationParameters, ProcessingParameters
 from ..stats.p2 import p2_fit, top_chunks
 from ..stats.verdicts import P3_METRIC
-from .figure_jobs import FigureJob, drawing_workers, figure_order, split_jobs, take_early
+from .figure_jobs import FigureJob, drawing_workers, figure_order, take_early
 from .framing import lanecount_window, quartile_bins, title_for
 from .staging import FigureSet
 
@@ -182,7 +182,7 @@ def data_figure_jobs(
         "labels": labels, "title": "counts per wavelength bin · " + title})]
     for side, analysis in (("a", a), ("b", b)):
         jobs.append(FigureJob(f"heatmap_{side}.png", "heatmap",
-                              heatmap_inputs(analysis, f"{side.upper()}: " + side_titles[side]), group="heatmap"))
+                              heatmap_inputs(analysis, f"{side.upper()}: " + side_titles[side])))
     if metrics:
         for side, analysis in (("a", a), ("b", b)):
             centres_nm = analysis.chunks["wavelength_center_nm"].to_numpy()
@@ -193,8 +193,7 @@ def data_figure_jobs(
                 chosen = _top_rows(analysis, metric, ranked, processing.top_fraction)
                 panels.append({"metric": metric, "centres_nm": centres_nm[chosen], "widths_s": widths_s[chosen]})
             jobs.append(FigureJob(f"timescales_{side}.png", "timescales", {
-                "panels": panels, "title": f"timescales of the top chunks · {side.upper()}: " + side_titles[side]},
-                group="timescales"))
+                "panels": panels, "title": f"timescales of the top chunks · {side.upper()}: " + side_titles[side]}))
     p3 = _p3_panel(a, p3_row or {})
     if p3 is not None:
         jobs.append(FigureJob(f"p3_{run_id}.png", "p3", {"panel": p3,
@@ -300,9 +299,9 @@ class RunFigures:
 
     Made before the run reads its events (the workers load matplotlib meanwhile, or were
     started by ``lightlane run`` before its own imports:
-    :func:`~lightlane.report.figure_jobs.start_early`); each :meth:`draw` shares its jobs out
-    by cost, counting what each worker already has; :meth:`finish` waits and renames every
-    PNG into ``folder``, all or nothing.
+    :func:`~lightlane.report.figure_jobs.start_early`); each :meth:`draw` queues its jobs, and
+    a worker takes the dearest one queued as soon as it is free; :meth:`finish` waits and
+    renames every PNG into ``folder``, all or nothing.
 
     Parameters
     ----------
@@ -317,12 +316,12 @@ class RunFigures:
     def __init__(self, folder: Path, dpi: float, *, parallel: bool = True) -> None:
         self.folder, self.dpi = Path(folder), dpi
         self._workers = (take_early() if parallel else None) or drawing_workers(parallel=parallel)
-        self._loads = [0.0] * self._workers.workers
         self._files: list[str] = []
 
     def draw(self, jobs: Sequence[FigureJob]) -> None:
-        """Send ``jobs`` to the workers now; returns at once."""
-        self._workers.submit(split_jobs(jobs, self._loads), self.folder, self.dpi)
+        """Queue ``jobs`` for the workers now, each for whichever worker is free, the dearest of those
+        queued first; returns at once."""
+        self._workers.submit([[job] for job in jobs], self.folder, self.dpi, costs=[job.cost for job in jobs])
         self._files += [job.file for job in jobs]
 
     def finish(self) -> list[Path]:

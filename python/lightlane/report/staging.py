@@ -2,10 +2,10 @@
 
 Nothing here imports matplotlib at import time. A run starts its :class:`DrawingWorkers`
 before it reads a single event: they load the figure modules on the other core while the
-run reads and analyses (the run itself never loads matplotlib), then draw each batch of
-figure jobs as soon as it is sent, while the run computes its tests and writes its
-datasets. Each worker renders into temporary siblings of its targets; the run commits them
-with its own :class:`FigureSet`, all or nothing.
+run reads and analyses (the run itself never loads matplotlib), then each takes a figure
+job as soon as it is free, while the run computes its tests and writes its datasets. Each
+worker renders into temporary siblings of its targets; the run commits them with its own
+:class:`FigureSet`, all or nothing.
 """
 
 from __future__ import annotations
@@ -159,9 +159,9 @@ class FigureSet:
             raise
 
 
-#: What a worker calls on each batch it is sent: ``draw(batch, folder, figures, state)``; ``state`` is
-#: one dict per worker for its whole life (figure objects kept from one batch for the next).
-DrawBatch = Callable[[Sequence[Any], Path, FigureSet, dict[str, Any]], None]
+#: What a worker calls on each unit it is sent: ``draw(unit, folder, figures, state)``; ``state`` is one
+#: dict per worker for its whole life (figure objects kept from one unit for the next).
+DrawUnit = Callable[[Sequence[Any], Path, FigureSet, dict[str, Any]], None]
 
 #: How much lower the workers' CPU priority is than the run's: drawing takes what the run leaves
 #: (its imports, reading and analyses go first), so figures never slow the work they show.
@@ -170,7 +170,8 @@ WORKER_NICENESS = 10
 #: The size asked for the pipes that carry figure inputs (Linux's limit for a user, by default).
 _PIPE_BYTES = 1 << 20
 
-#: A message on a pipe: its length (8 bytes, big-endian), then that many bytes of pickle.
+#: A message on a pipe: its length (8 bytes, big-endian), then that many bytes of pickle. A worker
+#: says it has drawn a unit with an empty message, and ends with its report.
 _LENGTH = struct.Struct(">Q")
 
 
@@ -181,24 +182,26 @@ class DrawingWorkers:
     imports ``entry``'s module (matplotlib and the figure modules, about half a second), calls
     ``prepare`` (what every worker would otherwise do on its first figures: load fonts, fill
     caches, make figure objects) and then forks its siblings, which inherit both and start
-    from the state it returns. Each :meth:`submit` sends every worker a batch, drawn as soon
-    as it arrives (a run submits what it can draw as soon as it can); :meth:`join` waits for
-    them and takes their PNGs into a :class:`FigureSet`. Warnings raised while drawing are raised
-    again here, at :meth:`join`. Drawing code must use only numpy, scipy and matplotlib on
-    the inputs it is sent (and the core's single-threaded PNG encoder): no polars and no
-    pooled core work, whose threads do not survive a fork. Without ``os.fork`` or with
-    ``parallel=False`` the batches are drawn here at :meth:`join`. A killed run takes its
-    workers with it (Linux), so no worker writes into a folder a retry has swept.
+    from the state it returns. :meth:`submit` queues units of work (a list of jobs one worker
+    draws in order); each worker takes a queued unit (the dearest, given costs) as soon as it
+    has drawn the one before, so the workers end together whatever the units cost (a run
+    submits what it can draw as soon as it can). :meth:`join` waits for them and takes their PNGs into a
+    :class:`FigureSet`. Warnings raised while drawing are raised again here, at :meth:`join`.
+    Drawing code must use only numpy, scipy and matplotlib on the inputs it is sent (and the
+    core's single-threaded PNG encoder): no polars and no pooled core work, whose threads do
+    not survive a fork. Without ``os.fork`` or with ``parallel=False`` the units are drawn
+    here at :meth:`join`, in the order queued. A killed run takes its workers with it (Linux),
+    so no worker writes into a folder a retry has swept.
 
     Parameters
     ----------
     entry
-        ``"module:function"``, the :data:`DrawBatch` the workers call.
+        ``"module:function"``, the :data:`DrawUnit` the workers call.
     prepare
         ``"module:function"`` called once with no arguments before the siblings fork, or None;
         it returns each worker's initial ``state`` (a copy each, by the fork).
     workers
-        The number of worker processes (batches per :meth:`submit`).
+        The number of worker processes.
     parallel
         Fork (True) or draw in this process (False).
     """
@@ -208,8 +211,10 @@ class DrawingWorkers:
             raise ValueError(f"workers must be at least 1, got {workers!r}")
         self.entry, self.workers = entry, workers
         self._pid: int | None = None
-        self._senders: list[_Sender] = []
-        self._reports: list[int] = []
+        self._queue: queue.PriorityQueue[tuple[float, int, bytes | None]] = queue.PriorityQueue()
+        self._queued = 0
+        self._stop = threading.Event()
+        self._links: list[_Link] = []
         self._sent = False
         self._local: list[tuple[Sequence[Sequence[Any]], Path]] = []
         if not (parallel and hasattr(os, "fork")):
@@ -231,28 +236,37 @@ class DrawingWorkers:
             os.close(jobs_r)
             os.close(report_w)
         self._pid = pid
-        self._senders = [_Sender(jobs_w) for _, jobs_w, _, _ in pipes]
-        self._reports = [report_r for _, _, report_r, _ in pipes]
+        self._links = [_Link(jobs_w, report_r, self._queue, self._stop) for _, jobs_w, report_r, _ in pipes]
 
     @property
     def forked(self) -> bool:
         return self._pid is not None
 
-    def submit(self, batches: Sequence[Sequence[Any]], folder: Path, dpi: float) -> None:
-        """Send worker i batch i (at most ``workers`` batches) to draw into ``folder``; returns at once."""
+    def submit(self, units: Sequence[Sequence[Any]], folder: Path, dpi: float,
+               costs: Sequence[float] | None = None) -> None:
+        """Queue ``units`` to draw into ``folder``, each for whichever worker is free first; returns at once.
+
+        A free worker takes the dearest unit still queued (``costs``, one per unit; equal costs in
+        the order queued), so the cheap ones come last and the workers end close together.
+        Without ``costs`` the units are taken in the order queued.
+        """
         check_dpi(dpi)
-        if len(batches) > self.workers:
-            raise ValueError(f"{len(batches)} batches for {self.workers} workers")
+        if costs is not None and len(costs) != len(units):
+            raise ValueError(f"{len(costs)} costs for {len(units)} units")
         if self._pid is None:
-            self._local.append((batches, Path(folder)))
+            self._local.append((units, Path(folder)))
             return
-        for sender, batch in zip(self._senders, batches):
-            if batch:
-                sender.send(pickle.dumps((list(batch), str(folder), dpi), protocol=pickle.HIGHEST_PROTOCOL))
+        for index, unit in enumerate(units):
+            if unit:
+                self._queued += 1
+                payload = pickle.dumps((list(unit), str(folder), dpi), protocol=pickle.HIGHEST_PROTOCOL)
+                self._queue.put((0.0 if costs is None else -float(costs[index]), self._queued, payload))
                 self._sent = True
+        for link in self._links:
+            link.start()
 
     def join(self, figures: FigureSet) -> None:
-        """Take the workers' PNGs into ``figures`` (or draw the batches here when not forked).
+        """Take the workers' PNGs into ``figures`` (or draw the units here when not forked).
 
         Raises
         ------
@@ -262,11 +276,11 @@ class DrawingWorkers:
         """
         if self._pid is None:
             draw = _resolve(self.entry) if self._local else None
-            states: list[dict[str, Any]] = [{} for _ in range(self.workers)]  # as each worker would keep it
-            for batches, folder in self._local:
-                for batch, state in zip(batches, states):
-                    if batch:
-                        draw(batch, folder, figures, state)  # type: ignore[misc]
+            state: dict[str, Any] = {}  # as one worker would keep it
+            for units, folder in self._local:
+                for unit in units:
+                    if unit:
+                        draw(unit, folder, figures, state)  # type: ignore[misc]
             self._local = []
             return
         staged, caught, error = self._collect()
@@ -282,6 +296,7 @@ class DrawingWorkers:
         if self._pid is None:
             self._local = []
             return
+        self._stop.set()  # what is still queued is not drawn
         if not self._sent:  # nothing sent, so nothing drawn: no need to wait for an import
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)  # its siblings die with it
@@ -289,79 +304,74 @@ class DrawingWorkers:
 
     def _collect(self) -> tuple[list[tuple[Path, Path]], list[tuple[type[Warning], str]], BaseException | None]:
         """Wait for every worker: the (temporary, target) pairs they staged, their warnings, the first error."""
-        for sender in self._senders:
-            sender.close()  # after what was sent: a worker reading end-of-file reports and stops
-        messages: list[bytes] = []
+        for link in self._links:
+            self._queued += 1
+            self._queue.put((math.inf, self._queued, None))  # after what was queued: the link lets its worker finish
+            link.start()
         try:
-            for fd in self._reports:
-                messages.append(_read_all(fd))
+            for link in self._links:
+                link.join()
         finally:
-            for fd in self._reports:
-                os.close(fd)
-            self._reports = []
             _, status = os.waitpid(self._pid, 0)  # type: ignore[arg-type]
             self._pid = None
-            for sender in self._senders:
-                sender.join()
-            self._senders = []
         staged: list[tuple[Path, Path]] = []
         caught: list[tuple[type[Warning], str]] = []
         error: BaseException | None = None
-        for message in messages:
-            report = _unpickle_report(message)
+        for link in self._links:
+            report = link.report
             staged += [(Path(tmp), Path(target)) for tmp, target in report.get("staged", [])]
             caught += report.get("warnings", [])
             if error is None and ("error" in report or "staged" not in report):
                 error = _worker_error(report, status)
+        self._links = []
         return staged, caught, error
 
 
-class _Sender:
-    """Writes one worker's messages in order from a thread of its own.
+class _Link:
+    """One worker as the run sees it: a thread that sends it the next queued unit each time it says it
+    has drawn one, and keeps its report.
 
-    A pipe holds 64 KiB and a worker busy drawing (or still importing) reads nothing, so
-    the run never writes to it directly; one thread per worker, so that a busy worker
-    never holds up another one's batch.
+    The thread waits on the worker's pipes without the GIL, so a unit goes out as soon as a
+    worker is free, even while the run computes. A worker that fails or dies stops every
+    link (``stop``): what is still queued would be deleted anyway.
     """
 
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    def __init__(self, jobs_fd: int, report_fd: int, pending: queue.PriorityQueue[tuple[float, int, bytes | None]],
+                 stop: threading.Event) -> None:
+        self._jobs_fd, self._report_fd = jobs_fd, report_fd
+        self._pending, self._stop = pending, stop
         self._thread: threading.Thread | None = None
+        #: The worker's report: its staged files and warnings, or its error; empty when it died without one.
+        self.report: dict[str, Any] = {}
 
-    def send(self, payload: bytes) -> None:
+    def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._write_all, daemon=True)
+            self._thread = threading.Thread(target=self._serve, daemon=True)
             self._thread.start()
-        self._queue.put(payload)
-
-    def close(self) -> None:
-        if self._thread is None:
-            os.close(self._fd)
-        else:
-            self._queue.put(None)  # the thread closes the pipe after the last message
 
     def join(self) -> None:
         if self._thread is not None:
             self._thread.join()
 
-    def _write_all(self) -> None:
-        broken = False
-        while (payload := self._queue.get()) is not None:
-            if broken:
-                continue
-            view = memoryview(_LENGTH.pack(len(payload)) + payload)
-            try:
-                while view:
-                    view = view[os.write(self._fd, view):]
-            except OSError:
-                broken = True  # that worker is gone; its missing report says so
-        os.close(self._fd)
+    def _serve(self) -> None:
+        answer: bytes | None = b""
+        with contextlib.suppress(OSError, EOFError):  # the worker is gone; its missing report says so
+            while answer == b"" and (payload := self._pending.get()[2]) is not None and not self._stop.is_set():
+                _write_message(self._jobs_fd, payload)
+                answer = _read_message(self._report_fd)  # empty once drawn; a report if it failed; None if it died
+        os.close(self._jobs_fd)  # the worker reads end-of-file, reports and stops
+        if answer == b"":
+            with contextlib.suppress(OSError, EOFError):
+                answer = _read_message(self._report_fd)
+        os.close(self._report_fd)
+        self.report = _unpickle_report(answer or b"")
+        if "staged" not in self.report:
+            self._stop.set()
 
 
 def _widen(fd: int) -> None:
-    """Let the pipe ``fd`` hold 1 MiB (Linux; 64 KiB otherwise): a batch of figure inputs then goes
-    across in a few writes, each of which its sender thread, sharing the run's GIL, waits to make."""
+    """Let the pipe ``fd`` hold 1 MiB (Linux; 64 KiB otherwise): a unit's figure inputs then go across in
+    a few writes, each of which its link thread, sharing the run's GIL, waits to make."""
     with contextlib.suppress(AttributeError, OSError):
         import fcntl
 
@@ -423,11 +433,11 @@ def _read_message(fd: int) -> bytes | None:
     return payload
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 16):
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _write_message(fd: int, payload: bytes) -> None:
+    """Write ``payload`` to ``fd`` as one message (see :data:`_LENGTH`), however many writes it takes."""
+    view = memoryview(_LENGTH.pack(len(payload)) + payload)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _unlink(staged: Sequence[tuple[Path, Path]]) -> None:
@@ -447,7 +457,7 @@ def _die_with(parent: int) -> None:
 
 
 def _serve(entry: str, prepare: str | None, pipes: Sequence[tuple[int, int]], parent: int) -> NoReturn:
-    """The first worker: import the drawing code and prepare, fork the others, draw its batches, wait, exit."""
+    """The first worker: import the drawing code and prepare, fork the others, draw the units it takes, wait, exit."""
     status, index, children = 1, 0, []
     try:
         _die_with(parent)
@@ -455,10 +465,10 @@ def _serve(entry: str, prepare: str | None, pipes: Sequence[tuple[int, int]], pa
             os.nice(WORKER_NICENESS)
         state: dict[str, Any] = {}
         try:
-            draw: DrawBatch | BaseException = _resolve(entry)
+            draw: DrawUnit | BaseException = _resolve(entry)
             if prepare is not None:
                 state = _resolve(prepare)()
-        except BaseException as error:  # reported with the first batch
+        except BaseException as error:  # reported with the first unit
             draw = error
         first = os.getpid()
         for number in range(1, len(pipes)):
@@ -480,37 +490,33 @@ def _serve(entry: str, prepare: str | None, pipes: Sequence[tuple[int, int]], pa
         os._exit(status)
 
 
-def _work(draw: DrawBatch | BaseException, state: dict[str, Any], jobs_fd: int, report_fd: int) -> int:
-    """Draw each batch read from ``jobs_fd`` until it closes, starting from ``state``; report the staged
-    files, warnings or error."""
+def _work(draw: DrawUnit | BaseException, state: dict[str, Any], jobs_fd: int, report_fd: int) -> int:
+    """Draw each unit read from ``jobs_fd``, starting from ``state``, saying so after each, until the pipe
+    closes or a unit fails; then report the staged files and warnings, or the error."""
     staged: list[tuple[Path, Path]] = []
     report: dict[str, Any]
     try:
         with warnings.catch_warnings(record=True) as caught:  # the filters in force stay as they are
             while (message := _read_message(jobs_fd)) is not None:
-                batch, folder, dpi = pickle.loads(message)
+                unit, folder, dpi = pickle.loads(message)
                 figures = FigureSet(dpi)
                 try:
                     if isinstance(draw, BaseException):
                         raise draw
-                    draw(batch, Path(folder), figures, state)
+                    draw(unit, Path(folder), figures, state)
                 finally:
                     staged += figures._staged  # removed below if anything failed
+                _write_message(report_fd, b"")  # drawn: the next unit, please
         report = {"staged": [(str(tmp), str(target)) for tmp, target in staged],
                   "warnings": [(_portable(w.category), str(w.message)) for w in caught]}
     except BaseException as error:
         _unlink(staged)
         report = {"error": traceback.format_exc(), "exception": error}
-        with contextlib.suppress(Exception):
-            while _read_message(jobs_fd) is not None:  # let the run's sender finish
-                pass
     try:
         data = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - an exception or warning class that cannot be pickled
         data = pickle.dumps({"error": report.get("error", "a drawing process could not report its result")})
     with contextlib.suppress(OSError):
-        view = memoryview(data)
-        while view:
-            view = view[os.write(report_fd, view):]
+        _write_message(report_fd, data)
     os.close(report_fd)
     return 0 if "staged" in report else 1

@@ -7,8 +7,9 @@ columns it fills plus ``"notes"`` (see :func:`lightlane.stats.verdicts.merge_res
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy.special import ndtr
@@ -26,6 +27,8 @@ __all__ = [
     "p2_slope",
     "p2",
 ]
+
+_T = TypeVar("_T")
 
 #: P2 fit: relative tolerance of the Newton iteration and its iteration cap.
 _P2_TOL = 1e-10
@@ -134,6 +137,10 @@ def top_chunks(table: Any, metric: str, top_fraction: float) -> np.ndarray:
     np.ndarray
         k row positions, best first; ties broken by the lower ``chunk`` index.
     """
+    return _kept(table, ("top", metric, top_fraction), lambda: _rank(table, metric, top_fraction))
+
+
+def _rank(table: Any, metric: str, top_fraction: float) -> np.ndarray:
     values = _column(table, metric).astype(np.float64)
     chunk = _column(table, "chunk").astype(np.int64)
     m = values.size
@@ -141,8 +148,37 @@ def top_chunks(table: Any, metric: str, top_fraction: float) -> np.ndarray:
     ranked = np.where(np.isfinite(values), values, -np.inf)
     if 0 < k < m:  # only the values ≥ the k-th largest can rank in the top k: sort those alone
         candidates = np.flatnonzero(ranked >= np.partition(ranked, m - k)[m - k])
-        return candidates[np.lexsort((chunk[candidates], -ranked[candidates]))][:k]
-    return np.lexsort((chunk, -ranked))[:k]
+        rows = candidates[np.lexsort((chunk[candidates], -ranked[candidates]))][:k]
+    else:
+        rows = np.lexsort((chunk, -ranked))[:k]
+    rows.flags.writeable = False
+    return rows
+
+
+#: The last results of this process by chunk table (kept alive here, so its id stays its own) and
+#: question: a run ranks and fits each table by each test metric for its P2 test and again for its
+#: figures (timescales, concentration).
+_KEPT: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_KEPT_MAX = 32
+
+
+def _kept(table: Any, question: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()``, or what it gave for the same ``question`` on the same chunk table object.
+
+    A chunk table is never changed once made; a mapping of columns (a dict) may be, so its
+    results are not kept.
+    """
+    if isinstance(table, Mapping):
+        return compute()
+    key = (id(table), *question)
+    found = _KEPT.get(key)
+    if found is not None and found[0] is table:
+        return found[1]
+    result = compute()
+    while len(_KEPT) >= _KEPT_MAX:
+        del _KEPT[next(iter(_KEPT))]
+    _KEPT[key] = (table, result)
+    return result
 
 
 def top_counts(
@@ -221,8 +257,15 @@ def p2_fit(
     -------
     P2Fit
     """
+    centres = np.asarray(wavelength_centres, dtype=np.float64)
+    data = None if w_data is None else np.asarray(w_data, dtype=np.int64).tobytes()
+    return _kept(table, ("fit", metric, top_fraction, centres.tobytes(), data),
+                 lambda: _fit(table, metric, top_fraction, centres, w_data))
+
+
+def _fit(table: Any, metric: str, top_fraction: float, all_centres: np.ndarray, w_data: Any | None) -> P2Fit:
     k, bins, counts = top_counts(table, metric, top_fraction, w_data)
-    all_centres = np.asarray(wavelength_centres, dtype=np.float64)
+    bins.flags.writeable = counts.flags.writeable = False  # a kept fit is shared
     in_band = bins.size > 0 and bins.max() < all_centres.size
     ref = float(np.exp(np.mean(np.log(all_centres[bins])))) if in_band else None
 

@@ -28,7 +28,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
 from ...stats.p1 import p1d_edges
 from ...stats.quantiles import finite_part
-from .layout import PanelFigure, add_colorbar_axes, arrange, bottom_legend
+from .layout import PanelFigure, add_colorbar_axes, arrange, bottom_legend, share_axes
 from .style import (
     CMAP_COUNTS,
     COLOR_A,
@@ -276,7 +276,8 @@ def plot_metric_histograms(panels: Sequence[MetricHistogram], *, labels: tuple[s
     -------
     Figure
         A small multiple ``max(7, 3.5 × columns)`` in wide; in each panel x is the metric
-        value and y the number of chunks per bin on a log scale, with q̄ as a dashed purple
+        value and y the number of chunks per bin on a log scale shared by the panels (labelled
+        on the first of each row), with q̄ as a dashed purple
         line and the metric (and q̄) in the panel title. One legend below all panels names
         A, B (with their chunk counts) and q̄.
 
@@ -291,6 +292,7 @@ def plot_metric_histograms(panels: Sequence[MetricHistogram], *, labels: tuple[s
         raise ValueError("plot_metric_histograms needs at least one metric panel")
     fig, axes, shape = (reuse or PanelFigure()).take(len(panels))
     counts: tuple[list[int], list[int]] = ([], [])
+    drawn = []
     for index, (panel, ax) in enumerate(zip(panels, axes)):
         values = (panel.a, panel.b)
         ax.set_xlabel(panel.metric)
@@ -325,6 +327,9 @@ def plot_metric_histograms(panels: Sequence[MetricHistogram], *, labels: tuple[s
         ax.set_ylim(bottom=0.5)
         # Few ticks: a panel is a third of a page wide.
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        drawn.append(ax)
+    # Every metric has as many chunks: one count scale, labelled on the first panel of each row.
+    share_axes(axes, shape, y=True, among=drawn)
     handles: list = []
     for label, color, width, seen in zip(labels, (COLOR_A, COLOR_B), (1.6, 1.2), counts):
         if seen:

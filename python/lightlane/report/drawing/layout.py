@@ -45,6 +45,7 @@ __all__ = [
     "grid_shape",
     "panel_figure",
     "PanelFigure",
+    "share_axes",
     "add_colorbar_axes",
     "bottom_legend",
     "legend_columns",
@@ -162,9 +163,16 @@ def decorations(ax: Axes) -> Margins:
     Tick labels are the ones the locator and formatter give for the current view, measured
     with the house fonts; a label or title spanning several lines counts every line.
     """
+    return _measure(ax)[0]
+
+
+def _measure(ax: Axes) -> tuple[Margins, dict[str, float]]:
+    """:func:`decorations`, and for the x and y axis the distance from the axes box to its label [in]:
+    past the tick labels on the label's side and the label pad, where matplotlib puts it."""
     sides = {"left": 0.0, "right": 0.0, "bottom": 0.0, "top": 0.0}
+    label_at: dict[str, float] = {}
     if not ax.axison:
-        return Margins()
+        return Margins(), label_at
     tick_in = _TICK_PT / 72.0
     labelpad_in = _LABELPAD_PT / 72.0
     for axis, near, far in ((ax.yaxis, "left", "right"), (ax.xaxis, "bottom", "top")):
@@ -177,12 +185,18 @@ def decorations(ax: Axes) -> Margins:
         overhang = max((h if vertical else w for w, h in extents), default=0.0) / 2
         # A y label is rotated: its height is the room it takes across the axis, as for an x label.
         label_depth = _text_extent_in(axis.label)[1]
+        # matplotlib puts the label past the boxes of the tick labels, a line of text as tall as "lp" at least.
+        boxes = depth if vertical else max((max(_one_line_in(label, size)[1], _one_line_in("lp", size)[1])
+                                            for label in labels), default=0.0)
         for side in (near, far):
             room = 0.0
-            if labels and _labels_on(axis, side):
+            shown = bool(labels) and _labels_on(axis, side)
+            if shown:
                 room += tick_in + depth
-            if label_depth and axis.get_label_position() == side:
-                room += labelpad_in + label_depth
+            if axis.get_label_position() == side:
+                label_at[axis.axis_name] = (tick_in + boxes if shown else 0.0) + labelpad_in
+                if label_depth:
+                    room += labelpad_in + label_depth
             sides[side] = max(sides[side], room)
         # The last tick label may stick out past the end of the axis by half its size.
         across = ("bottom", "top") if vertical else ("left", "right")
@@ -198,7 +212,27 @@ def decorations(ax: Axes) -> Margins:
     title_h = _text_extent_in(ax.title)[1]  # the house plots use the centred title only
     if title_h:
         sides["top"] = max(sides["top"], title_h + _TITLEPAD_PT / 72.0)
-    return Margins(**sides)
+    return Margins(**sides), label_at
+
+
+def _pin_axis_labels(ax: Axes, label_at: dict[str, float]) -> None:
+    """Fix the axis labels of ``ax`` at the distances :func:`_measure` gave, on their sides.
+
+    matplotlib otherwise measures the tick labels of the axes and of its neighbours again at
+    every draw to place each label, the same place as here.
+    """
+    fig = ax.get_figure(root=True)
+    box = ax.get_position()
+    width_in, height_in = box.width * fig.get_figwidth(), box.height * fig.get_figheight()
+    for axis in (ax.xaxis, ax.yaxis):
+        distance = label_at.get(axis.axis_name)
+        if distance is None:
+            continue
+        side = axis.get_label_position()
+        if axis is ax.xaxis:
+            axis.set_label_coords(0.5, -distance / height_in if side == "bottom" else 1.0 + distance / height_in)
+        else:
+            axis.set_label_coords(-distance / width_in if side == "left" else 1.0 + distance / width_in, 0.5)
 
 
 # ----------------------------------------------------------------------------- figures of panels
@@ -283,6 +317,8 @@ class PanelFigure:
             ax.set_title("")
             ax.set_xlabel("")
             ax.set_ylabel("")
+            if not (_labels_on(ax.xaxis, "bottom") and _labels_on(ax.yaxis, "left")):  # after share_axes
+                ax.tick_params(labelbottom=True, labelleft=True)
             # Linear scales install the default locators and formatters again.
             ax.set_xscale("linear")
             ax.set_yscale("linear")
@@ -296,6 +332,49 @@ class PanelFigure:
             ax.set_autoscale_on(True)
         if self.colorbar is not None:
             self.colorbar.ax.set_visible(False)
+
+
+def share_axes(axes: Sequence[Axes], shape: tuple[int, int], *, x: bool = False, y: bool = False,
+               among: Sequence[Axes] | None = None) -> None:
+    """One x (and/or y) range for the panels of a small multiple, tick labels on the outer ones only.
+
+    Panels on one scale read against each other at a glance, and the tick labels of the inner
+    panels, the dearest texts of a figure to draw, are not drawn. Call it once the panels
+    are drawn: the range is the union of their limits.
+
+    Parameters
+    ----------
+    axes
+        The panels in reading order, as given to :func:`arrange`.
+    shape
+        (rows, columns) of the grid.
+    x, y
+        Which axes to share.
+    among
+        The panels that share (default: all); a panel left out (one saying it has no data)
+        keeps its own range and labels.
+    """
+    member = [among is None or any(ax is chosen for chosen in among) for ax in axes]
+    members = [ax for ax, shares in zip(axes, member) if shares]
+    if len(members) < 2:
+        return
+    if x:
+        lows, highs = zip(*(ax.get_xlim() for ax in members))
+        for ax in members:
+            ax.set_xlim(min(lows), max(highs))
+    if y:
+        lows, highs = zip(*(ax.get_ylim() for ax in members))
+        for ax in members:
+            ax.set_ylim(min(lows), max(highs))
+    columns = shape[1]
+    for index, ax in enumerate(axes):
+        if not member[index]:
+            continue
+        row_start = index - index % columns
+        if y and any(member[row_start:index]) and _labels_on(ax.yaxis, "left"):  # a panel to its left shows them
+            ax.tick_params(labelleft=False)
+        if x and any(member[index + columns::columns]) and _labels_on(ax.xaxis, "bottom"):  # one below shows them
+            ax.tick_params(labelbottom=False)
 
 
 def add_colorbar_axes(fig: Figure) -> Axes:
@@ -398,8 +477,9 @@ def arrange(fig: Figure, axes: Sequence[Axes], *, shape: tuple[int, int] = (1, 1
     -----
     The axes are placed twice: the tick locators choose their ticks from the axes size, so
     the room for the tick labels is measured again once the axes have roughly their final
-    size. Column widths and row heights are equal; the room between them is the largest
-    decoration in that column or row.
+    size. The axis labels are then fixed past the final tick labels, where matplotlib
+    would otherwise place them again at every draw. Column widths and row heights are
+    equal; the room between them is the largest decoration in that column or row.
     """
     rows, columns = shape
     if len(axes) > rows * columns or not axes:
@@ -451,7 +531,13 @@ def arrange(fig: Figure, axes: Sequence[Axes], *, shape: tuple[int, int] = (1, 1
             right = x0[-1] + axes_w + colorbar_pad
             low = y_top[-1] - axes_h
             colorbar.set_position((right / width, low / height, COLORBAR_WIDTH_IN / width, (y_top[0] - low) / height))
-        margins = {id(ax): _with_header(decorations(ax), header_in) for ax in axes}
+        measured = {id(ax): _measure(ax) for ax in axes}
+        margins = {key: _with_header(found[0], header_in) for key, found in measured.items()}
+    # The labels where the final tick labels put them (measured above, at the final sizes).
+    for ax in axes:
+        _pin_axis_labels(ax, measured[id(ax)][1])
+    if colorbar is not None:
+        _pin_axis_labels(colorbar, _measure(colorbar)[1])
     if title is not None:
         title.set_position((0.5, 1.0 - EDGE_IN / height))
         title.set_verticalalignment("top")

@@ -28,7 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
 from .analysis import PANEL_HEIGHT_IN
-from .layout import LINE_SPACING, PanelFigure, add_colorbar_axes, arrange, bottom_legend
+from .layout import LINE_SPACING, PanelFigure, add_colorbar_axes, arrange, bottom_legend, share_axes
 from .style import (
     CMAP_COUNTS,
     COLOR_A,
@@ -323,8 +323,9 @@ def _slope_text(side: str, fit: PowerLawFit | None, k: int) -> str:
     return f"{side}: {power_law_label(fit).removeprefix('fit: ')} (k = {k:,})"
 
 
-def _draw_p2_panel(ax, centres: np.ndarray, panel: P2Panel) -> tuple[str, str, str]:
-    """Points and fitted curves of one metric; returns its header lines (A's fit, B's fit, p-values)."""
+def _draw_p2_panel(ax, centres: np.ndarray, panel: P2Panel) -> tuple[tuple[str, str, str], bool]:
+    """Points and fitted curves of one metric; returns its header lines (A's fit, B's fit, p-values) and
+    whether it has any count to draw."""
     counts = (
         _counts("counts_a", panel.counts_a, len(centres), allow_nan=True),
         _counts("counts_b", panel.counts_b, len(centres), allow_nan=True),
@@ -344,7 +345,8 @@ def _draw_p2_panel(ax, centres: np.ndarray, panel: P2Panel) -> tuple[str, str, s
             ax.plot(grid, power_law(grid, fit[0], fit[1], ref), linestyle=FIT_LINESTYLE, linewidth=1.5, color=color,
                     zorder=3)
         texts.append(_slope_text(side, fit, int(round(data[used].sum()))))
-    if not (np.isfinite(counts[0]).any() or np.isfinite(counts[1]).any()):
+    drawn = bool(np.isfinite(counts[0]).any() or np.isfinite(counts[1]).any())
+    if not drawn:
         # Nothing drawn: keep the band on the x axis and say why, instead of matplotlib's empty ±0.05 axes.
         edges = bin_edges_from_centres(centres)
         ax.set_xlim(edges[0], edges[-1])
@@ -357,7 +359,7 @@ def _draw_p2_panel(ax, centres: np.ndarray, panel: P2Panel) -> tuple[str, str, s
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     texts.append(f"p_z = {format_p(panel.p_z)}, p_cal = {format_p(panel.p_cal)}")
-    return texts[0], texts[1], texts[2]
+    return (texts[0], texts[1], texts[2]), drawn
 
 
 def plot_p2_concentration(
@@ -389,7 +391,8 @@ def plot_p2_concentration(
     -------
     Figure
         A small multiple ``max(7, 3.5 × columns)`` in wide. In each panel x is λ (nm) and
-        y the top-chunk count per bin; the counts are points (A black circles, B orange
+        y the top-chunk count per bin, both ranges shared by the panels with counts (tick
+        labels on the outer ones); the counts are points (A black circles, B orange
         squares), the fits dashed curves in the same colours over the range of that
         dataset's drawn bins. Above each panel: the metric, then A's and B's fitted index
         b ± se with their number k of top chunks (in A's and B's colours), then p_z and
@@ -407,8 +410,11 @@ def plot_p2_concentration(
         raise ValueError("plot_p2_concentration needs at least one metric panel")
     fig, axes, shape = (reuse or PanelFigure()).take(len(panels))
     line_pt = LINE_SPACING * FONT_SIZE
+    drawn = []
     for index, (panel, ax) in enumerate(zip(panels, axes)):
-        header = _draw_p2_panel(ax, centres, panel)
+        header, has_counts = _draw_p2_panel(ax, centres, panel)
+        if has_counts:
+            drawn.append(ax)
         # Bottom line first: p-values, then B, then A, then the metric on top.
         for row, (text, color, weight) in enumerate(((header[2], COLOR_A, "normal"), (header[1], COLOR_B, "normal"),
                                                      (header[0], COLOR_A, "normal"),
@@ -420,6 +426,8 @@ def plot_p2_concentration(
             ax.set_ylabel("top-chunk count")
         if index + shape[1] >= len(panels):
             ax.set_xlabel("λ (nm)")
+    # The same band and as many top chunks in every panel: one scale, labelled on the outer panels.
+    share_axes(axes, shape, x=True, y=True, among=drawn)
     handles = []
     for label, side, (color, alpha, marker) in zip(labels, "AB", _P2_STYLES):
         handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=4, color=color, alpha=alpha,
@@ -466,9 +474,16 @@ class TimescalesPanel:
         object.__setattr__(self, "widths_s", y)
 
 
-def _hexbin(ax, x: np.ndarray, y: np.ndarray, gridsize: int):
+def _log_widths(panels: Sequence[TimescalesPanel]) -> bool:
+    """Whether the timescales share a logarithmic width axis: the widths of all panels span more than
+    :data:`_LOG_WIDTH_RATIO` (a log-uniform width set would otherwise crowd at the bottom)."""
+    widths = [panel.widths_s for panel in panels if panel.widths_s.size]
+    return bool(widths) and max(w.max() for w in widths) / min(w.min() for w in widths) > _LOG_WIDTH_RATIO
+
+
+def _hexbin(ax, x: np.ndarray, y: np.ndarray, gridsize: int, log_y: bool):
     """The hexagons of one panel (magma, counts from one chunk up), or None without chunks."""
-    log_y = x.size > 0 and y.max() / y.min() > _LOG_WIDTH_RATIO
+    log_y = log_y and x.size > 0
     # Set every time (a reused panel may have been logarithmic): this resets the locators too.
     ax.set_yscale("log" if log_y else "linear")
     # Hexagons over a grid: the dashed lines would read as cell borders.
@@ -529,8 +544,9 @@ def plot_timescales(
     -------
     Figure
         A small multiple ``max(7, 3.5 × columns)`` in wide; in each panel x is the λ centre
-        (nm), y the time-bin width (s), logarithmic when the widths span more than a factor
-        20, and the title names the metric and its number of top chunks. Hexagons holding at
+        (nm), y the time-bin width (s), logarithmic when the widths of all panels span more
+        than a factor 20, and the title names the metric and its number of top chunks. The
+        panels with chunks share both ranges; tick labels are on the outer ones. Hexagons holding at
         least one chunk are coloured by their count (magma, log scale) on one colour scale
         for all panels, shown by a single "chunks per hexagon" colorbar at the right. A panel
         without chunks says so; without any chunk there is no colorbar.
@@ -546,6 +562,7 @@ def plot_timescales(
         raise ValueError(f"gridsize must be a positive integer, got {gridsize!r}")
     grid = reuse or PanelFigure()
     fig, axes, shape = grid.take(len(panels))
+    log_y = _log_widths(panels)
     drawn = []
     for index, (panel, ax) in enumerate(zip(panels, axes)):
         k = panel.centres_nm.size
@@ -554,9 +571,11 @@ def plot_timescales(
             ax.set_ylabel("time-bin width (s)")
         if index + shape[1] >= len(panels):
             ax.set_xlabel("λ centre (nm)")
-        cells = _hexbin(ax, panel.centres_nm, panel.widths_s, int(gridsize))
+        cells = _hexbin(ax, panel.centres_nm, panel.widths_s, int(gridsize), log_y)
         if cells is not None:
             drawn.append(cells)
+    # One band and one width set: the panels share both scales, labelled on the outer panels.
+    share_axes(axes, shape, x=True, y=True, among=[cells.axes for cells in drawn])
     colorbar_ax = None
     if drawn:
         top = max(float(cells.get_array().max()) for cells in drawn)

@@ -3,9 +3,9 @@
 A run prepares each figure as a :class:`~lightlane.report.figure_jobs.FigureJob` (numpy
 arrays and plain values, :mod:`lightlane.report.run_figures`); the workers
 (:class:`~lightlane.report.staging.DrawingWorkers`) import this module, call
-:func:`warm_up` once and :func:`draw_jobs` on each batch. It loads numpy and matplotlib, but
-neither scipy nor polars nor the rest of lightlane, so that workers started before a run's
-own imports are ready early.
+:func:`warm_up` once and :func:`draw_jobs` on each unit of jobs they take. It loads numpy and
+matplotlib, but neither scipy nor polars nor the rest of lightlane, so that workers started
+before a run's own imports are ready early.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ DRAWERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], Figure]] = {
 def draw_jobs(jobs: Sequence[FigureJob], folder: Path, figures: FigureSet, reuse: dict[str, Any]) -> None:
     """Draw ``jobs`` into ``folder``, staged in ``figures`` (in a drawing worker, or in this process).
 
-    ``reuse`` keeps the worker's figure objects from one batch to the next (:data:`DrawBatch
-    <lightlane.report.staging.DrawBatch>` state): one per kind, the small multiples sharing one.
+    ``reuse`` keeps the worker's figure objects from one unit to the next (:data:`DrawUnit
+    <lightlane.report.staging.DrawUnit>` state): one per kind, the small multiples sharing one.
     """
     for job in jobs:
         figures.add(DRAWERS[job.kind](job.inputs, reuse), folder / job.file)
