@@ -5,6 +5,7 @@ Usage::
     python benches/bench.py ingest [--events 10000000] [--repeat 3]
     python benches/bench.py simulate [--repeat 3]
     python benches/bench.py run [--events 1200000] [--repeat 3] [--workspace DIR --pipeline ID]
+                                [--baseline-code DIR]
     python benches/bench.py bootstrap [--repeat 3]
     python benches/bench.py p3 [--events 550000] [--repeat 7]
     python benches/bench.py baseline [--runs 20] [--repeat 3]
@@ -57,7 +58,10 @@ the bench measures whatever ``run`` does (plots, Dask options) at the time.
 ``--workspace DIR --pipeline ID`` times ``run ID`` in an existing workspace
 instead (e.g. one made by ``lightlane quickstart``), with the pipeline's own seed
 as a user would run it again (its chunk tables then come from the cache, which
-makes the figures a larger share).
+makes the figures a larger share). ``--baseline-code DIR`` times every mode with the ``lightlane`` package
+found in DIR too, in the same rounds (e.g. ``git worktree add /tmp/prev HEAD~1`` and its ``python/``
+folder with this checkout's built ``_core`` copied in, when the Rust core did not change), so a change's
+effect on the figure cost is measured beside it.
 
 SPEC §20 targets: one ``run`` with every figure ≤ 1.3× the same run with
 ``--no-plots`` (medians, process wall time); one ``run`` (2 datasets, tests,
@@ -603,10 +607,12 @@ def _child_run(workspace: str, pipeline: str, mode: str, seed: int) -> None:
         gc.freeze()  # and it ends as the console script ends
 
 
-def _measure_run(workspace: Path, pipeline: str, mode: str, seed: int) -> dict[str, float]:
+def _measure_run(workspace: Path, pipeline: str, mode: str, seed: int, code: Path | None = None) -> dict[str, float]:
+    """One run child; ``code``: a folder holding another ``lightlane`` package to run instead of this one."""
+    env = None if code is None else {**os.environ, "PYTHONPATH": str(code)}
     start = time.perf_counter()
     result = subprocess.run([sys.executable, __file__, "_child_run", str(workspace), pipeline, mode, str(seed)],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     if result.returncode != 0 or not result.stdout.strip():
         raise SystemExit(f"run child failed ({result.returncode}):\n{result.stderr}")
@@ -639,22 +645,29 @@ def _bench_workspace(scratch: Path, events: int) -> Path:
     return workspace
 
 
-def _time_runs(workspace: Path, pipeline: str, repeat: int, fresh_seeds: bool) -> dict[str, list[dict[str, float]]]:
-    """``repeat`` runs with figures and as many with ``--no-plots``, alternating which goes first."""
-    rows: dict[str, list[dict[str, float]]] = {"plots": [], "no-plots": []}
+def _time_runs(workspace: Path, pipeline: str, repeat: int, fresh_seeds: bool,
+               baseline_code: Path | None = None) -> dict[str, list[dict[str, float]]]:
+    """``repeat`` runs with figures and as many with ``--no-plots``, alternating which goes first; with
+    ``baseline_code``, as many of each with that code too, in the same rounds ("baseline plots", ...)."""
+    modes = [("plots", None), ("no-plots", None)]
+    if baseline_code is not None:
+        modes += [("baseline plots", baseline_code), ("baseline no-plots", baseline_code)]
+    rows: dict[str, list[dict[str, float]]] = {name: [] for name, _ in modes}
     for index in range(repeat):
-        order = ("plots", "no-plots") if index % 2 == 0 else ("no-plots", "plots")
-        for offset, mode in enumerate(order):
-            seed = 1_000 + 2 * index + offset if fresh_seeds else -1
-            row = _measure_run(workspace, pipeline, mode, seed)
-            rows[mode].append(row)
-            print(f"[repeat {index + 1}/{repeat}, {mode:>8}{f', seed {seed}' if seed >= 0 else ''}] process wall "
+        order = modes[index % len(modes):] + modes[:index % len(modes)]
+        for offset, (name, code) in enumerate(order):
+            mode = name.removeprefix("baseline ")
+            seed = 1_000 + len(modes) * index + offset if fresh_seeds else -1
+            row = _measure_run(workspace, pipeline, mode, seed, code)
+            rows[name].append(row)
+            print(f"[repeat {index + 1}/{repeat}, {name:>8}{f', seed {seed}' if seed >= 0 else ''}] process wall "
                   f"{row['wall_s']:.2f} s, import {row['import_s']:.2f} s, inside run {row['run_s']:.2f} s, "
                   f"process CPU {row['cpu_s']:.1f} s, peak memory (VmHWM) {row['vm_hwm_mb']:.0f} MiB", flush=True)
     return rows
 
 
-def bench_run(events: int, repeat: int, workspace: Path | None = None, pipeline: str | None = None) -> None:
+def bench_run(events: int, repeat: int, workspace: Path | None = None, pipeline: str | None = None,
+              baseline_code: Path | None = None) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         if workspace is None:
             workspace, pipeline, fresh = _bench_workspace(Path(scratch), events), RUN_PIPELINE, True
@@ -663,7 +676,7 @@ def bench_run(events: int, repeat: int, workspace: Path | None = None, pipeline:
             print(f"workspace {workspace}, pipeline {pipeline} (its own seed: chunk tables from the cache)")
         idle = [_measure_run(workspace, pipeline, "import", -1) for _ in range(2)]
         load = os.getloadavg()[0]
-        rows = _time_runs(workspace, pipeline, repeat, fresh)
+        rows = _time_runs(workspace, pipeline, repeat, fresh, baseline_code)
         load = (load, os.getloadavg()[0])
     median = {mode: {key: statistics.median(row[key] for row in mode_rows)
                      for key in ("wall_s", "import_s", "run_s", "cpu_s", "vm_hwm_mb")}
@@ -681,11 +694,18 @@ def bench_run(events: int, repeat: int, workspace: Path | None = None, pipeline:
           f"{FIGURES_TARGET_RATIO}x target); inside run {plots['run_s']:.2f} s vs {bare['run_s']:.2f} s = "
           f"{plots['run_s'] / bare['run_s']:.2f}x; process CPU {plots['cpu_s']:.1f} s vs {bare['cpu_s']:.1f} s = "
           f"{plots['cpu_s'] / bare['cpu_s']:.2f}x")
+    if baseline_code is not None:
+        old_plots, old_bare = median["baseline plots"], median["baseline no-plots"]
+        old_ratio = old_plots["wall_s"] / old_bare["wall_s"]
+        print(f"the same with the baseline code ({baseline_code}), in the same rounds: process wall "
+              f"{old_plots['wall_s']:.2f} s vs {old_bare['wall_s']:.2f} s = {old_ratio:.2f}x; the figures cost "
+              f"{plots['wall_s'] - bare['wall_s']:+.2f} s now vs {old_plots['wall_s'] - old_bare['wall_s']:+.2f} s "
+              f"(process CPU {plots['cpu_s'] - bare['cpu_s']:+.2f} s vs {old_plots['cpu_s'] - old_bare['cpu_s']:+.2f} s)")
     print(f"lightlane run {pipeline} with figures (median of {repeat}): process wall {plots['wall_s']:.2f} s = "
           f"{plots['wall_s'] / RUN_TARGET_S:.2f}x the 15 s target; inside run {plots['run_s']:.2f} s = "
           f"{plots['run_s'] / RUN_TARGET_S:.2f}x the target (import {plots['import_s']:.2f} s excluded)")
     peak_bytes = max(row["vm_hwm_mb"] for mode_rows in rows.values() for row in mode_rows) * 2**20
-    print(f"peak memory (max VmHWM of {2 * repeat} runs) {peak_bytes / 1e9:.3f} GB ({peak_bytes / 2**20:.0f} MiB) "
+    print(f"peak memory (max VmHWM of {sum(map(len, rows.values()))} runs) {peak_bytes / 1e9:.3f} GB ({peak_bytes / 2**20:.0f} MiB) "
           f"= {peak_bytes / RUN_TARGET_BYTES:.2f}x the 1 GB target; median with figures {plots['vm_hwm_mb']:.0f} MiB, "
           f"without {bare['vm_hwm_mb']:.0f} MiB")
 
@@ -1214,6 +1234,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--workspace", type=Path, default=None,
                      help="time an existing workspace's pipeline instead of building one (e.g. a quickstart's)")
     run.add_argument("--pipeline", default=None, help=f"the pipeline to run (default {RUN_PIPELINE})")
+    run.add_argument("--baseline-code", type=Path, default=None,
+                     help="a folder holding another lightlane package (an older checkout's python/, its _core "
+                          "built or copied in) to time in the same rounds")
     bootstrap = sub.add_parser("bootstrap", help="exact P1b/P1c bootstrap, 7 metrics × 2 datasets, vs the rev-1 kernel")
     bootstrap.add_argument("--repeat", type=int, default=3)
     p3 = sub.add_parser("p3", help="P3 on a synthetic 1.1 M-event run (both datasets), target ≤ 0.5 s")
@@ -1251,7 +1274,7 @@ def main(argv: list[str] | None = None) -> int:
     elif options.bench == "memory":
         bench_memory(options.events)
     elif options.bench == "run":
-        bench_run(options.events, options.repeat, options.workspace, options.pipeline)
+        bench_run(options.events, options.repeat, options.workspace, options.pipeline, options.baseline_code)
     elif options.bench == "bootstrap":
         bench_bootstrap(options.repeat)
     elif options.bench == "p3":

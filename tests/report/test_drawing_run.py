@@ -456,3 +456,24 @@ def test_axis_labels_sit_past_the_tick_labels_at_the_label_pad(p2_inputs: dict) 
                 else:
                     gap = min(b.y0 for b in ticks) - label.y1
                 assert pad_px - 1.5 <= gap <= pad_px + 2.0, (axis.get_label_text(), gap)
+
+
+def test_p3_figure_stacks_its_two_panels_on_one_intercept_axis(tmp_path: Path) -> None:
+    from lightlane.report.drawing.p3 import P3Panel, plot_p3
+
+    rng = np.random.default_rng(11)
+    slopes, intercepts = np.linspace(-1.0, 4.0, 21), np.linspace(-10.0, -1.0, 90)
+    image = 2.0 + rng.random((21, 90))
+    image[0, :5] = np.nan  # undefined cells stay blank
+    fig = plot_p3(P3Panel(slopes, intercepts, image, stat=1.2, slope=0.5, intercept_ln_hz=-8.0,
+                          verdict="P3 SIGNIFICANT"), title=TITLE)
+    top, bottom, colorbar = fig.axes
+    half = (intercepts[1] - intercepts[0]) / 2
+    assert top.get_xlim() == bottom.get_xlim() == pytest.approx((-10.0 - half, -1.0 + half))  # the image's cells
+    (marker,) = top.get_lines()
+    assert (marker.get_xdata()[0], marker.get_ydata()[0]) == (-8.0, 0.5)
+    assert top.get_xlabel() == "" and bottom.get_xlabel() == "intercept c: ln f at λ = 0 (ln Hz)"
+    assert "P3 SIGNIFICANT" in bottom.get_title() and colorbar.get_ylabel() == "mean Leahy power − 2"
+    fig.canvas.draw()
+    assert not _tick_labels_shown(top.xaxis) and _tick_labels_shown(bottom.xaxis)
+    _save_and_check(fig, tmp_path / "p3.png", 7.0, 6.5)

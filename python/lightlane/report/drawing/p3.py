@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from .layout import add_colorbar_axes, arrange
+from .layout import add_colorbar_axes, arrange, share_axes
 from .style import CMAP_LINEAR, COLOR_A, FONT_SIZE, new_figure, set_title
 
 __all__ = ["P3Panel", "plot_p3"]
@@ -71,7 +71,6 @@ def plot_p3(panel: P3Panel, *, title: str) -> Figure:
                       extent=(x_edges[0], x_edges[-1], y_edges[0], y_edges[-1]))
     top.plot([panel.intercept_ln_hz], [panel.slope], marker="x", color="white", markersize=9, markeredgewidth=2,
              linestyle="none")
-    top.set_xlabel("intercept c: ln f at λ = 0 (ln Hz)")
     top.set_ylabel("slope s (ln Hz per nm)")
     top.set_title(f"S(s, c) − 2; maximum {panel.stat:.3g} at ŝ = {panel.slope:.3g} /nm (×)", fontsize=FONT_SIZE)
     colorbar_ax = add_colorbar_axes(fig)
@@ -84,6 +83,7 @@ def plot_p3(panel: P3Panel, *, title: str) -> Figure:
     bottom.axhline(0.0, color="grey", linewidth=0.8, linestyle="--")
     bottom.axvline(panel.intercept_ln_hz, color="grey", linewidth=0.8, linestyle=":")
     bottom.set_xlim(top.get_xlim())
+    share_axes([top, bottom], (2, 1), x=True)  # one intercept axis, labelled under the lower panel
     bottom.set_xlabel("intercept c: ln f at λ = 0 (ln Hz)")
     bottom.set_ylabel("S(ŝ, c) − 2")
     bottom.set_title(f"bins stacked along ln f = c + ŝ·λ{' · ' + panel.verdict if panel.verdict else ''}",
