@@ -427,6 +427,9 @@ def test_timescales_share_one_width_scale() -> None:
     assert narrow.get_yscale() == wide.get_yscale() == "log"
     assert narrow.get_ylim() == wide.get_ylim() and narrow.get_xlim() == wide.get_xlim()
     assert narrow.get_ylim()[0] <= 1.0 and narrow.get_ylim()[1] >= 1000.0
+    # One grid: hexagons of one size in every panel, however far each panel's chunks spread.
+    hexagons = [ax.collections[0].get_paths()[0].vertices for ax in (narrow, wide)]
+    np.testing.assert_allclose(hexagons[0], hexagons[1])
 
 
 def test_axis_labels_sit_past_the_tick_labels_at_the_label_pad(p2_inputs: dict) -> None:

@@ -474,15 +474,31 @@ class TimescalesPanel:
         object.__setattr__(self, "widths_s", y)
 
 
-def _log_widths(panels: Sequence[TimescalesPanel]) -> bool:
-    """Whether the timescales share a logarithmic width axis: the widths of all panels span more than
-    :data:`_LOG_WIDTH_RATIO` (a log-uniform width set would otherwise crowd at the bottom)."""
-    widths = [panel.widths_s for panel in panels if panel.widths_s.size]
-    return bool(widths) and max(w.max() for w in widths) / min(w.min() for w in widths) > _LOG_WIDTH_RATIO
+def _grid_extent(panels: Sequence[TimescalesPanel]) -> tuple[bool, tuple[float, float, float, float] | None]:
+    """Whether the width axis is logarithmic, and the one hexagon grid of every panel (hexbin's extent:
+    x, and y in log10 when logarithmic), from the chunks of all panels; None without chunks.
+
+    The panels share their scales, so their hexagons are the same size and on the same grid; the
+    width axis is logarithmic when the widths span more than :data:`_LOG_WIDTH_RATIO` (a
+    log-uniform width set would otherwise crowd at the bottom).
+    """
+    drawn = [panel for panel in panels if panel.centres_nm.size]
+    if not drawn:
+        return False, None
+    x_lo, x_hi = min(p.centres_nm.min() for p in drawn), max(p.centres_nm.max() for p in drawn)
+    y_lo, y_hi = min(p.widths_s.min() for p in drawn), max(p.widths_s.max() for p in drawn)
+    # A single distinct x or y has no extent to divide into hexagons: pad it so that they have a size.
+    if x_lo == x_hi:
+        x_lo, x_hi = x_lo * 0.95, x_hi * 1.05
+    if y_lo == y_hi:
+        y_lo, y_hi = y_lo * 0.95, y_hi * 1.05
+    log_y = y_hi / y_lo > _LOG_WIDTH_RATIO
+    return log_y, (x_lo, x_hi, math.log10(y_lo), math.log10(y_hi)) if log_y else (x_lo, x_hi, y_lo, y_hi)
 
 
-def _hexbin(ax, x: np.ndarray, y: np.ndarray, gridsize: int, log_y: bool):
-    """The hexagons of one panel (magma, counts from one chunk up), or None without chunks."""
+def _hexbin(ax, x: np.ndarray, y: np.ndarray, gridsize: int, log_y: bool,
+            extent: tuple[float, float, float, float] | None):
+    """The hexagons of one panel on the figure's grid (magma, counts from one chunk up), or None without chunks."""
     log_y = log_y and x.size > 0
     # Set every time (a reused panel may have been logarithmic): this resets the locators too.
     ax.set_yscale("log" if log_y else "linear")
@@ -495,13 +511,6 @@ def _hexbin(ax, x: np.ndarray, y: np.ndarray, gridsize: int, log_y: bool):
         ax.text(0.5, 0.5, "no top chunks", transform=ax.transAxes, ha="center", va="center", fontsize=FONT_SIZE)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         return None
-    # With a single distinct x or y, hexbin would have no extent to divide;
-    # pad it so the hexagons have a size.
-    extent = None
-    if x.min() == x.max() or y.min() == y.max():
-        x_lo, x_hi = (x.min() * 0.95, x.max() * 1.05) if x.min() == x.max() else (x.min(), x.max())
-        y_lo, y_hi = (y.min() * 0.95, y.max() * 1.05) if y.min() == y.max() else (y.min(), y.max())
-        extent = (x_lo, x_hi, math.log10(y_lo), math.log10(y_hi)) if log_y else (x_lo, x_hi, y_lo, y_hi)
     # Filled only: an outline in the face colour costs a second pass over every hexagon and looks the same.
     cells = ax.hexbin(x, y, gridsize=gridsize, mincnt=1, cmap=matplotlib.colormaps[CMAP_COUNTS],
                       yscale="log" if log_y else "linear", extent=extent, linewidths=0.0, edgecolors="none")
@@ -563,7 +572,7 @@ def plot_timescales(
         raise ValueError(f"gridsize must be a positive integer, got {gridsize!r}")
     grid = reuse or PanelFigure()
     fig, axes, shape = grid.take(len(panels))
-    log_y = _log_widths(panels)
+    log_y, extent = _grid_extent(panels)
     drawn = []
     for index, (panel, ax) in enumerate(zip(panels, axes)):
         k = panel.centres_nm.size
@@ -572,10 +581,10 @@ def plot_timescales(
             ax.set_ylabel("time-bin width (s)")
         if index + shape[1] >= len(panels):
             ax.set_xlabel("λ centre (nm)")
-        cells = _hexbin(ax, panel.centres_nm, panel.widths_s, int(gridsize), log_y)
+        cells = _hexbin(ax, panel.centres_nm, panel.widths_s, int(gridsize), log_y, extent)
         if cells is not None:
             drawn.append(cells)
-    # One band and one width set: the panels share both scales, labelled on the outer panels.
+    # One grid: the panels share both scales, labelled on the outer panels.
     share_axes(axes, shape, x=True, y=True, among=[cells.axes for cells in drawn])
     colorbar_ax = None
     if drawn:
