@@ -1274,7 +1274,12 @@ def main(argv: list[str] | None = None) -> int:
     elif options.bench == "memory":
         bench_memory(options.events)
     elif options.bench == "run":
-        bench_run(options.events, options.repeat, options.workspace, options.pipeline, options.baseline_code)
+        code = options.baseline_code
+        if code is not None and not (code / "lightlane" / "__init__.py").is_file():
+            parser.error(f"--baseline-code {code}: no lightlane package there (give the python/ folder of a checkout)")
+        if code is not None and not any((code / "lightlane").glob("_core*")):
+            parser.error(f"--baseline-code {code}: lightlane/_core is missing (build it, or copy this checkout's)")
+        bench_run(options.events, options.repeat, options.workspace, options.pipeline, code)
     elif options.bench == "bootstrap":
         bench_bootstrap(options.repeat)
     elif options.bench == "p3":

@@ -19,6 +19,7 @@ from ..events.event_list import EventList
 from ..events.selection import selected_bins, selected_counts
 from ..events.spectrum_fit import SpectrumFit, fit_apparent_spectrum
 from ..exceptions import DataError
+from ..memo import remembered
 from ..metadata import DatasetMeta, ProcessingParameters
 from ..store import cache
 from ..store.catalog import Catalog
@@ -123,19 +124,17 @@ _P3_RESULTS: dict[tuple[str, str], tuple[P3Result | None, str | None]] = {}
 def _p3_of(events: EventList, wbin: np.ndarray, processing: ProcessingParameters,
            events_hash: str) -> tuple[P3Result | None, str | None]:
     """P3 of the selected events (SPEC §11.9), or why it cannot be computed."""
-    key = (events_hash, processing.processing_hash())
-    if key not in _P3_RESULTS:
+
+    def compute() -> tuple[P3Result | None, str | None]:
         try:
-            found: tuple[P3Result | None, str | None] = (p3_statistic(
+            return (p3_statistic(
                 events.events["time"].to_numpy(), wbin, processing.band, events.gti,
                 p3_dt(processing, events), log_bins=processing.p3_log_bins, slope_min=processing.p3_slope_min,
                 slope_max=processing.p3_slope_max, slope_count=processing.p3_slope_count), None)
         except DataError as error:
-            found = (None, str(error))
-        while len(_P3_RESULTS) >= 2:
-            del _P3_RESULTS[next(iter(_P3_RESULTS))]
-        _P3_RESULTS[key] = found
-    return _P3_RESULTS[key]
+            return None, str(error)
+
+    return remembered(_P3_RESULTS, (events_hash, processing.processing_hash()), compute, 2)
 
 
 def analyze_dataset(workspace: Workspace, dataset_id: str, processing: ProcessingParameters | str,

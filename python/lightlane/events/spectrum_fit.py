@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 
 from ..exceptions import DataError, LightlaneWarning
+from ..memo import remembered
 from ..metadata import ApparentSpectrum, Band, Spectrum
 
 __all__ = ["PARAMETER_NAMES", "SpectrumFit", "fit_apparent_spectrum", "fit_binned_spectrum", "fit_spectrum"]
@@ -238,13 +239,8 @@ def fit_binned_spectrum(counts: np.ndarray, band: Band, exposure_s: float, *, me
             f"spectrum fit: only {bins_with_counts} of {band.bins} wavelength bins have counts; "
             f"at least {MIN_BINS_WITH_COUNTS} are needed to fit 4 parameters"
         )
-    key = (counts.tobytes(), band, exposure, method)
-    fit = _FITS.get(key)
-    if fit is None:
-        fit = _fit_counts(counts, band, exposure, method)
-        while len(_FITS) >= _FITS_KEPT:
-            del _FITS[next(iter(_FITS))]
-        _FITS[key] = fit
+    fit = remembered(_FITS, (counts.tobytes(), band, exposure, method),
+                     lambda: _fit_counts(counts, band, exposure, method), _FITS_KEPT)
     if fit.at_bounds:
         warnings.warn(
             f"spectrum fit: {', '.join(fit.at_bounds)} at a bound of the fit; "

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 from scipy.special import ndtr
 
+from ..memo import remembered
 from .quantiles import ceil_index
 from .verdicts import CONFIRMED, CONTRAINDICATED, NOT_SIGNIFICANT, SIGNIFICANT, SILENT, TREND, UNDEFINED
 
@@ -155,30 +156,22 @@ def _rank(table: Any, metric: str, top_fraction: float) -> np.ndarray:
     return rows
 
 
-#: The last results of this process by chunk table (kept alive here, so its id stays its own) and
-#: question: a run ranks and fits each table by each test metric for its P2 test and again for its
-#: figures (timescales, concentration).
+#: The last results of this process by chunk table and question: a run ranks and fits each table by
+#: each test metric for its P2 test and again for its figures (timescales, concentration).
 _KEPT: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 _KEPT_MAX = 32
 
 
 def _kept(table: Any, question: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
-    """``compute()``, or what it gave for the same ``question`` on the same chunk table object.
+    """``compute()``, or what it gave for the same ``question`` on the same chunk table object (kept
+    alive with its result, so no other table can take its id meanwhile).
 
     A chunk table is never changed once made; a mapping of columns (a dict) may be, so its
     results are not kept.
     """
     if isinstance(table, Mapping):
         return compute()
-    key = (id(table), *question)
-    found = _KEPT.get(key)
-    if found is not None and found[0] is table:
-        return found[1]
-    result = compute()
-    while len(_KEPT) >= _KEPT_MAX:
-        del _KEPT[next(iter(_KEPT))]
-    _KEPT[key] = (table, result)
-    return result
+    return remembered(_KEPT, (id(table), *question), lambda: (table, compute()), _KEPT_MAX)[1]
 
 
 def top_counts(

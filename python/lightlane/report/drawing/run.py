@@ -556,9 +556,10 @@ def plot_timescales(
         A small multiple ``max(7, 3.5 × columns)`` in wide; in each panel x is the λ centre
         (nm), y the time-bin width (s), logarithmic when the widths of all panels span more
         than a factor 20, and the title names the metric and its number of top chunks. The
-        panels with chunks share both ranges; tick labels are on the outer ones. Hexagons holding at
-        least one chunk are coloured by their count (magma, log scale) on one colour scale
-        for all panels, shown by a single "chunks per hexagon" colorbar at the right. A panel
+        panels with chunks share both ranges and one hexagon grid; tick labels are on the
+        outer ones. Hexagons holding at least one chunk are coloured by their count (magma,
+        log scale) on one colour scale for all panels, shown by a single "chunks per hexagon"
+        colorbar at the right. A panel
         without chunks says so; without any chunk there is no colorbar.
 
     Raises
