@@ -1120,8 +1120,10 @@ def bench_png(repeat: int) -> None:
               f"{median[name] / median[core]:.1f}x the core's time, {sizes[name] / sizes[core]:.2f}x its size")
 
 
-#: ``bench drawing`` variants: the text hinting while drawing.
-DRAWING_VARIANTS = {"lightlane (unhinted text)": "house", "hinted text (matplotlib's default)": "default"}
+#: ``bench drawing`` variants: (text hinting, texts laid out once by the house canvas or by matplotlib).
+DRAWING_VARIANTS = {"lightlane (unhinted, each text laid out once)": ("house", "once"),
+                    "matplotlib's text (laid out at each use, drawn glyph by glyph)": ("house", "matplotlib"),
+                    "hinted text (matplotlib's default hinting)": ("default", "once")}
 
 
 def _drawing_jobs(path: Path, events: int) -> None:
@@ -1146,15 +1148,17 @@ def _drawing_jobs(path: Path, events: int) -> None:
     path.write_bytes(pickle.dumps(run_figure_jobs(run_id="bench-run", a=a, b=b, rows=rows)))
 
 
-def _child_drawing(jobs_path: str, hinting: str) -> None:
+def _child_drawing(jobs_path: str, hinting: str, text: str) -> None:
     """A drawing worker's life: import, warm up, draw every job; prints its drawing CPU time."""
     import pickle
 
     from lightlane.report import staging
-    from lightlane.report.drawing import run_jobs
+    from lightlane.report.drawing import canvas, run_jobs
 
     if hinting == "default":
         staging.TEXT_HINTING = "default"  # matplotlib's own, as before house_text
+    if text == "matplotlib":
+        canvas.ONE_BITMAP_TEXT = False  # matplotlib measures and draws every text
     state = run_jobs.warm_up()
     jobs = pickle.loads(Path(jobs_path).read_bytes())
     start = time.process_time()
@@ -1164,27 +1168,29 @@ def _child_drawing(jobs_path: str, hinting: str) -> None:
 
 
 def bench_drawing(events: int, repeat: int) -> None:
-    """CPU time of drawing one run's figures in a fresh warmed-up worker, with unhinted text (lightlane's)
-    and hinted (matplotlib's default), alternating in the same run."""
+    """CPU time of drawing one run's figures in a fresh warmed-up worker, with lightlane's text (unhinted,
+    each laid out once), matplotlib's own and hinted text, in turns in the same run."""
     with tempfile.TemporaryDirectory() as scratch:
         jobs_path = Path(scratch) / "jobs.pickle"
         _drawing_jobs(jobs_path, events)
         cpu: dict[str, list[float]] = {name: [] for name in DRAWING_VARIANTS}
         for index in range(repeat):
-            names = list(DRAWING_VARIANTS)[::1 if index % 2 == 0 else -1]
-            for name in names:
-                done = subprocess.run([sys.executable, __file__, "_child_drawing", str(jobs_path), DRAWING_VARIANTS[name]],
+            names = list(DRAWING_VARIANTS)
+            for name in names[index % len(names):] + names[:index % len(names)]:
+                done = subprocess.run([sys.executable, __file__, "_child_drawing", str(jobs_path), *DRAWING_VARIANTS[name]],
                                       capture_output=True, text=True)
                 if done.returncode != 0:
                     raise SystemExit(f"drawing child failed:\n{done.stderr}")
                 row = json.loads(done.stdout.strip().splitlines()[-1])
                 cpu[name].append(row["cpu_s"])
     median = {name: statistics.median(values) for name, values in cpu.items()}
-    ours = median["lightlane (unhinted text)"]
+    ours = cpu[next(iter(DRAWING_VARIANTS))]
     print(f"[drawing] {row['figures']} figures of one run on 2 × {events:,} events at 150 dpi, each variant in "
-          f"{repeat} fresh warmed-up processes, alternating; medians of drawing CPU time")
+          f"{repeat} fresh warmed-up processes, in turns; medians of drawing CPU time, and of its ratio to "
+          f"lightlane's in the same turn (the machine's speed drifts between turns)")
     for name in DRAWING_VARIANTS:
-        print(f"[drawing] {name}: {median[name]:.2f} CPU-s = {median[name] / ours:.2f}x lightlane's")
+        paired = statistics.median(value / base for value, base in zip(cpu[name], ours))
+        print(f"[drawing] {name}: {median[name]:.2f} CPU-s, {paired:.2f}x lightlane's")
 
 
 def _pillow_png(image_module, io_module, rgba, level: int) -> bytes:
@@ -1205,7 +1211,7 @@ def main(argv: list[str] | None = None) -> int:
         _child_simulate(argv[1], int(argv[2]))
         return 0
     if argv[:1] == ["_child_drawing"]:
-        _child_drawing(argv[1], argv[2])
+        _child_drawing(argv[1], argv[2], argv[3])
         return 0
     if argv[:1] == ["_child_run"]:
         _child_run(argv[1], argv[2], argv[3], int(argv[4]))
@@ -1259,7 +1265,7 @@ def main(argv: list[str] | None = None) -> int:
     gc_parser = sub.add_parser("gc", help="run --no-plots with the console script's gc.freeze vs without")
     gc_parser.add_argument("--events", type=int, default=1_200_000)
     gc_parser.add_argument("--repeat", type=int, default=9)
-    drawing = sub.add_parser("drawing", help="drawing one run's figures: unhinted text vs hinted")
+    drawing = sub.add_parser("drawing", help="drawing one run's figures: lightlane's text vs matplotlib's vs hinted")
     drawing.add_argument("--events", type=int, default=600_000)
     drawing.add_argument("--repeat", type=int, default=7)
     options = parser.parse_args(argv)

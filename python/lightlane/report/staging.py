@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FigureSet", "DrawingWorkers", "write_png", "check_dpi", "house_text", "TEXT_HINTING"]
 
-#: How every lightlane figure draws its text: unhinted, as PDF viewers do. FreeType's hinter runs
-#: on each glyph every time it is measured or drawn; without it a run's figures take less time
-#: (``benches/bench.py drawing``), and at 150 dpi the text reads the same.
+#: How every lightlane figure draws its text: unhinted, as PDF viewers do, glyph shapes that do not
+#: bend to the pixel grid. At 150 dpi it reads as hinted text does, which takes a little longer
+#: (``benches/bench.py drawing``).
 TEXT_HINTING = "no_hinting"
 
 
@@ -66,15 +66,17 @@ def write_png(fig: Figure, path: str | os.PathLike[str], dpi: float) -> None:
     ``savefig`` hands PNGs to Pillow, whose encoding is a fifth of a figure's time; the core
     (zlib level 1, adaptive row filters) is 6–8× faster for files about 10 % larger
     (``benches/bench.py png``).
-    The pixels are those ``savefig(format="png", dpi=dpi)`` writes under :func:`house_text` (no
-    ``bbox_inches``: the size is the figure's), read from the canvas without a copy.
+    The pixels are those of ``fig`` drawn at ``dpi`` on a
+    :class:`~lightlane.report.drawing.canvas.HouseCanvas` under :func:`house_text` (the size is
+    the figure's), read from the canvas without a copy.
     """
     import matplotlib
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from .drawing.canvas import house_canvas
 
     check_dpi(dpi)
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas = house_canvas(fig)
     shown = fig.dpi
     fig.set_dpi(dpi)
     try:

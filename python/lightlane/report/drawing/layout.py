@@ -25,13 +25,14 @@ import numpy as np
 from matplotlib import cbook
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.legend import Legend
 from matplotlib.text import Text
 
 from ..staging import house_text
+from .canvas import HouseCanvas
 
 __all__ = [
     "EDGE_IN",
@@ -261,7 +262,7 @@ def panel_figure(n_panels: int, *, panel_width_in: float, min_width_in: float, m
 
     shape = grid_shape(n_panels, max_columns)
     fig = Figure(figsize=(max(min_width_in, shape[1] * panel_width_in), 1.0), dpi=DPI)
-    FigureCanvasAgg(fig)
+    HouseCanvas(fig)
     axes = [fig.add_axes((0.0, 0.0, 1.0, 1.0)) for _ in range(n_panels)]
     for ax in axes:
         style_axes(ax)

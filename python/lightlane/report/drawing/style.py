@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..framing import DPI, title_for
+from .canvas import HouseCanvas
 from .layout import bottom_legend, legend_columns, text_width_in
 
 __all__ = [
@@ -139,7 +139,7 @@ def new_figure(width_in: float = WIDTH_IN, height_in: float = HEIGHT_IN, ncols: 
     # layout.arrange last, which gives every axes a fixed rectangle, so the
     # saved PNG is exactly dpi × inches and nothing is re-measured at save time.
     fig = Figure(figsize=(width_in, height_in), dpi=DPI)
-    FigureCanvasAgg(fig)
+    HouseCanvas(fig)
     created = [fig.add_axes((0.0, 0.0, 1.0, 1.0)) for _ in range(ncols)]
     for ax in created:
         style_axes(ax)
