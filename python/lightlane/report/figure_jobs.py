@@ -65,7 +65,7 @@ def start_early() -> None:
     """Start the next run's drawing workers now (``lightlane run``, before its heavy imports).
 
     numpy is imported first: the run needs it anyway, and the workers inherit it rather than
-    import it again (a sixth of their imports).
+    import it again.
     """
     global _early
     import numpy  # noqa: F401  (see above)

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.ft2font import FT2Font
 
-__all__ = ["HouseCanvas", "HouseRenderer", "ONE_BITMAP_TEXT", "cached_texts", "house_canvas"]
+__all__ = ["HouseCanvas", "HouseRenderer", "ONE_BITMAP_TEXT", "house_canvas"]
 
 #: Whether this matplotlib offers what :class:`HouseRenderer` needs; without it texts are drawn by
 #: matplotlib's own code.
@@ -44,11 +44,6 @@ class _Shaped(NamedTuple):
 
 #: Laid-out texts by (font, size in points, dpi, FreeType load flags, antialiased, text).
 _shaped: dict[tuple[Any, ...], _Shaped] = {}
-
-
-def cached_texts() -> int:
-    """How many laid-out texts this process holds (tests, benchmarks)."""
-    return len(_shaped)
 
 
 def _plain(ismath: Any, mtext: Any) -> bool:
@@ -104,7 +99,7 @@ class HouseCanvas(FigureCanvasAgg):
     def get_renderer(self) -> RendererAgg:
         width, height = self.get_width_height(physical=True)
         key = width, height, self.figure.dpi
-        if self._lastKey != key or not isinstance(getattr(self, "renderer", None), HouseRenderer):
+        if self._lastKey != key:  # None until the first draw
             self.renderer = HouseRenderer(width, height, self.figure.dpi)
             self._lastKey = key
         return self.renderer
