@@ -61,7 +61,9 @@ as a user would run it again (its chunk tables then come from the cache, which
 makes the figures a larger share). ``--baseline-code DIR`` times every mode with the ``lightlane`` package
 found in DIR too, in the same rounds (e.g. ``git worktree add /tmp/prev HEAD~1`` and its ``python/``
 folder with this checkout's built ``_core`` copied in, when the Rust core did not change), so a change's
-effect on the figure cost is measured beside it.
+effect on the figure cost is measured beside it. The ratio is given twice: of the median walls, and
+as the median over the rounds of each round's own ratio, with a 95 % bootstrap interval (this
+machine's speed drifts by up to 2× within minutes, more between rounds than within one).
 
 SPEC §20 targets: one ``run`` with every figure ≤ 1.3× the same run with
 ``--no-plots`` (medians, process wall time); one ``run`` (2 datasets, tests,
@@ -136,6 +138,7 @@ import argparse
 import gc
 import json
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -694,6 +697,11 @@ def bench_run(events: int, repeat: int, workspace: Path | None = None, pipeline:
           f"{FIGURES_TARGET_RATIO}x target); inside run {plots['run_s']:.2f} s vs {bare['run_s']:.2f} s = "
           f"{plots['run_s'] / bare['run_s']:.2f}x; process CPU {plots['cpu_s']:.1f} s vs {bare['cpu_s']:.1f} s = "
           f"{plots['cpu_s'] / bare['cpu_s']:.2f}x")
+    rounds = _round_ratios(rows["plots"], rows["no-plots"])
+    print(f"per round (the two runs timed in one round, the machine's speed drifting less within a round than "
+          f"between rounds): median ratio {rounds[0]:.2f}x, 95 % bootstrap interval {rounds[1]:.2f}–{rounds[2]:.2f}x"
+          + ("" if baseline_code is None else "; baseline code {:.2f}x ({:.2f}–{:.2f}x)".format(
+              *_round_ratios(rows["baseline plots"], rows["baseline no-plots"]))))
     if baseline_code is not None:
         old_plots, old_bare = median["baseline plots"], median["baseline no-plots"]
         old_ratio = old_plots["wall_s"] / old_bare["wall_s"]
@@ -708,6 +716,15 @@ def bench_run(events: int, repeat: int, workspace: Path | None = None, pipeline:
     print(f"peak memory (max VmHWM of {sum(map(len, rows.values()))} runs) {peak_bytes / 1e9:.3f} GB ({peak_bytes / 2**20:.0f} MiB) "
           f"= {peak_bytes / RUN_TARGET_BYTES:.2f}x the 1 GB target; median with figures {plots['vm_hwm_mb']:.0f} MiB, "
           f"without {bare['vm_hwm_mb']:.0f} MiB")
+
+
+def _round_ratios(plots: list[dict], bare: list[dict]) -> tuple[float, float, float]:
+    """Median over the rounds of (wall with figures / wall without), with its 95 % bootstrap interval
+    (2,000 resamples of the rounds, seeded)."""
+    ratios = [with_figures["wall_s"] / without["wall_s"] for with_figures, without in zip(plots, bare)]
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(2000))
+    return statistics.median(ratios), medians[49], medians[1949]
 
 
 def bench_gc(events: int, repeat: int) -> None:

@@ -26,6 +26,7 @@ from lightlane.report.drawing import (
     save_figure,
     title_for,
 )
+from lightlane.report.drawing.layout import share_axes
 from lightlane.report.drawing.run import bin_edges_from_centres, format_p, power_law, power_law_label
 
 TITLE = title_for(["real-1", "mimic-1"], "proc-a", "run-0007")
@@ -359,8 +360,9 @@ def test_timescales_rejects_bad_inputs() -> None:
 def test_panel_figure_reused_by_every_metric_figure_draws_what_new_ones_would(p2_inputs: dict, tmp_path: Path
                                                                                ) -> None:
     """One small-multiple figure object for the run's metric figures (SPEC §14 rev 2): histograms (log y), P2,
-    then the timescales of A (a log and an empty panel) and of B (linear), each the same PNG bytes as in a new
-    figure."""
+    then the timescales of A (a log and an empty panel) and of B (linear), and the histograms again (whose inner
+    panels show the x tick labels the timescales hid, and whose grid they turned off), each the same PNG bytes as
+    in a new figure."""
     ref = p2_inputs["lambda_ref_nm"]
     p2 = [_p2(p2_inputs, "vesa", fit_a=(12.1, -0.81, 0.05), lambda_ref_nm=ref, p_z=0.01),
           _p2(p2_inputs, "fvar", fit_b=(10.2, 0.19, 0.06), lambda_ref_nm=ref)]
@@ -377,6 +379,7 @@ def test_panel_figure_reused_by_every_metric_figure_draws_what_new_ones_would(p2
                                                    reuse=reuse)),
         ("a", lambda reuse: plot_timescales(a, title="A: " + TITLE, reuse=reuse)),
         ("b", lambda reuse: plot_timescales(b, title="B: " + TITLE, reuse=reuse)),
+        ("hist_again", lambda reuse: plot_metric_histograms(histograms, labels=LABELS, title=TITLE, reuse=reuse)),
     ]
     shared = PanelFigure()
     figures = []
@@ -385,9 +388,11 @@ def test_panel_figure_reused_by_every_metric_figure_draws_what_new_ones_would(p2
         save_figure(figures[-1], tmp_path / f"{name}_reused.png")
         save_figure(draw(None), tmp_path / f"{name}_new.png")
         assert (tmp_path / f"{name}_reused.png").read_bytes() == (tmp_path / f"{name}_new.png").read_bytes(), name
-    assert all(figure is figures[0] for figure in figures) and len(figures[-1].axes) == 3  # two panels, a colorbar
-    assert [ax.get_yscale() for ax in figures[-1].axes[:2]] == ["linear", "linear"]  # A's were logarithmic
-    assert not figures[-1].legends and not figures[-1].axes[1].texts  # P2's legend and texts are gone
+        if name == "b":
+            assert len(shared.figure.axes) == 3  # two panels, a colorbar
+            assert [ax.get_yscale() for ax in shared.axes] == ["linear", "linear"]  # A's were logarithmic
+            assert not shared.figure.legends and not shared.axes[1].texts  # P2's legend and texts are gone
+    assert all(figure is figures[0] for figure in figures)
 
 
 # --- shared scales of the small multiples ------------------------------------------------------------------
@@ -395,6 +400,24 @@ def test_panel_figure_reused_by_every_metric_figure_draws_what_new_ones_would(p2
 
 def _tick_labels_shown(axis) -> bool:
     return any(label.get_visible() and label.get_text() for label in axis.get_ticklabels())
+
+
+def test_shared_panels_get_the_tick_labels_of_each_drawing_whatever_the_last_one_left() -> None:
+    """A reused small multiple: share_axes sets every panel's labels, showing those a drawing sharing less hid."""
+    panels = PanelFigure()
+    sharings = [{"x": True, "y": True}, {"y": True}, {}, {"x": True}]
+    below = [False, False, False, True, True, True]  # x labels of the lower row only
+    expected_x = [below, [True] * 6, [True] * 6, below]
+    expected_y = [[True, False, False, True, False, False], [True, False, False, True, False, False], [True] * 6,
+                  [True] * 6]
+    for sharing, shown_x, shown_y in zip(sharings, expected_x, expected_y):
+        fig, axes, shape = panels.take(6)  # 2 × 3
+        for ax in axes:
+            ax.plot([0.0, 1.0], [0.0, 1.0])
+        share_axes(axes, shape, **sharing)
+        fig.canvas.draw()
+        assert [_tick_labels_shown(ax.xaxis) for ax in axes] == shown_x, sharing
+        assert [_tick_labels_shown(ax.yaxis) for ax in axes] == shown_y, sharing
 
 
 def test_small_multiples_share_scales_and_label_the_outer_panels(p2_inputs: dict) -> None:

@@ -101,6 +101,14 @@ def test_figures_drawn_from_the_warm_up_state_are_those_of_new_figures(tmp_path)
     assert {"heatmap", "panels"} <= set(warm)
 
 
+def test_warm_up_makes_the_ticks_of_the_small_multiples() -> None:
+    """Every worker draws panels: their ticks are made before the workers fork, once for all of them."""
+    from lightlane.report.drawing.run_jobs import PANEL_TICKS, warm_up
+
+    panels = warm_up()["panels"]
+    assert all(len(axis.majorTicks) >= PANEL_TICKS for ax in panels.figure.axes for axis in (ax.xaxis, ax.yaxis))
+
+
 def test_warm_up_makes_the_small_multiples_of_a_default_run() -> None:
     from lightlane.metadata.processing import DEFAULT_TEST_METRICS
     from lightlane.report.drawing.run_jobs import WARM_UP_PANELS

@@ -500,8 +500,8 @@ def _hexbin(ax, x: np.ndarray, y: np.ndarray, gridsize: int, log_y: bool,
             extent: tuple[float, float, float, float] | None):
     """The hexagons of one panel on the figure's grid (magma, counts from one chunk up), or None without chunks."""
     log_y = log_y and x.size > 0
-    # Set every time (a reused panel may have been logarithmic): this resets the locators too.
-    ax.set_yscale("log" if log_y else "linear")
+    if log_y:  # a panel comes linear, with its default locators (PanelFigure.take)
+        ax.set_yscale("log")
     # Hexagons over a grid: the dashed lines would read as cell borders.
     if x.size == 0:
         ax.grid(True, linestyle=GRID_LINESTYLE, alpha=GRID_ALPHA)

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from ..staging import write_png
 from .analysis import HeatmapFigure, MetricHistogram, plot_heatmap, plot_metric_histograms
 from .lanecount import LanecountTrace, plot_lanecounts
-from .layout import PanelFigure, bottom_legend
+from .layout import PanelFigure, bottom_legend, make_ticks
 from .p3 import P3Panel, plot_p3
 from .run import P2Panel, TimescalesPanel, plot_counts_per_bin, plot_p2_concentration, plot_timescales
 from .spectrum import SpectrumPanel, plot_spectrum_comparison
@@ -105,6 +105,9 @@ def draw_jobs(jobs: Sequence[FigureJob], folder: Path, figures: FigureSet, reuse
 #: number of metrics makes its own).
 WARM_UP_PANELS = 7
 
+#: Major ticks made ahead on each axis of the small multiples: as many as a run's panels draw.
+PANEL_TICKS = 6
+
 
 def _warm_up_inputs() -> list[tuple[str, dict[str, Any]]]:
     """Made-up inputs of a heatmap and the timescales, shaped as a run's are (100 ks, 0.1–1 nm)."""
@@ -125,9 +128,9 @@ def warm_up() -> dict[str, Any]:
     Renders one small figure with the artists and texts the run figures use (fonts loaded,
     glyphs and text metrics cached, lazily imported matplotlib modules loaded), then makes a
     heatmap and the small multiples of a default run from made-up inputs. Returns the worker
-    state (:func:`draw_jobs`' ``reuse``): those two figure objects, their axes and ticks made,
-    from which the run's own heatmaps, timescales, histograms and P2 panels start (the same
-    pixels as from new figures). Nothing is written.
+    state (:func:`draw_jobs`' ``reuse``): those two figure objects, their axes made (and the
+    small multiples' ticks), from which the run's own heatmaps, timescales, histograms and P2
+    panels start (the same pixels as from new figures). Nothing is written.
     """
     fig, ax = new_figure(3.0, 2.0)
     ax.plot([1.0, 2.0], [1.0, 2.0], "o--", label="0123456789 ±·λ")
@@ -145,4 +148,6 @@ def warm_up() -> dict[str, Any]:
     reuse: dict[str, Any] = {}
     for kind, inputs in _warm_up_inputs():
         DRAWERS[kind](inputs, reuse)
+    # Every worker draws panels: made before the others fork, their ticks are made once.
+    make_ticks(reuse["panels"].figure, PANEL_TICKS)
     return reuse
