@@ -422,8 +422,9 @@ def _show_tick_labels(ax: Axes, *, bottom: bool, left: bool) -> None:
 def make_ticks(fig: Figure, count: int) -> None:
     """Make ``count`` major ticks on both axes of every axes of ``fig`` now, rather than when it is drawn.
 
-    Making ticks took a fifth of a run's drawing time in its workers; ticks made before an axes
-    is styled take its style as ticks made after do.
+    A drawing worker makes the ticks of the figures every worker draws before it forks the
+    others, so they are made once rather than in each; ticks made before an axes is styled
+    take its style as ticks made after do.
     """
     for ax in fig.axes:
         ax.xaxis.get_major_ticks(count)
