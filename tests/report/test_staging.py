@@ -21,7 +21,8 @@ ENTRY = f"{__name__}:draw_batch"
 
 def draw_batch(unit: Sequence[str], folder: Path, figures: FigureSet, state: dict[str, Any]) -> None:
     """Each job is a file name ("PID": the process, "N": this worker's unit count so far); "fail" raises
-    after the unit's earlier PNGs were rendered; "sleep" waits a tenth of a second."""
+    after the unit's earlier PNGs were rendered; "sleep" waits a tenth of a second; "mark:PATH" creates the
+    file PATH and "await:PATH" waits (up to 20 s) until it exists, so tests can order workers without timing."""
     fig, ax = new_figure(3.0, 2.0)
     ax.plot([0, 1], [0, 1])
     state["units"] = state.get("units", 0) + 1
@@ -30,6 +31,14 @@ def draw_batch(unit: Sequence[str], folder: Path, figures: FigureSet, state: dic
             raise ValueError(f"bad data in {os.getpid()}")
         if name == "sleep":
             time.sleep(0.1)
+            continue
+        if name.startswith("mark:"):
+            Path(name.removeprefix("mark:")).touch()
+            continue
+        if name.startswith("await:"):
+            deadline = time.monotonic() + 20.0
+            while not Path(name.removeprefix("await:")).exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
             continue
         figures.add(fig, folder / name.replace("PID", str(os.getpid())).replace("N", str(state["units"])))
 
@@ -41,15 +50,17 @@ def files(folder: Path) -> list[str]:
 def test_workers_draw_the_units_in_other_processes(tmp_path: Path) -> None:
     workers = DrawingWorkers(ENTRY, workers=2)
     assert workers.forked
-    # The first unit keeps one worker busy: the second is drawn by the other one.
-    workers.submit([["sleep", "a-PID.png", "b-PID.png"], ["c-PID.png"]], tmp_path, 72)
+    # The first unit waits for the second one: only another worker can draw it.
+    second_drawn = tmp_path / "c-drawn"
+    workers.submit([[f"await:{second_drawn}", "a-PID.png", "b-PID.png"], ["c-PID.png", f"mark:{second_drawn}"]],
+                   tmp_path / "png", 72)
     with FigureSet(72) as figures:
         workers.join(figures)
-    names = files(tmp_path)
+    names = files(tmp_path / "png")
     assert len(names) == 3 and len(figures.paths) == 3
     pids = {name.split("-")[1].split(".")[0] for name in names}
     assert len(pids) == 2 and str(os.getpid()) not in pids  # two workers, neither of them this process
-    assert len({(tmp_path / name).read_bytes() for name in names}) == 1  # the same figure, the same bytes
+    assert len({(tmp_path / "png" / name).read_bytes() for name in names}) == 1  # the same figure, the same bytes
 
 
 @pytest.mark.parametrize("failing", [0, 1])
@@ -130,12 +141,14 @@ def test_units_are_drawn_as_they_are_queued_and_joined_once(tmp_path: Path, para
 
 def test_a_free_worker_takes_the_next_unit(tmp_path: Path) -> None:
     workers = DrawingWorkers(ENTRY, workers=2)
-    # While one worker sleeps through its unit, the other takes every unit queued after it.
-    workers.submit([["sleep"] * 5 + ["slow-PID.png"]] + [[f"quick{i}-PID.png"] for i in range(4)],
-                   tmp_path, 72)
+    # One worker is held in its unit until the last quick unit is drawn: the other must take every unit
+    # queued after it (a worker that kept some of them would wait out the 20 s and draw them itself).
+    last_drawn = tmp_path / "quick3-drawn"
+    quick = [[f"quick{i}-PID.png"] for i in range(3)] + [["quick3-PID.png", f"mark:{last_drawn}"]]
+    workers.submit([[f"await:{last_drawn}", "slow-PID.png"], *quick], tmp_path / "png", 72)
     with FigureSet(72) as figures:
         workers.join(figures)
-    owner = {name.split("-")[0]: name.split("-")[1] for name in files(tmp_path)}
+    owner = {name.split("-")[0]: name.split("-")[1] for name in files(tmp_path / "png")}
     assert len(owner) == 5 and {owner[f"quick{i}"] for i in range(4)} == {owner["quick0"]} != {owner["slow"]}
 
 
@@ -193,10 +206,12 @@ def draw_prepared(unit: Sequence[str], folder: Path, figures: FigureSet, state: 
 
 def test_the_first_worker_prepares_once_and_the_others_inherit_it(tmp_path: Path) -> None:
     workers = DrawingWorkers(f"{__name__}:draw_prepared", prepare=f"{__name__}:prepare_once", workers=2)
-    workers.submit([["a-PID-PREPARED-STATE-NICE.png"], ["b-PID-PREPARED-STATE-NICE.png"]], tmp_path, 72)
+    b_drawn = tmp_path / "b-drawn"  # a waits for b: one unit for each worker
+    workers.submit([[f"await:{b_drawn}", "a-PID-PREPARED-STATE-NICE.png"],
+                    ["b-PID-PREPARED-STATE-NICE.png", f"mark:{b_drawn}"]], tmp_path / "png", 72)
     with FigureSet(72) as figures:
         workers.join(figures)
-    (a, b) = (name.removesuffix(".png").split("-")[1:] for name in files(tmp_path))
+    (a, b) = (name.removesuffix(".png").split("-")[1:] for name in files(tmp_path / "png"))
     assert a[0] != b[0] and a[1] == b[1] and a[1] in (a[0], b[0])  # the first worker's, once
     assert a[2] == b[2] == f"{a[1]}_1"  # its state, a copy in each worker
     assert PREPARED is None  # not in this process
