@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from lightlane.report.drawing import (
     COLOR_A,
     COLOR_B,
+    BinnedMetricHistogram,
     HeatmapFigure,
     MetricHistogram,
     plot_heatmap,
@@ -23,6 +24,8 @@ from lightlane.report.drawing import (
     title_for,
 )
 from lightlane.report.drawing.analysis import GAP_COLOR
+from lightlane.report.framing import metric_histogram
+from lightlane.report.staging import write_png
 from lightlane.stats import p1d_edges
 
 TITLE = title_for(["real-1", "mimic-1"], "proc-a", "run-0007")
@@ -329,11 +332,32 @@ def test_metric_histogram_panel_without_values_says_so(metric_values, tmp_path: 
     _save_and_check(fig, tmp_path / "metric_hist.png", 7.0, fig.get_figheight())
 
 
+def test_a_run_sends_counts_that_draw_what_the_values_draw(metric_values, tmp_path: Path) -> None:
+    """A run's drawing workers get each panel counted on its P1d bins (framing.metric_histogram), not
+    every chunk's value: the same PNG as the values would give."""
+    a, b = metric_values
+    a = np.concatenate([a, [np.nan, np.inf, 1e9]])  # not finite: ignored; 1e9: counted in n, beyond the bins
+    raw = [MetricHistogram("vesa", a, b, 1.5), MetricHistogram("ev", None, b),
+           MetricHistogram("fvar", np.full(2, np.nan), None)]
+    sent = [metric_histogram("vesa", a, b, 1.5), metric_histogram("ev", None, b),
+            metric_histogram("fvar", np.full(2, np.nan), None)]
+    assert (sent[0]["n_a"], sent[0]["n_b"]) == (a.size - 2, b.size) and sent[0]["counts_a"].sum() < a.size - 2
+    assert sent[1]["n_a"] == 0 and sent[2]["edges"] is None
+    binned = [BinnedMetricHistogram(**fields) for fields in sent]
+    for name, panels in (("values", raw), ("counts", binned)):
+        write_png(plot_metric_histograms(panels, labels=("A: real-1", "B: mimic-1"), title=TITLE),
+                  tmp_path / f"{name}.png", 100)
+    assert (tmp_path / "values.png").read_bytes() == (tmp_path / "counts.png").read_bytes()
+    assert _legend_texts(plot_metric_histograms(binned[:1], labels=("A", "B"), title="t"))[0] == "A (n = 4,001)"
+
+
 def test_metric_histogram_rejects_bad_inputs() -> None:
     with pytest.raises(ValueError, match="at least one"):
         plot_metric_histograms([], labels=("A", "B"), title="t")
     with pytest.raises(ValueError, match="threshold"):
         MetricHistogram("ev", np.ones(3), None, float("nan"))
+    with pytest.raises(ValueError, match="threshold"):
+        BinnedMetricHistogram(**metric_histogram("ev", np.ones(3), None, float("inf")))
     with pytest.raises(ValueError, match="labels"):
         plot_metric_histograms([MetricHistogram("ev", np.ones(3), None)], labels=("A",), title="t")
 

@@ -15,6 +15,7 @@ from PIL import Image
 from lightlane.exceptions import DataError
 from lightlane.report import figure_jobs
 from lightlane.report.drawing import new_figure
+from lightlane.report.framing import metric_histogram
 from lightlane.report.staging import house_text, write_png
 
 
@@ -89,8 +90,8 @@ def test_figures_drawn_from_the_warm_up_state_are_those_of_new_figures(tmp_path)
                      "wavelength_edges_nm": np.linspace(0.2, 0.8, 41), "title": "heatmap"}),
         ("timescales", {"panels": [{"metric": m, "centres_nm": rng.uniform(0.2, 0.8, 50),
                                     "widths_s": rng.choice([10.0, 20.0], 50)} for m in metrics], "title": "t"}),
-        ("metric_hist", {"panels": [{"metric": m, "a": rng.normal(size=500), "b": rng.normal(size=500),
-                                     "threshold": 1.5} for m in metrics], "labels": ("A: a", "B: b"), "title": "h"}),
+        ("metric_hist", {"panels": [metric_histogram(m, rng.normal(size=500), rng.normal(size=500), 1.5)
+                                    for m in metrics], "labels": ("A: a", "B: b"), "title": "h"}),
     ]
     warm = warm_up()
     for kind, inputs in jobs:

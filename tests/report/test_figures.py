@@ -165,8 +165,8 @@ def test_missing_fit_calibration_and_values_do_not_raise(pair, tmp_path, monkeyp
     assert [p.name for p in paths] == expected_names()  # no lanecount without synthetic datasets
     assert_pngs(paths, folder)
     ((vesa, fvar),), _ = hist.calls[0]
-    assert vesa.threshold is None and vesa.a.size > 0
-    assert fvar.a.size == 0 and fvar.b.size == 0  # drawn as a "no finite values" panel
+    assert vesa.threshold is None and vesa.n_a > 0 and vesa.counts_a.sum() > 0
+    assert fvar.n_a == fvar.n_b == 0 and fvar.edges is None  # drawn as a "no finite values" panel
     ((_, (vesa, fvar)), _) = conc.calls[0]
     assert vesa.fit_a is not None and vesa.p_cal is None  # fitted, but no p_cal ("n/a")
     assert fvar.fit_a is None and fvar.fit_b is None and fvar.p_z is None

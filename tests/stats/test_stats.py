@@ -175,6 +175,32 @@ def test_p1d_cascade(neg_a, pos_a, verdict):
     assert result["notes"] == []
 
 
+def test_p1d_histograms_count_the_finite_values_on_the_p1d_edges():
+    from lightlane.stats.p1 import p1d_histograms
+
+    rng = np.random.default_rng(5)
+    a = np.concatenate([rng.normal(size=3000), [np.nan, -np.inf, 50.0]])  # 50: beyond the 99.9 % quantile
+    b = rng.normal(0.3, 1.2, size=2000)
+    edges, counts_a, counts_b = p1d_histograms(a, b)
+    finite_a = a[np.isfinite(a)]
+    np.testing.assert_array_equal(edges, stats.p1d_edges(finite_a, b))
+    np.testing.assert_array_equal(counts_a, np.histogram(finite_a, bins=edges)[0])
+    np.testing.assert_array_equal(counts_b, np.histogram(b, bins=edges)[0])
+    assert counts_a.sum() < finite_a.size and counts_b.sum() < b.size  # the extreme 0.1 % fall outside
+    _, none_of_a, b_alone = p1d_histograms(None, b)  # one side may have no value at all
+    assert none_of_a.sum() == 0 and b_alone.sum() > 0
+    with pytest.raises(ValueError, match="finite"):
+        p1d_histograms(np.full(3, np.nan), None)
+    # A run's figure asks again with the same values (other arrays): the test's counts, not a recount.
+    again = p1d_histograms(a.copy(), b.copy())
+    assert again[1] is counts_a and again[2] is counts_b
+    changed = b.copy()
+    changed[1000] = 10.0  # the same ends, another value inside
+    recounted = p1d_histograms(a, changed)
+    assert recounted[2] is not counts_b
+    np.testing.assert_array_equal(recounted[2], np.histogram(changed, bins=recounted[0])[0])
+
+
 def test_p1d_zones():
     assert [stats.p1d_zone(r) for r in (0.9499, 0.95, 1.0, 1.05, 1.0501)] == ["L", "S", "S", "S", "H"]
 

@@ -1,4 +1,5 @@
-"""What a figure shows, decided without matplotlib: its title, and the bins and window of a lanecount plot.
+"""What a figure shows, decided without matplotlib: its title, the bins and window of a lanecount plot, and
+the counts of a metric histogram.
 
 A run prepares its figures before its drawing workers have loaded matplotlib
 (:mod:`lightlane.report.run_figures`), so these choices live apart from the drawing code.
@@ -7,8 +8,14 @@ A run prepares its figures before its drawing workers have loaded matplotlib
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["DPI", "title_for", "quartile_bins", "lanecount_window", "MAX_TRACES", "WINDOW_S"]
+import numpy as np
+
+from ..stats.p1 import p1d_histograms
+from ..stats.quantiles import finite_part
+
+__all__ = ["DPI", "title_for", "quartile_bins", "lanecount_window", "metric_histogram", "MAX_TRACES", "WINDOW_S"]
 
 #: Figure resolution in dots per inch (SPEC §14).
 DPI = 150
@@ -91,3 +98,20 @@ def lanecount_window(tstart_s: float, tstop_s: float) -> tuple[float, float]:
     if not tstop_s > tstart_s:
         raise ValueError(f"tstop_s ({tstop_s!r}) must exceed tstart_s ({tstart_s!r})")
     return tstart_s, tstart_s + min(tstop_s - tstart_s, WINDOW_S)
+
+
+def metric_histogram(metric: str, a: np.ndarray | None, b: np.ndarray | None,
+                     threshold: float | None = None) -> dict[str, Any]:
+    """One panel of ``metric_hist.png`` counted on the P1d bins (the fields of a
+    :class:`~lightlane.report.drawing.BinnedMetricHistogram`).
+
+    ``a`` and ``b`` are A's and B's values of ``metric`` (either may be None); ``n_a`` and ``n_b``
+    are their finite values, counted or not (the extreme 0.1 % at each end fall outside the bins).
+    Without any finite value, ``edges`` and the counts are None.
+    """
+    a, b = finite_part(a), finite_part(b)
+    edges = counts_a = counts_b = None
+    if a.size or b.size:
+        edges, counts_a, counts_b = p1d_histograms(a, b)
+    return {"metric": metric, "edges": edges, "counts_a": counts_a, "counts_b": counts_b,
+            "n_a": int(a.size), "n_b": int(b.size), "threshold": threshold}

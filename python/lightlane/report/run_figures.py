@@ -28,7 +28,7 @@ from ..metadata import GenerationParameters, ProcessingParameters
 from ..stats.p2 import p2_fit, top_chunks
 from ..stats.verdicts import P3_METRIC
 from .figure_jobs import FigureJob, drawing_workers, figure_order, take_early
-from .framing import lanecount_window, quartile_bins, title_for
+from .framing import lanecount_window, metric_histogram, quartile_bins, title_for
 from .staging import FigureSet
 
 __all__ = ["RunFigures", "run_figure_jobs", "data_figure_jobs", "test_figure_jobs", "spectrum_figure_job",
@@ -240,7 +240,9 @@ def test_figure_jobs(*, run_id: str, a: Analysis, b: Analysis, rows: Sequence[Ma
         metric = str(row["metric"])
         values = {"a": _metric_values(a, metric), "b": _metric_values(b, metric)}
         ranked = {side: _ranked(v) for side, v in values.items()}
-        histograms.append({"metric": metric, **values, "threshold": _finite_or_none(row.get("p1a_threshold"))})
+        # Counted here: a hundred counts per side go to the drawing process, not every chunk's value.
+        threshold = _finite_or_none(row.get("p1a_threshold"))
+        histograms.append(metric_histogram(metric, values["a"], values["b"], threshold))
         sides = [_p2_side(analysis, metric, ranked[side], processing.top_fraction, centres)
                  for side, analysis in (("a", a), ("b", b))]
         p2_panels.append({"metric": metric, "counts_a": sides[0][0], "counts_b": sides[1][0],

@@ -45,6 +45,7 @@ __all__ = [
     "p1b_p1c",
     "P1D_BINS",
     "p1d_edges",
+    "p1d_histograms",
     "p1d",
     "p1d_zone",
     "p1e",
@@ -408,6 +409,44 @@ def p1d_edges(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
     return np.arange(first, last + 1, dtype=np.float64) * h
 
 
+def p1d_histograms(a: np.ndarray | None, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The P1d edges (:func:`p1d_edges`) and A's and B's counts on them, as ``numpy.histogram`` counts
+    (values outside the edges ignored, the last bin closed; non-finite values ignored).
+
+    What P1d compares and what ``metric_hist.png`` draws: a run counts its values where they
+    are and sends its drawing process a hundred counts per side instead of every chunk's value.
+    The last few results are kept with the values they came from, so the figure of a run reuses
+    its test's counts (the returned arrays are shared: do not change them).
+
+    Raises
+    ------
+    ValueError
+        When neither dataset has a finite value.
+    """
+    a, b = finite_part(a), finite_part(b)
+    for kept_a, kept_b, kept in _KEPT_HISTOGRAMS:
+        if _same_values(kept_a, a) and _same_values(kept_b, b):
+            return kept
+    edges = p1d_edges(a, b)
+    result = edges, np.histogram(a, bins=edges)[0], np.histogram(b, bins=edges)[0]
+    if len(_KEPT_HISTOGRAMS) >= _KEPT_HISTOGRAMS_MAX:
+        del _KEPT_HISTOGRAMS[0]
+    _KEPT_HISTOGRAMS.append((a, b, result))
+    return result
+
+
+#: (A's values, B's values, their P1d histograms), the newest last: enough for one run's test metrics.
+_KEPT_HISTOGRAMS: list[tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+_KEPT_HISTOGRAMS_MAX = 8
+
+
+def _same_values(kept: np.ndarray, values: np.ndarray) -> bool:
+    """Whether two arrays of finite values are equal (ends compared first: most pairs differ there)."""
+    if kept.size != values.size:
+        return False
+    return kept.size == 0 or bool(kept[0] == values[0] and kept[-1] == values[-1] and np.array_equal(kept, values))
+
+
 def p1d_zone(ratio: float) -> str:
     """The P1d zone of a peak ratio: "L" (< 0.95), "S" ([0.95, 1.05]) or "H" (> 1.05)."""
     if ratio < _ZONE_LOW:
@@ -471,17 +510,16 @@ def p1d(a: Any, b: Any, signed: bool) -> dict[str, Any]:
     lo = float(np.quantile(np.concatenate([a, b]), 0.001))
     if lo >= 0.0:
         return _p1d_undefined(f"the pooled 0.1 % quantile {lo:.6g} is ≥ 0 (no negative peak)")
-    edges = p1d_edges(a, b)
+    edges, counts_a, counts_b = p1d_histograms(a, b)
     below = edges[1:] <= 0.0
     above = edges[:-1] >= 0.0
 
-    def peaks(values: np.ndarray) -> tuple[int, int]:
-        counts = np.histogram(values, bins=edges)[0]
+    def peaks(counts: np.ndarray) -> tuple[int, int]:
         neg = int(counts[below].max()) if below.any() else 0
         pos = int(counts[above].max()) if above.any() else 0
         return neg, pos
 
-    (neg_a, pos_a), (neg_b, pos_b) = peaks(a), peaks(b)
+    (neg_a, pos_a), (neg_b, pos_b) = peaks(counts_a), peaks(counts_b)
     counts = (neg_a, neg_b, pos_a, pos_b)
     if neg_b == 0:
         return _p1d_undefined("B has no value in a bin below 0 (negB = 0)", counts)

@@ -8,7 +8,14 @@ multiples: one figure per kind with a panel per metric. Which figures a
 command writes, and from what, is decided in :mod:`lightlane.report.figures`.
 """
 
-from .analysis import HeatmapFigure, MetricHistogram, plot_heatmap, plot_metric_histograms, plot_quicklook
+from .analysis import (
+    BinnedMetricHistogram,
+    HeatmapFigure,
+    MetricHistogram,
+    plot_heatmap,
+    plot_metric_histograms,
+    plot_quicklook,
+)
 from .lanecount import LanecountTrace, lanecount_window, plot_lanecounts, quartile_bins
 from .layout import PanelFigure
 from .p3 import P3Panel, plot_p3
@@ -46,6 +53,7 @@ __all__ = [
     "HeatmapFigure",
     "plot_heatmap",
     "MetricHistogram",
+    "BinnedMetricHistogram",
     "plot_metric_histograms",
     "plot_quicklook",
     "plot_counts_per_bin",

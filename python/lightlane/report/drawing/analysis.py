@@ -26,8 +26,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from ...stats.p1 import p1d_edges
 from ...stats.quantiles import finite_part
+from ..framing import metric_histogram
 from .layout import PanelFigure, add_colorbar_axes, arrange, bottom_legend, share_axes
 from .style import (
     CMAP_COUNTS,
@@ -51,6 +51,7 @@ __all__ = [
     "PANEL_WIDTH_IN",
     "PANEL_HEIGHT_IN",
     "MetricHistogram",
+    "BinnedMetricHistogram",
     "plot_metric_histograms",
     "plot_quicklook",
 ]
@@ -237,10 +238,42 @@ class MetricHistogram:
     threshold: float | None = None
 
     def __post_init__(self) -> None:
-        if self.threshold is not None and not math.isfinite(self.threshold):
-            raise ValueError(f"threshold of {self.metric!r} must be finite or None, got {self.threshold!r}")
+        _check_threshold(self.metric, self.threshold)
         object.__setattr__(self, "a", finite_part(self.a))
         object.__setattr__(self, "b", finite_part(self.b))
+
+    def binned(self) -> BinnedMetricHistogram:
+        """The panel counted on its P1d bins."""
+        return BinnedMetricHistogram(**metric_histogram(self.metric, self.a, self.b, self.threshold))
+
+
+@dataclass(frozen=True, eq=False)
+class BinnedMetricHistogram:
+    """A :class:`MetricHistogram` already counted on its P1d bins
+    (:func:`~lightlane.report.framing.metric_histogram`): what a run sends its drawing processes.
+
+    ``n_a`` and ``n_b`` count each side's finite values (a side without any is not drawn); ``edges``
+    and the counts are None when neither side has one.
+    """
+
+    metric: str
+    edges: np.ndarray | None
+    counts_a: np.ndarray | None
+    counts_b: np.ndarray | None
+    n_a: int
+    n_b: int
+    threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_threshold(self.metric, self.threshold)
+
+    def binned(self) -> BinnedMetricHistogram:
+        return self
+
+
+def _check_threshold(metric: str, threshold: float | None) -> None:
+    if threshold is not None and not math.isfinite(threshold):
+        raise ValueError(f"threshold of {metric!r} must be finite or None, got {threshold!r}")
 
 
 def _count_tick(value: float, _position: object = None) -> str:
@@ -254,15 +287,15 @@ def _chunk_count_label(counts: list[int]) -> str:
     return f"n = {low:,}" if low == high else f"n = {low:,}–{high:,} per panel"
 
 
-def plot_metric_histograms(panels: Sequence[MetricHistogram], *, labels: tuple[str, str], title: str,
-                           reuse: PanelFigure | None = None) -> Figure:
+def plot_metric_histograms(panels: Sequence[MetricHistogram | BinnedMetricHistogram], *, labels: tuple[str, str],
+                           title: str, reuse: PanelFigure | None = None) -> Figure:
     """Step histograms of A (black) and B (orange) on the P1d bins, one panel per metric.
 
     Parameters
     ----------
     panels
-        One :class:`MetricHistogram` per metric, in the order drawn (reading order, at most
-        four panels a row).
+        One :class:`MetricHistogram` (or :class:`BinnedMetricHistogram`) per metric, in the
+        order drawn (reading order, at most four panels a row).
     labels
         Legend names of A and B, e.g. ``("A: real-1", "B: mimic-1")``; the name of a dataset
         without values is unused.
@@ -293,27 +326,25 @@ def plot_metric_histograms(panels: Sequence[MetricHistogram], *, labels: tuple[s
     fig, axes, shape = (reuse or PanelFigure()).take(len(panels))
     counts: tuple[list[int], list[int]] = ([], [])
     drawn = []
-    for index, (panel, ax) in enumerate(zip(panels, axes)):
-        values = (panel.a, panel.b)
+    for index, (panel, ax) in enumerate(zip((panel.binned() for panel in panels), axes)):
         ax.set_xlabel(panel.metric)
         if index % shape[1] == 0:
             ax.set_ylabel("chunks")
         heading = panel.metric if panel.threshold is None else f"{panel.metric} · q̄ = {panel.threshold:.4g}"
         ax.set_title(heading, fontsize=FONT_SIZE)
-        if values[0].size == 0 and values[1].size == 0:
+        if panel.edges is None:
             ax.text(0.5, 0.5, f"no finite {panel.metric} values", transform=ax.transAxes, ha="center", va="center",
                     fontsize=FONT_SIZE)
             ax.set_yticks([])
             continue
-        edges = p1d_edges(*values)
-        for data, color, seen in zip(values, (COLOR_A, COLOR_B), counts):
-            if data.size == 0:
+        sides = ((panel.counts_a, panel.n_a), (panel.counts_b, panel.n_b))
+        for (hist, size), color, seen in zip(sides, (COLOR_A, COLOR_B), counts):
+            if size == 0:
                 continue
-            seen.append(int(data.size))
-            hist, _ = np.histogram(data, bins=edges)
+            seen.append(size)
             # B after A and slightly thinner: where the two coincide, A's black
             # still shows on both sides of the orange line.
-            stairs_line(ax, hist, edges, color=color, linewidth=1.6 if color == COLOR_A else 1.2)
+            stairs_line(ax, hist, panel.edges, color=color, linewidth=1.6 if color == COLOR_A else 1.2)
         if panel.threshold is not None:
             ax.axvline(panel.threshold, color=ACCENT_COLOR, linestyle=FIT_LINESTYLE, linewidth=1.3)
         ax.set_yscale("log")

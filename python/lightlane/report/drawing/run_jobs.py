@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..staging import write_png
-from .analysis import HeatmapFigure, MetricHistogram, plot_heatmap, plot_metric_histograms
+from .analysis import BinnedMetricHistogram, HeatmapFigure, plot_heatmap, plot_metric_histograms
 from .lanecount import LanecountTrace, plot_lanecounts
 from .layout import PanelFigure, bottom_legend, make_ticks
 from .p3 import P3Panel, plot_p3
@@ -60,8 +60,8 @@ def _draw_heatmap(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
 
 
 def _draw_metric_hist(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
-    return plot_metric_histograms([MetricHistogram(**panel) for panel in inputs["panels"]], labels=inputs["labels"],
-                                  title=inputs["title"], reuse=_panels(reuse))
+    return plot_metric_histograms([BinnedMetricHistogram(**panel) for panel in inputs["panels"]],
+                                  labels=inputs["labels"], title=inputs["title"], reuse=_panels(reuse))
 
 
 def _draw_p2(inputs: dict[str, Any], reuse: dict[str, Any]) -> Figure:
