@@ -194,6 +194,8 @@ def test_p1d_histograms_count_the_finite_values_on_the_p1d_edges():
     # A run's figure asks again with the same values (other arrays): the test's counts, not a recount.
     again = p1d_histograms(a.copy(), b.copy())
     assert again[1] is counts_a and again[2] is counts_b
+    with pytest.raises(ValueError, match="read-only"):
+        counts_a[0] += 1  # shared with the test that counted them: nobody may change them
     changed = b.copy()
     changed[1000] = 10.0  # the same ends, another value inside
     recounted = p1d_histograms(a, changed)

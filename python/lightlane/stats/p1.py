@@ -416,7 +416,7 @@ def p1d_histograms(a: np.ndarray | None, b: np.ndarray | None) -> tuple[np.ndarr
     What P1d compares and what ``metric_hist.png`` draws: a run counts its values where they
     are and sends its drawing process a hundred counts per side instead of every chunk's value.
     The last few results are kept with the values they came from, so the figure of a run reuses
-    its test's counts (the returned arrays are shared: do not change them).
+    its test's counts (the returned arrays are shared, hence read-only).
 
     Raises
     ------
@@ -429,6 +429,8 @@ def p1d_histograms(a: np.ndarray | None, b: np.ndarray | None) -> tuple[np.ndarr
             return kept
     edges = p1d_edges(a, b)
     result = edges, np.histogram(a, bins=edges)[0], np.histogram(b, bins=edges)[0]
+    for array in result:
+        array.flags.writeable = False
     if len(_KEPT_HISTOGRAMS) >= _KEPT_HISTOGRAMS_MAX:
         del _KEPT_HISTOGRAMS[0]
     _KEPT_HISTOGRAMS.append((a, b, result))
