@@ -1,8 +1,9 @@
 """The last few results of an expensive computation, kept in a process (no disk, no expiry but size).
 
 A run asks some questions twice: its figures and its tests rank the same chunk table, its
-figure and its written dataset fit the same spectrum, its baseline runs compute P3 of the
-same A. Each such place keeps a small dict of its latest results here.
+figure and its written dataset fit the same spectrum, its figure and its P1d test count the same
+values, its baseline runs compute P3 of the same A. Each such place keeps a small dict of its
+latest results here.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from lightlane.stats import (
     TREND,
     UNDEFINED,
 )
+from lightlane.stats.p1 import p1d_histograms
 from lightlane.store.catalog import TEST_RESULT_COLUMNS
 
 COLUMNS = {name for name, _ in TEST_RESULT_COLUMNS}
@@ -176,8 +177,6 @@ def test_p1d_cascade(neg_a, pos_a, verdict):
 
 
 def test_p1d_histograms_count_the_finite_values_on_the_p1d_edges():
-    from lightlane.stats.p1 import p1d_histograms
-
     rng = np.random.default_rng(5)
     a = np.concatenate([rng.normal(size=3000), [np.nan, -np.inf, 50.0]])  # 50: beyond the 99.9 % quantile
     b = rng.normal(0.3, 1.2, size=2000)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from ..memo import remembered
 from .quantiles import finite_part, finite_values
 from .verdicts import (
     ANOMALOUS,
@@ -424,29 +425,29 @@ def p1d_histograms(a: np.ndarray | None, b: np.ndarray | None) -> tuple[np.ndarr
         When neither dataset has a finite value.
     """
     a, b = finite_part(a), finite_part(b)
-    for kept_a, kept_b, kept in _KEPT_HISTOGRAMS:
-        if _same_values(kept_a, a) and _same_values(kept_b, b):
-            return kept
+    # Looked up by the sizes and end values, answered only when all the values are equal.
+    key = (a.size, b.size, *_ends(a), *_ends(b))
+    kept_a, kept_b, counted = remembered(_KEPT_HISTOGRAMS, key, lambda: (a, b, _count(a, b)), _KEPT_HISTOGRAMS_MAX)
+    if kept_a is a or (np.array_equal(kept_a, a) and np.array_equal(kept_b, b)):
+        return counted
+    return _count(a, b)  # the same ends, other values: counted, not kept
+
+
+def _ends(values: np.ndarray) -> tuple[float, ...]:
+    return (float(values[0]), float(values[-1])) if values.size else ()
+
+
+def _count(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     edges = p1d_edges(a, b)
     result = edges, np.histogram(a, bins=edges)[0], np.histogram(b, bins=edges)[0]
     for array in result:
         array.flags.writeable = False
-    if len(_KEPT_HISTOGRAMS) >= _KEPT_HISTOGRAMS_MAX:
-        del _KEPT_HISTOGRAMS[0]
-    _KEPT_HISTOGRAMS.append((a, b, result))
     return result
 
 
-#: (A's values, B's values, their P1d histograms), the newest last: enough for one run's test metrics.
-_KEPT_HISTOGRAMS: list[tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+#: (A's values, B's values, their P1d histograms) by sizes and end values: enough for one run's test metrics.
+_KEPT_HISTOGRAMS: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
 _KEPT_HISTOGRAMS_MAX = 8
-
-
-def _same_values(kept: np.ndarray, values: np.ndarray) -> bool:
-    """Whether two arrays of finite values are equal (ends compared first: most pairs differ there)."""
-    if kept.size != values.size:
-        return False
-    return kept.size == 0 or bool(kept[0] == values[0] and kept[-1] == values[-1] and np.array_equal(kept, values))
 
 
 def p1d_zone(ratio: float) -> str:
